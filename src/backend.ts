@@ -1,0 +1,71 @@
+/**
+ * Starts a tfjs backend: the WASM SIMD build of tfjs-backend-wasm, or the pure-JS cpu backend for comparison.
+ *
+ * tfjs-backend-wasm fetches and compiles its .wasm from bytes, which Cloudflare Workers forbid; there the
+ * binary arrives as a precompiled `WebAssembly.Module` (an ES import), and tfjs has no option to take one
+ * (upstream tensorflow/tfjs#8157). So we register the "wasm" backend ourselves: the same Emscripten glue
+ * and `BackendWasm` class that tfjs uses, with Emscripten's documented `instantiateWasm` hook handing it
+ * our module. Deno compiles the module from the npm package's file; the Worker imports it.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import "@tensorflow/tfjs-backend-cpu";
+// The Emscripten glue serves both the plain and the SIMD binary; which one runs is the module we pass.
+import createWasmGlue from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js";
+
+export type BackendName = "wasm" | "cpu";
+
+/** The SIMD binary as shipped in the npm package (for runtimes that may compile wasm themselves). */
+export const SIMD_WASM_SPECIFIER = "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm";
+
+// A SIMD instruction (i8x16.splat of 0) in the smallest valid module: if this validates, SIMD is there.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15,
+  253, 98, 11,
+]);
+
+/** Whether this runtime can run WebAssembly SIMD. */
+export function hasWasmSimd(): boolean {
+  return WebAssembly.validate(SIMD_PROBE);
+}
+
+/**
+ * Makes `wasm` the active tfjs backend, instantiated from `module` (tfjs-backend-wasm-simd.wasm).
+ * @throws Error when the runtime lacks WebAssembly SIMD: we never fall back silently.
+ */
+export async function useWasmBackend(module: WebAssembly.Module): Promise<void> {
+  if (!hasWasmSimd()) {
+    throw new Error(
+      "this runtime has no WebAssembly SIMD; use a current Deno/V8, or --backend cpu to compare",
+    );
+  }
+  if (tf.getBackend() === "wasm") return;
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", async () => {
+    const wasm = await createWasmGlue({
+      instantiateWasm(
+        imports: WebAssembly.Imports,
+        done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+      ) {
+        WebAssembly.instantiate(module, imports).then((instance) => done(instance, module));
+        return {};
+      },
+    });
+    // The bridge tfjs-backend-wasm's own init() sets up (backend_wasm.ts, v4.22.0).
+    wasm.tfjs = {
+      init: wasm.cwrap("init", null, []),
+      initWithThreadsCount: wasm.cwrap("init_with_threads_count", null, ["number"]),
+      getThreadsCount: wasm.cwrap("get_threads_count", "number", []),
+      registerTensor: wasm.cwrap("register_tensor", null, ["number", "number", "number"]),
+      disposeData: wasm.cwrap("dispose_data", null, ["number"]),
+      dispose: wasm.cwrap("dispose", null, []),
+    };
+    return new BackendWasm(wasm);
+  });
+  if (!(await tf.setBackend("wasm"))) throw new Error("tfjs could not start the wasm backend");
+}
+
+/** Makes the pure-JS cpu backend active (for parity tests and speed comparisons). */
+export async function useCpuBackend(): Promise<void> {
+  if (!(await tf.setBackend("cpu"))) throw new Error("tfjs could not start the cpu backend");
+}
