@@ -1,0 +1,68 @@
+/**
+ * Adam with PyTorch's defaults and update rule (torch.optim.Adam: lr 1e-3, β 0.9/0.999, ε 1e-8 added
+ * after the square root), so our curves compare with the seed's. tfjs's own Adam puts ε elsewhere and
+ * keys its state by global variable names; owning the few lines keeps the state easy to checkpoint.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { HostParams, Params } from "../model.ts";
+
+export interface AdamConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+export const ADAM_DEFAULTS: AdamConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
+/** The optimiser's state: the step count and the first and second moments of every parameter. */
+export interface AdamState {
+  step: number;
+  m: Params;
+  v: Params;
+}
+
+/** Zero moments for `params`. */
+export function createAdamState(params: Params): AdamState {
+  const zeros = () => Object.fromEntries(Object.entries(params).map(([k, p]) => [k, tf.zerosLike(p)]));
+  return { step: 0, m: zeros(), v: zeros() };
+}
+
+/** Restores a state saved with `readAdamState`. */
+export function adamStateFromHost(step: number, m: HostParams, v: HostParams, params: Params): AdamState {
+  const upload = (host: HostParams) =>
+    Object.fromEntries(Object.entries(params).map(([k, p]) => [k, tf.tensor(host[k]!, p.shape)]));
+  return { step, m: upload(m), v: upload(v) };
+}
+
+/**
+ * One Adam step: returns the new parameters and disposes the old ones and the old moments.
+ * `grads` are left to the caller.
+ */
+export function adamStep(
+  params: Params,
+  grads: Params,
+  state: AdamState,
+  config: AdamConfig,
+): Params {
+  const { lr, beta1, beta2, eps } = config;
+  state.step += 1;
+  const stepSize = lr / (1 - beta1 ** state.step);
+  const correction2 = 1 - beta2 ** state.step;
+  const next: Params = {};
+  for (const [name, p] of Object.entries(params)) {
+    const g = grads[name]!;
+    const [m, v] = [state.m[name]!, state.v[name]!];
+    const [m2, v2, p2] = tf.tidy(() => {
+      const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+      const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+      const denom = tf.add(tf.sqrt(tf.div(v2, correction2)), eps);
+      return [m2, v2, tf.sub(p, tf.mul(tf.div(m2, denom), stepSize))];
+    });
+    tf.dispose([m, v, p]);
+    state.m[name] = m2;
+    state.v[name] = v2;
+    next[name] = p2;
+  }
+  return next;
+}
