@@ -1,0 +1,137 @@
+/**
+ * Uploaded bytes → 8-bit RGBA. The format comes from magic bytes; the declared size is checked
+ * against `maxPixels` before any decoder allocates; every decoder failure becomes an ImageError.
+ */
+// Baseline and progressive JPEG in pure JS, with resolution and memory limits.
+import { decode as decodeJpegJs } from "jpeg-js";
+// GIF in pure JS without Node built-ins; we read the first frame only.
+import { GifReader } from "omggif";
+import { decodeBmp } from "./_bmp.ts";
+import { type ImageFormat, readDimensions, sniffFormat } from "./_header.ts";
+import { decodePng } from "./_png.ts";
+import { ImageError } from "./errors.ts";
+import type { RgbaImage } from "./types.ts";
+import { decodeWebp } from "./webp.ts";
+
+export { type Dimensions, type ImageFormat, readDimensions, sniffFormat } from "./_header.ts";
+export type { RgbaImage } from "./types.ts";
+export { initWebpDecoder, WEBP_WASM_SPECIFIER } from "./webp.ts";
+
+/** Options for {@linkcode decodeImage}. */
+export interface DecodeOptions {
+  /** Largest width × height accepted; RGBA output costs 4 bytes a pixel. */
+  maxPixels: number;
+}
+
+/** A reasonable `maxPixels` for a Worker's 128 MB: a 12 MP phone photo passes (48 MB as RGBA). */
+export const DEFAULT_MAX_PIXELS = 16_000_000;
+
+const ACCEPTED = "PNG, JPEG, GIF, WebP or BMP";
+
+/**
+ * Decodes an uploaded image to 8-bit RGBA.
+ *
+ * @example
+ * ```ts ignore
+ * const image = await decodeImage(bytes, { maxPixels: DEFAULT_MAX_PIXELS });
+ * image.data.length === image.width * image.height * 4; // true
+ * ```
+ *
+ * @param bytes The file as uploaded.
+ * @param options `maxPixels`: the most width × height to accept.
+ * @returns The image as RGBA, 4 bytes a pixel, rows top to bottom.
+ * @throws {ImageError} `unsupported_media_type` for an unknown format, `image_too_large` when the
+ * header declares more than `maxPixels` (or a zero side), `invalid_image` for corrupt data.
+ */
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Promise<RgbaImage> {
+  const { maxPixels } = options;
+  if (!Number.isInteger(maxPixels) || maxPixels <= 0) {
+    throw new RangeError(`'maxPixels' must be a positive integer: current value is ${maxPixels}`);
+  }
+  const format = sniffFormat(bytes);
+  if (!format) {
+    throw new ImageError("unsupported_media_type", `Not a supported image: send ${ACCEPTED}`);
+  }
+  checkDeclaredSize(bytes, format, maxPixels);
+  try {
+    const image = await decodeByFormat(bytes, format, maxPixels);
+    checkDecodedShape(image, format);
+    return image;
+  } catch (error) {
+    throw asImageError(error, format);
+  }
+}
+
+function checkDeclaredSize(bytes: Uint8Array, format: ImageFormat, maxPixels: number): void {
+  const { width, height } = readDimensions(bytes, format);
+  if (width === 0 || height === 0) {
+    throw new ImageError("image_too_large", `The ${format} declares a size of ${width}×${height}`);
+  }
+  if (width * height > maxPixels) {
+    throw new ImageError(
+      "image_too_large",
+      `The image is ${width}×${height} pixels; the limit is ${maxPixels} pixels in all`,
+    );
+  }
+}
+
+function decodeByFormat(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  maxPixels: number,
+): RgbaImage | Promise<RgbaImage> {
+  switch (format) {
+    case "png":
+      return decodePng(bytes);
+    case "jpeg":
+      return decodeJpeg(bytes, maxPixels);
+    case "gif":
+      return decodeGifFirstFrame(bytes);
+    case "webp":
+      return decodeWebp(bytes);
+    case "bmp":
+      return decodeBmp(bytes);
+  }
+}
+
+function decodeJpeg(bytes: Uint8Array, maxPixels: number): RgbaImage {
+  const jpeg = decodeJpegJs(bytes, {
+    useTArray: true, // plain Uint8Array output: no Node Buffer
+    formatAsRGBA: true,
+    tolerantDecoding: false, // a truncated file is an error, not a half-grey picture
+    maxResolutionInMP: Math.ceil(maxPixels / 1e6),
+    // Output (4 B/px) plus component planes and upsampling buffers: allow ~10 B a pixel.
+    maxMemoryUsageInMB: Math.ceil((maxPixels * 10) / 2 ** 20) + 16,
+  });
+  const data = new Uint8ClampedArray(jpeg.data.buffer, jpeg.data.byteOffset, jpeg.data.length);
+  return { width: jpeg.width, height: jpeg.height, data };
+}
+
+/** The first frame composited onto a transparent canvas of the GIF's logical screen size. */
+function decodeGifFirstFrame(bytes: Uint8Array): RgbaImage {
+  const gif = new GifReader(bytes);
+  const data = new Uint8ClampedArray(gif.width * gif.height * 4);
+  gif.decodeAndBlitFrameRGBA(0, data);
+  return { width: gif.width, height: gif.height, data };
+}
+
+/** Guards against decoders that return short buffers instead of throwing on bad input. */
+function checkDecodedShape(image: RgbaImage, format: ImageFormat): void {
+  if (image.data.length !== image.width * image.height * 4) {
+    throw new ImageError("invalid_image", `The ${format} decoded to an inconsistent pixel buffer`);
+  }
+}
+
+/** Keeps our own ImageErrors; any decoder exception becomes `invalid_image` (cause kept for logs). */
+function asImageError(error: unknown, format: ImageFormat): ImageError {
+  if (error instanceof ImageError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  if (/limit exceeded/.test(detail)) { // jpeg-js's own resolution/memory guard
+    return new ImageError("image_too_large", `The ${format} is too large to decode here`, {
+      cause: error,
+    });
+  }
+  return new ImageError("invalid_image", `The ${format} file is corrupt or truncated`, {
+    cause: error,
+  });
+}

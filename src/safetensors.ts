@@ -1,0 +1,105 @@
+/**
+ * The safetensors format (https://github.com/huggingface/safetensors), F32 only: an 8-byte
+ * little-endian header length, a JSON header `{name: {dtype, shape, data_offsets}, "__metadata__"?}`,
+ * then the raw little-endian tensor data. PyTorch, numpy and most of the ecosystem read and write it.
+ */
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A file that is not valid safetensors, or not what we expect. */
+export class SafetensorsError extends Error {
+  override name = "SafetensorsError";
+}
+
+const MAX_HEADER = 1 << 20;
+
+/** Writes `tensors` (in the order given) and string `metadata` as safetensors bytes. */
+export function encodeSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
+      throw new RangeError(`${name}: ${t.data.length} values do not fill shape [${t.shape}]`);
+    }
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + json.length) % 8)) % 8); // data starts 8-byte aligned
+  const head = new TextEncoder().encode(json);
+  const bytes = new Uint8Array(8 + head.length + offset);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(head.length), true);
+  bytes.set(head, 8);
+  let at = 8 + head.length;
+  for (const t of Object.values(tensors)) {
+    const view = new DataView(bytes.buffer, at, t.data.byteLength);
+    t.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
+    at += t.data.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * Reads safetensors bytes strictly: header bounds, F32 dtypes, offsets that tile the data exactly.
+ * @throws SafetensorsError saying what is wrong.
+ */
+export function decodeSafetensors(
+  bytes: Uint8Array,
+): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  if (bytes.length < 8) throw new SafetensorsError(`${bytes.length} bytes is too short for a safetensors file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > MAX_HEADER || 8 + headerLength > bytes.length) {
+    throw new SafetensorsError(`header length ${headerLength} does not fit in a ${bytes.length}-byte file`);
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+  } catch {
+    throw new SafetensorsError("header is not valid JSON");
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    throw new SafetensorsError("header is not a JSON object");
+  }
+  const dataStart = 8 + headerLength, dataLength = bytes.length - dataStart;
+  const { __metadata__: metadata = {}, ...entries } = header;
+  const tensors: Record<string, Tensor> = {};
+  const spans: [number, number, string][] = [];
+  for (const [name, entry] of Object.entries(entries)) {
+    const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
+    if (dtype !== "F32") throw new SafetensorsError(`${name}: dtype ${JSON.stringify(dtype)}, expected F32`);
+    const validShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
+    const validOffsets = Array.isArray(offsets) && offsets.length === 2 &&
+      offsets.every((o) => Number.isInteger(o) && o >= 0) && offsets[0] <= offsets[1];
+    if (!validShape || !validOffsets) throw new SafetensorsError(`${name}: malformed shape or data_offsets`);
+    const [begin, end] = offsets as [number, number];
+    if (end > dataLength) {
+      throw new SafetensorsError(`${name}: its data ends at byte ${end} of ${dataLength}: the file is truncated`);
+    }
+    const size = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (end - begin !== size * 4) {
+      throw new SafetensorsError(`${name}: ${end - begin} bytes of data for shape [${shape}] (${size * 4} expected)`);
+    }
+    const data = new Float32Array(size);
+    const tensorView = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin);
+    for (let i = 0; i < size; i++) data[i] = tensorView.getFloat32(i * 4, true);
+    tensors[name] = { shape: shape as number[], data };
+    spans.push([begin, end, name]);
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  let covered = 0;
+  for (const [begin, end, name] of spans) {
+    if (begin !== covered) throw new SafetensorsError(`${name}: data overlaps or leaves a gap at byte ${covered}`);
+    covered = end;
+  }
+  if (covered !== dataLength) {
+    throw new SafetensorsError(`${dataLength - covered} bytes of data belong to no tensor (truncated or padded file?)`);
+  }
+  return { tensors, metadata: metadata as Record<string, string> };
+}

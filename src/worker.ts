@@ -1,0 +1,42 @@
+/**
+ * The Cloudflare Workers entry: the app from app.ts over the model bundled into the Worker.
+ * The tfjs backend and the classifier start once per isolate, on the first request that needs them, so
+ * the isolate's start-up stays well inside the 1 s limit.
+ */
+import type { ExecutionContext, Hono } from "hono";
+import { createApp } from "./app.ts";
+import { useWasmBackend } from "./backend.ts";
+import { type Classifier, loadClassifier } from "./classifier.ts";
+import { initWebpDecoder } from "./image/decode.ts";
+import { limitsFrom } from "./limits.ts";
+import { modelWeights, simdWasm, webpDecoderWasm } from "./worker_assets.js";
+import manifest from "../models/mnist-cnn.json" with { type: "json" };
+
+/** wrangler.toml's [vars]. */
+export interface Env {
+  MAX_BODY_BYTES?: number | string;
+  MAX_PIXELS?: number | string;
+  MAX_BATCH?: number | string;
+}
+
+let classifier: Promise<Classifier> | undefined;
+
+// A rejected load stays memoised: the bundled model cannot get better by retrying.
+function startClassifier(): Promise<Classifier> {
+  classifier ??= (async () => {
+    await useWasmBackend(simdWasm);
+    await initWebpDecoder(webpDecoderWasm);
+    return await loadClassifier(new Uint8Array(modelWeights), manifest);
+  })();
+  return classifier;
+}
+
+let app: Hono | undefined;
+
+export default {
+  // The vars arrive with the first request, so the app is built then, once per isolate.
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+    app ??= createApp({ classifier: startClassifier, limits: limitsFrom({ ...env }) });
+    return app.fetch(request, env, ctx);
+  },
+};

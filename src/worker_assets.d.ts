@@ -1,0 +1,6 @@
+/** tfjs-backend-wasm's SIMD binary, compiled by the Workers runtime at deploy time. */
+export declare const simdWasm: WebAssembly.Module;
+/** @jsquash/webp's decoder binary. */
+export declare const webpDecoderWasm: WebAssembly.Module;
+/** models/mnist-cnn.safetensors, the committed weights. */
+export declare const modelWeights: ArrayBuffer;
