@@ -46,7 +46,13 @@ export function decodeBmp(bytes: Uint8Array): RgbaImage {
   const data = new Uint8ClampedArray(header.width * header.height * 4);
   for (let y = 0; y < header.height; y++) {
     const sourceRow = header.topDown ? y : header.height - 1 - y;
-    readRow(view, header, header.pixelOffset + sourceRow * header.stride, data, y * header.width * 4);
+    readRow(
+      view,
+      header,
+      header.pixelOffset + sourceRow * header.stride,
+      data,
+      y * header.width * 4,
+    );
   }
   // Many writers declare an alpha mask but leave it 0: read that as opaque, as browsers do.
   if (header.masks.alpha !== 0 && allTransparent(data)) makeOpaque(data);

@@ -93,7 +93,9 @@ function readWebpDimensions(bytes: Uint8Array, view: DataView): Dimensions {
   const chunk = ascii(bytes, 12, 4);
   if (chunk === "VP8 ") {
     // Frame tag (3 bytes) and start code 9d 01 2a, then 14-bit width and height.
-    if (!startsWith(bytes.subarray(23), [0x9d, 0x01, 0x2a])) throw headerError("webp", "bad VP8 start");
+    if (!startsWith(bytes.subarray(23), [0x9d, 0x01, 0x2a])) {
+      throw headerError("webp", "bad VP8 start");
+    }
     return { width: view.getUint16(26, true) & 0x3fff, height: view.getUint16(28, true) & 0x3fff };
   }
   if (chunk === "VP8L") {
@@ -117,7 +119,8 @@ function readBmpDimensions(view: DataView): Dimensions {
 }
 
 function readUint24(view: DataView, offset: number): number {
-  return view.getUint8(offset) | (view.getUint8(offset + 1) << 8) | (view.getUint8(offset + 2) << 16);
+  return view.getUint8(offset) | (view.getUint8(offset + 1) << 8) |
+    (view.getUint8(offset + 2) << 16);
 }
 
 function startsWith(bytes: Uint8Array, prefix: readonly number[]): boolean {

@@ -163,7 +163,9 @@ function keepWritingComponents(mask: Float32Array, width: number, height: number
   const kept = areas.map((area) => area >= minArea);
   const keptBoxes = boxes.filter((_, i) => kept[i]);
   if (keptBoxes.length === 0) throw blank("only specks of noise were found");
-  const span = Math.max(...keptBoxes.map(([x0 = 0, y0 = 0, x1 = 0, y1 = 0]) => Math.max(x1 - x0, y1 - y0) + 1));
+  const span = Math.max(
+    ...keptBoxes.map(([x0 = 0, y0 = 0, x1 = 0, y1 = 0]) => Math.max(x1 - x0, y1 - y0) + 1),
+  );
   if (span < Math.max(3, 0.04 * Math.max(width, height))) throw blank("the only mark is a dot");
   return Uint8Array.from(labels, (label) => (label >= 0 && kept[label] ? 1 : 0));
 }
@@ -206,7 +208,7 @@ function floodFill(
 }
 
 /** Square binary dilation by `radius`, separable (rows then columns). */
-export function dilate(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
+function dilate(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
   const rows = new Uint8Array(mask.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

@@ -95,14 +95,18 @@ function samplesToRgba(png: PngSamples): RgbaImage {
     out[o + 2] = to8(samples[gray ? s : s + 2] ?? 0);
     out[o + 3] = channels === 2 || channels === 4
       ? to8(samples[s + channels - 1] ?? 0)
-      : matchesKey(samples, s, channels, png.transparentKey) ? 0 : 255;
+      : matchesKey(samples, s, channels, png.transparentKey)
+      ? 0
+      : 255;
   }
   return { width, height, data: out };
 }
 
 function writePaletteColour(palette: number[][], index: number, out: Uint8ClampedArray, o: number) {
   const colour = palette[index];
-  if (!colour) throw new ImageError("invalid_image", `The PNG uses palette entry ${index} it lacks`);
+  if (!colour) {
+    throw new ImageError("invalid_image", `The PNG uses palette entry ${index} it lacks`);
+  }
   out[o] = colour[0] ?? 0;
   out[o + 1] = colour[1] ?? 0;
   out[o + 2] = colour[2] ?? 0;
@@ -181,7 +185,11 @@ interface Chunks {
 function readChunks(bytes: Uint8Array): Chunks {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const idat: Uint8Array[] = [];
-  const chunks: Chunks = { idat: new Uint8Array(0), plte: new Uint8Array(0), trns: new Uint8Array(0) };
+  const chunks: Chunks = {
+    idat: new Uint8Array(0),
+    plte: new Uint8Array(0),
+    trns: new Uint8Array(0),
+  };
   for (let offset = 8; offset + 8 <= bytes.length;) {
     const length = view.getUint32(offset);
     const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));

@@ -1,0 +1,210 @@
+/**
+ * toMnistDigit() on synthetic drawings and photos. Passing proves the output matches MNIST's
+ * conventions (light ink on 0, long side ≈ 20 px, centre of mass at (14, 14)) whatever the polarity,
+ * transparency, lighting or position of the input, and that blank images are refused.
+ */
+import assert from "node:assert/strict";
+import { fromMnistGrayscale, toMnistDigit } from "../src/image/preprocess.ts";
+import { ImageError } from "../src/image/errors.ts";
+import type { RgbaImage } from "../src/image/types.ts";
+
+type Rgba = [number, number, number, number];
+
+/** An image filled with `background`, then `ink` wherever `shape(x, y)` holds. */
+function draw(
+  width: number,
+  height: number,
+  background: (x: number, y: number) => Rgba,
+  ink: Rgba,
+  shape: (x: number, y: number) => boolean,
+): RgbaImage {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      data.set(shape(x, y) ? ink : background(x, y), (y * width + x) * 4);
+    }
+  }
+  return { width, height, data };
+}
+
+const WHITE: Rgba = [255, 255, 255, 255];
+const BLACK: Rgba = [0, 0, 0, 255];
+const TRANSPARENT: Rgba = [0, 0, 0, 0];
+
+/** A thick "1": a vertical bar 30 px wide, 150 tall, with its top-left corner at (left, top). */
+const one = (left: number, top: number) => (x: number, y: number) =>
+  x >= left && x < left + 30 && y >= top && y < top + 150;
+
+/** A ring of radius 60, 16 px thick, centred on (cx, cy). */
+const ring = (cx: number, cy: number, r = 60, thickness = 16) => (x: number, y: number) =>
+  Math.abs(Math.hypot(x - cx, y - cy) - r) < thickness / 2;
+
+interface Stats {
+  centre: { x: number; y: number };
+  box: { width: number; height: number };
+  max: number;
+  corner: number;
+}
+
+/** Centre of mass in pixel-edge coordinates (pixel i spans [i, i+1)), ink bounding box, peak. */
+function stats(digit: Uint8ClampedArray): Stats {
+  assert.equal(digit.length, 784);
+  let total = 0, sx = 0, sy = 0, max = 0;
+  let x0 = 28, y0 = 28, x1 = -1, y1 = -1;
+  for (let y = 0; y < 28; y++) {
+    for (let x = 0; x < 28; x++) {
+      const v = digit[y * 28 + x] ?? 0;
+      total += v;
+      sx += v * (x + 0.5);
+      sy += v * (y + 0.5);
+      max = Math.max(max, v);
+      if (v > 0) {
+        [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
+      }
+    }
+  }
+  return {
+    centre: { x: sx / total, y: sy / total },
+    box: { width: x1 - x0 + 1, height: y1 - y0 + 1 },
+    max,
+    corner: digit[0] ?? -1,
+  };
+}
+
+function assertMnistLike(digit: Uint8ClampedArray, longSide: "width" | "height"): Stats {
+  const s = stats(digit);
+  assert.ok(
+    Math.abs(s.centre.x - 14) <= 1 && Math.abs(s.centre.y - 14) <= 1,
+    `centre ${JSON.stringify(s.centre)}`,
+  );
+  assert.ok(s.box.width <= 20 && s.box.height <= 20, `fits 20×20: ${JSON.stringify(s.box)}`);
+  assert.ok(s.box[longSide] >= 19, `long side ≈ 20: ${JSON.stringify(s.box)}`);
+  assert.equal(s.max, 255, "ink reaches 255");
+  assert.equal(s.corner, 0, "background is 0");
+  return s;
+}
+
+function assertNoInk(image: RgbaImage): void {
+  assert.throws(
+    () => toMnistDigit(image),
+    (e: unknown) => e instanceof ImageError && e.code === "no_ink",
+  );
+}
+
+Deno.test("toMnistDigit() centres an off-centre black-on-white 1 by mass and fits it in 20×20", () => {
+  const digit = toMnistDigit(draw(280, 280, () => WHITE, BLACK, one(20, 110)));
+  const s = assertMnistLike(digit, "height");
+  assert.ok(s.box.width >= 3 && s.box.width <= 6, `keeps the aspect ratio: ${s.box.width} wide`);
+});
+
+Deno.test("toMnistDigit() turns an off-centre ring into a centred ring with a hollow middle", () => {
+  const digit = toMnistDigit(draw(280, 280, () => WHITE, BLACK, ring(190, 90)));
+  assertMnistLike(digit, "width");
+  assert.equal(digit[14 * 28 + 14], 0, "the hole stays background");
+});
+
+Deno.test("toMnistDigit() reads dark ink on a transparent canvas export as ink on white", () => {
+  const digit = toMnistDigit(draw(280, 280, () => TRANSPARENT, BLACK, ring(140, 140)));
+  assertMnistLike(digit, "width");
+});
+
+Deno.test("toMnistDigit() keeps light ink on a dark background as it is", () => {
+  const dark = toMnistDigit(draw(280, 280, () => BLACK, WHITE, one(200, 20)));
+  const light = toMnistDigit(draw(280, 280, () => WHITE, BLACK, one(200, 20)));
+  assertMnistLike(dark, "height");
+  assert.deepEqual(Array.from(dark), Array.from(light), "both polarities give the same digit");
+});
+
+Deno.test("toMnistDigit() anti-aliases by area averaging: edges come out grey, not jagged", () => {
+  const digit = toMnistDigit(draw(280, 280, () => WHITE, BLACK, ring(140, 140, 100, 25)));
+  const greys = Array.from(digit).filter((v) => v > 0 && v < 255).length;
+  assert.ok(greys >= 10, `${greys} grey edge pixels`);
+});
+
+Deno.test("toMnistDigit() turns a photo of a thin pen digit on unevenly lit paper into an MNIST digit", () => {
+  // 640×480 off-white paper, darker to the right and bottom, with noise; a 7 drawn 4 px thin,
+  // off-centre in the upper left; plus a few dust specks.
+  const random = mulberry32(7);
+  const paper = (x: number, y: number): Rgba => {
+    const level = 235 - 60 * (x / 640) - 30 * (y / 480) + (random() - 0.5) * 16;
+    return [level, level - 4, level - 12, 255];
+  };
+  const seven = (x: number, y: number) =>
+    (y >= 80 && y < 84 && x >= 120 && x < 220) || // top bar
+    (distanceToSegment(x, y, 218, 82, 150, 260) < 2.2) ||
+    Math.hypot(x - 500, y - 400) < 1.5 || Math.hypot(x - 40, y - 430) < 1.2; // dust
+  const digit = toMnistDigit(draw(640, 480, paper, [60, 55, 70, 255], seven));
+  const s = assertMnistLike(digit, "height");
+  const inked = Array.from(digit).filter((v) => v > 128).length;
+  assert.ok(inked >= 25, `strokes are widened to MNIST thickness: ${inked} solid pixels`);
+  assert.ok(s.box.width >= 8, `the 7 keeps its width: ${s.box.width}`);
+});
+
+Deno.test("toMnistDigit() refuses a blank canvas as no_ink", () => {
+  assertNoInk(draw(280, 280, () => WHITE, BLACK, () => false));
+  assertNoInk(draw(280, 280, () => TRANSPARENT, BLACK, () => false));
+});
+
+Deno.test("toMnistDigit() refuses blank paper with noise and a few specks as no_ink", () => {
+  const random = mulberry32(3);
+  const noisy = (): Rgba => {
+    const v = 220 + (random() - 0.5) * 30;
+    return [v, v, v, 255];
+  };
+  const specks = (x: number, y: number) =>
+    Math.hypot(x - 50, y - 60) < 1.5 || Math.hypot(x - 300, y - 200) < 1 || (x === 500 && y === 10);
+  assertNoInk(draw(640, 480, noisy, BLACK, specks));
+});
+
+Deno.test("toMnistDigit() passes an MNIST-like 28×28 digit through with its centre in place", () => {
+  const mnist = draw(28, 28, () => BLACK, WHITE, (x, y) => x >= 12 && x < 16 && y >= 4 && y < 24);
+  assertMnistLike(toMnistDigit(mnist), "height");
+});
+
+Deno.test("toMnistDigit() finishes a 640×480 photo quickly", () => {
+  const image = draw(640, 480, () => WHITE, BLACK, ring(300, 200, 120, 10));
+  const start = performance.now();
+  toMnistDigit(image);
+  assert.ok(performance.now() - start < 1500, `${Math.round(performance.now() - start)} ms`);
+});
+
+Deno.test("fromMnistGrayscale() returns a 28×28 image's luma bytes unchanged", () => {
+  const image = draw(28, 28, () => BLACK, [200, 200, 200, 255], (x, y) => x === 3 && y === 5);
+  const out = fromMnistGrayscale(image);
+  assert.equal(out.length, 784);
+  assert.equal(out[5 * 28 + 3], 200);
+  assert.equal(out.reduce((sum, v) => sum + v, 0), 200);
+});
+
+Deno.test("fromMnistGrayscale() composites transparency over black, MNIST's background", () => {
+  const image = draw(28, 28, () => [255, 255, 255, 0], [255, 255, 255, 128], (x) => x === 0);
+  const out = fromMnistGrayscale(image);
+  assert.equal(out[1], 0);
+  assert.equal(out[0], 128);
+});
+
+Deno.test("fromMnistGrayscale() refuses other sizes, saying which size is required", () => {
+  assert.throws(
+    () => fromMnistGrayscale(draw(280, 280, () => WHITE, BLACK, () => false)),
+    (e: unknown) =>
+      e instanceof ImageError && e.code === "invalid_image" && /28×28/.test(e.message),
+  );
+});
+
+function distanceToSegment(x: number, y: number, ax: number, ay: number, bx: number, by: number) {
+  const t = Math.max(
+    0,
+    Math.min(1, ((x - ax) * (bx - ax) + (y - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2)),
+  );
+  return Math.hypot(x - (ax + t * (bx - ax)), y - (ay + t * (by - ay)));
+}
+
+/** A small seeded PRNG so the noisy images are the same on every run. */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
