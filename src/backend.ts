@@ -11,18 +11,30 @@ import * as tf from "@tensorflow/tfjs-core";
 import { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-cpu";
 // The Emscripten glue serves both the plain and the SIMD binary; which one runs is the module we pass.
-import createWasmGlue from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js";
+import wasmGlue from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js";
+import type { BackendWasmModule } from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.d.ts";
+
+// The glue's .d.ts declares only the module type; the file's default export is its factory.
+const createWasmGlue = wasmGlue as unknown as (config: {
+  instantiateWasm: (
+    imports: WebAssembly.Imports,
+    done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+  ) => object;
+}) => Promise<BackendWasmModule & { cwrap: Cwrap }>;
+// deno-lint-ignore no-explicit-any
+type Cwrap = (name: string, returns: string | null, args: string[]) => any;
 
 export type BackendName = "wasm" | "cpu";
 
 /** The SIMD binary as shipped in the npm package (for runtimes that may compile wasm themselves). */
-export const SIMD_WASM_SPECIFIER = "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm";
+export const SIMD_WASM_SPECIFIER =
+  "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm";
 
 // A SIMD instruction (i8x16.splat of 0) in the smallest valid module: if this validates, SIMD is there.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15,
-  253, 98, 11,
-]);
+const SIMD_PROBE = Uint8Array.from(
+  atob("AGFzbQEAAAABBQFgAAF7AwIBAAoKAQgAQQD9D/1iCw=="),
+  (c) => c.charCodeAt(0),
+);
 
 /** Whether this runtime can run WebAssembly SIMD. */
 export function hasWasmSimd(): boolean {

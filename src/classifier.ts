@@ -3,7 +3,15 @@
  * It runs the same `toBatch` and `predict` as the trainer's evaluation, so they cannot drift.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type Arch, countParams, type Params, PIXELS, predict, toBatch, toTensors } from "./model.ts";
+import {
+  type Arch,
+  countParams,
+  type Params,
+  PIXELS,
+  predict,
+  toBatch,
+  toTensors,
+} from "./model.ts";
 import { loadModel } from "./model_file.ts";
 
 /** The public facts about the served model. */
@@ -52,7 +60,9 @@ function createClassifier(arch: Arch, params: Params, info: ModelInfo): Classifi
     predict(digits) {
       const images = new Uint8Array(digits.length * PIXELS);
       digits.forEach((d, i) => {
-        if (d.length !== PIXELS) throw new RangeError(`a digit is ${PIXELS} bytes, got ${d.length}`);
+        if (d.length !== PIXELS) {
+          throw new RangeError(`a digit is ${PIXELS} bytes, got ${d.length}`);
+        }
         images.set(d, i * PIXELS);
       });
       const batch = toBatch(arch, images, digits.length);

@@ -111,7 +111,13 @@ export function toBatch(
 ): Batch {
   const pixels = images.subarray(offset * PIXELS, (offset + n) * PIXELS);
   if (pixels.length !== n * PIXELS) throw new RangeError(`expected ${n} images of ${PIXELS} bytes`);
-  if (arch === "mlp") return { n, x: [tf.tensor2d(pixels.map((b) => NORMALIZED[b]!), [n, PIXELS])], xT: [] };
+  if (arch === "mlp") {
+    return {
+      n,
+      x: [tf.tensor2d(pixels.map((b) => NORMALIZED[b]!), [n, PIXELS])],
+      xT: [],
+    };
+  }
   const x: tf.Tensor2D[] = [], xT: tf.Tensor2D[] = [];
   for (let q = 0; q < Q; q++) {
     const rows = new Float32Array(n * P * K); // [N·P, K]
@@ -137,9 +143,12 @@ export function toBatch(
 }
 
 /** Dropout2d's mask for one batch: [N, C] of 0 or 1/(1−p), one draw per image and channel. */
-export function dropoutMask(rng: Rng, n: number): Float32Array {
+export function dropoutMask(rng: Rng, n: number): tf.Tensor2D {
   const keep = 1 / (1 - DROPOUT_P);
-  return Float32Array.from({ length: n * C }, () => (rng.next() < DROPOUT_P ? 0 : keep));
+  return tf.tensor2d(
+    Float32Array.from({ length: n * C }, () => (rng.next() < DROPOUT_P ? 0 : keep)),
+    [n, C],
+  );
 }
 
 /** What a training forward pass keeps for its backward pass. */
@@ -154,7 +163,12 @@ export interface ForwardResult {
  * Runs `arch` on a batch. With `dropout` (the cnn's [N, C] mask) it is a training pass and fills
  * `cache`. Returns logits; log-softmax is taken by the loss or by `predict`.
  */
-export function forward(arch: Arch, params: Params, batch: Batch, dropout?: tf.Tensor2D): ForwardResult {
+export function forward(
+  arch: Arch,
+  params: Params,
+  batch: Batch,
+  dropout?: tf.Tensor2D,
+): ForwardResult {
   return arch === "cnn" ? cnnForward(params, batch, dropout) : mlpForward(params, batch);
 }
 
@@ -178,7 +192,7 @@ function cnnForward(params: Params, batch: Batch, dropout?: tf.Tensor2D): Forwar
   if (dropout) f = tf.mul(f, tf.reshape(dropout, [n, C, 1]));
   const flat = tf.reshape(f, [n, C * P]) as tf.Tensor2D;
   const logits = denseForward(flat, params["fc.weight"]!, params["fc.bias"]!);
-  const cache = dropout
+  const cache: Cache = dropout
     ? { a, flat, dropout, topPick: top.pick, bottomPick: bottom.pick, poolPick: pool.pick }
     : {};
   return { logits, cache };
@@ -271,7 +285,7 @@ function mlpBackward(params: Params, cache: Cache, dlogits: tf.Tensor2D): Params
   const { x, h } = cache as Record<string, tf.Tensor2D>;
   const fc2 = denseBackward(h!, params["fc2.weight"]!, dlogits);
   const dh = tf.mul(fc2.dx, tf.step(h!));
-  const fc1 = denseBackward(x!, params["fc1.weight"]!, dh);
+  const fc1 = denseBackward(x!, params["fc1.weight"]!, dh as tf.Tensor2D);
   return { "fc1.weight": fc1.dw, "fc1.bias": fc1.db, "fc2.weight": fc2.dw, "fc2.bias": fc2.db };
 }
 

@@ -4,7 +4,14 @@
  * that carries the format version, the weights' sha256 and how the model was trained and scored.
  * One loader, used by the trainer, the tests, the build and the Worker.
  */
-import { type Arch, ARCHS, countParams, type HostParams, NORMALIZATION, PARAM_SPECS } from "./model.ts";
+import {
+  type Arch,
+  ARCHS,
+  countParams,
+  type HostParams,
+  NORMALIZATION,
+  PARAM_SPECS,
+} from "./model.ts";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError } from "./safetensors.ts";
 import { sha256Hex } from "./sha256.ts";
 
@@ -34,7 +41,13 @@ export interface Manifest {
     normalization: { mean: number; std: number };
   };
   training: Record<string, unknown>;
-  dataset: { source: string; sha256: Record<string, string>; train: number; validation: number; test: number };
+  dataset: {
+    source: string;
+    sha256: Record<string, string>;
+    train: number;
+    validation: number;
+    test: number;
+  };
   test: {
     loss: number;
     accuracy: number;
@@ -58,7 +71,9 @@ function archOf(names: string[]): Arch {
   const found = ARCHS.find((arch) => PARAM_SPECS[arch].every((s) => names.includes(s.name)));
   if (!found) {
     const expected = ARCHS.map((a) => PARAM_SPECS[a].map((s) => s.name).join(", ")).join(" or ");
-    throw new ModelFileError(`tensors [${names.join(", ")}] are not the seed's Net (expected ${expected})`);
+    throw new ModelFileError(
+      `tensors [${names.join(", ")}] are not the seed's Net (expected ${expected})`,
+    );
   }
   return found;
 }
@@ -68,7 +83,11 @@ export function encodeModel(arch: Arch, params: HostParams): Uint8Array {
   const tensors = Object.fromEntries(
     PARAM_SPECS[arch].map((s) => [s.name, { shape: s.shape, data: params[s.name]! }]),
   );
-  return encodeSafetensors(tensors, { format: MODEL_FORMAT, version: String(MODEL_FORMAT_VERSION), arch });
+  return encodeSafetensors(tensors, {
+    format: MODEL_FORMAT,
+    version: String(MODEL_FORMAT_VERSION),
+    arch,
+  });
 }
 
 /**
@@ -89,9 +108,13 @@ export function decodeModel(bytes: Uint8Array, file = "model"): { arch: Arch; pa
   for (const spec of PARAM_SPECS[arch]) {
     const t = decoded.tensors[spec.name]!;
     if (t.shape.join() !== spec.shape.join()) {
-      throw new ModelFileError(`${file}: ${spec.name} has shape [${t.shape}], expected [${spec.shape}]`);
+      throw new ModelFileError(
+        `${file}: ${spec.name} has shape [${t.shape}], expected [${spec.shape}]`,
+      );
     }
-    if (!t.data.every(Number.isFinite)) throw new ModelFileError(`${file}: ${spec.name} holds NaN or Infinity`);
+    if (!t.data.every(Number.isFinite)) {
+      throw new ModelFileError(`${file}: ${spec.name} holds NaN or Infinity`);
+    }
     params[spec.name] = t.data;
   }
   const extra = names.filter((n) => !params[n]);
@@ -109,7 +132,9 @@ export async function checkManifest(manifest: unknown, weights: Uint8Array): Pro
     throw new ModelFileError(`manifest is not an ${MODEL_FORMAT} manifest`);
   }
   if (m.version !== MODEL_FORMAT_VERSION) {
-    throw new ModelFileError(`manifest has format version ${m.version}; this code reads version ${MODEL_FORMAT_VERSION}`);
+    throw new ModelFileError(
+      `manifest has format version ${m.version}; this code reads version ${MODEL_FORMAT_VERSION}`,
+    );
   }
   const arch = m.architecture?.arch;
   if (!arch || !ARCHS.includes(arch) || m.architecture?.parameters !== countParams(arch)) {
@@ -136,8 +161,9 @@ export async function loadModel(
   const checked = await checkManifest(manifest, weights);
   const { arch, params } = decodeModel(weights, checked.weights.file);
   if (arch !== checked.architecture.arch) {
-    throw new ModelFileError(`weights hold a ${arch} but the manifest says ${checked.architecture.arch}`);
+    throw new ModelFileError(
+      `weights hold a ${arch} but the manifest says ${checked.architecture.arch}`,
+    );
   }
   return { arch, params, manifest: checked };
 }
-

