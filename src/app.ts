@@ -71,17 +71,20 @@ export function createApp(options: AppOptions): Hono {
         digits.push(await toDigit(input, { preprocess, maxPixels: limits.maxPixels }));
       }
       const model = await classifier();
-      const results = model.predict(digits).map((probabilities, i) =>
+      const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
+      const results = model.predict(bytes).map((probabilities, i) =>
         toPrediction(probabilities, model.info, debug ? digits[i] : undefined)
       );
       return c.json(batch ? { results } : results[0]);
     },
   );
 
-  for (const [path, allow] of [["/", "GET"], ["/health", "GET"], ["/model", "GET"], [
-    "/classify",
-    "POST",
-  ]] as const) {
+  for (
+    const [path, allow] of [["/", "GET"], ["/health", "GET"], ["/model", "GET"], [
+      "/classify",
+      "POST",
+    ]] as const
+  ) {
     app.all(path, (c) => {
       c.header("Allow", allow);
       throw new ApiError(405, "method_not_allowed", `${c.req.method} ${path}: use ${allow}`);
@@ -122,7 +125,11 @@ function readPreprocess(c: Context): Preprocess {
   const value = c.req.query("preprocess");
   if (value === undefined || value === "mnist") return "mnist";
   if (value === "none") return "none";
-  throw new ApiError(400, "invalid_query", `'preprocess' must be 'none' or 'mnist': got '${value}'`);
+  throw new ApiError(
+    400,
+    "invalid_query",
+    `'preprocess' must be 'none' or 'mnist': got '${value}'`,
+  );
 }
 
 function errorResponse(

@@ -39,7 +39,10 @@ function requireInk(digit: Uint8ClampedArray): Uint8ClampedArray {
   let brightest = 0;
   for (const value of digit) if (value > brightest) brightest = value;
   if (brightest < MIN_INK) {
-    throw new ImageError("no_ink", "the 28×28 image is blank: MNIST digits are bright ink on black");
+    throw new ImageError(
+      "no_ink",
+      "the 28×28 image is blank: MNIST digits are bright ink on black",
+    );
   }
   return digit;
 }

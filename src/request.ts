@@ -85,7 +85,11 @@ async function readJson(request: Request): Promise<DigitInput> {
     throw new ApiError(400, "invalid_json", "the body is not valid JSON", { cause: error });
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "invalid_json", 'expected a JSON object: {"image": …} or {"pixels": […]}');
+    throw new ApiError(
+      400,
+      "invalid_json",
+      'expected a JSON object: {"image": …} or {"pixels": […]}',
+    );
   }
   if ("image" in body) return { kind: "image", bytes: decodeBase64Image(body.image) };
   if ("pixels" in body) return { kind: "pixels", pixels: readPixels(body.pixels) };
@@ -99,13 +103,21 @@ async function readJson(request: Request): Promise<DigitInput> {
 /** Bytes of a base64 string or a `data:…;base64,` URL (what a canvas' toDataURL gives). */
 function decodeBase64Image(value: unknown): Uint8Array {
   if (typeof value !== "string" || value.length === 0) {
-    throw new ApiError(400, "invalid_base64", "'image' must be a non-empty base64 string or data: URL");
+    throw new ApiError(
+      400,
+      "invalid_base64",
+      "'image' must be a non-empty base64 string or data: URL",
+    );
   }
   let base64 = value;
   if (value.startsWith("data:")) {
     const comma = value.indexOf(",");
     if (comma < 0 || !value.slice(0, comma).endsWith(";base64")) {
-      throw new ApiError(400, "invalid_base64", "'image' must be a base64 data: URL (data:…;base64,…)");
+      throw new ApiError(
+        400,
+        "invalid_base64",
+        "'image' must be a base64 data: URL (data:…;base64,…)",
+      );
     }
     base64 = value.slice(comma + 1);
   }

@@ -1,0 +1,49 @@
+/**
+ * The same app as the Worker, on Deno.serve, for users without Cloudflare tooling (and Deno Deploy).
+ *
+ *   deno task serve [--port 8000] [--hostname 127.0.0.1]
+ *
+ * Limits come from MAX_BODY_BYTES, MAX_PIXELS and MAX_BATCH in the environment, as in wrangler.toml.
+ */
+import { parseArgs } from "node:util";
+import { createApp } from "../src/app.ts";
+import { startBackend } from "../src/backend_deno.ts";
+import { type Classifier, loadClassifier } from "../src/classifier.ts";
+import { initWebpDecoder } from "../src/image/decode.ts";
+import { compileWebpModule } from "../src/image/webp_deno.ts";
+import { limitsFrom } from "../src/limits.ts";
+
+const MODEL = new URL("../models/mnist-cnn", import.meta.url).pathname;
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    port: { type: "string", default: "8000" },
+    hostname: { type: "string", default: "127.0.0.1" },
+  },
+});
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  throw new RangeError(
+    `'--port' must be an integer from 0 to 65535: current value is ${values.port}`,
+  );
+}
+
+let classifier: Promise<Classifier> | undefined;
+
+function startClassifier(): Promise<Classifier> {
+  classifier ??= (async () => {
+    await startBackend("wasm");
+    await initWebpDecoder(await compileWebpModule());
+    const [weights, manifest] = await Promise.all([
+      Deno.readFile(`${MODEL}.safetensors`),
+      Deno.readTextFile(`${MODEL}.json`).then(JSON.parse),
+    ]);
+    return await loadClassifier(weights, manifest);
+  })();
+  return classifier;
+}
+
+const app = createApp({ classifier: startClassifier, limits: limitsFrom(Deno.env.toObject()) });
+await startClassifier(); // fail at start, not on the first request, when the model is bad
+Deno.serve({ port, hostname: values.hostname }, app.fetch);

@@ -1,0 +1,226 @@
+/**
+ * The app through `app.request()`, no server: every route, every body kind, and every refusal with
+ * its status and error code. Passing proves the HTTP contract of issue 3 in Deno; the same checks
+ * against real workerd are in worker_e2e_test.ts.
+ */
+import assert from "node:assert/strict";
+import { createApp } from "../src/app.ts";
+import { startBackend } from "../src/backend_deno.ts";
+import { type Classifier, loadClassifier } from "../src/classifier.ts";
+import { initWebpDecoder } from "../src/image/decode.ts";
+import { compileWebpModule } from "../src/image/webp_deno.ts";
+import { badInputs } from "./support/bad_inputs.ts";
+import {
+  blackOnWhiteBmp,
+  blackOnWhiteGif,
+  blackOnWhitePng,
+  blackOnWhiteWebp,
+  canvasPng,
+  dataUrl,
+  nativePng,
+  offCentreJpeg,
+} from "./support/client_images.ts";
+import { loadTestDigits } from "./support/mnist_test_set.ts";
+
+const MODEL = new URL("../models/mnist-cnn", import.meta.url).pathname;
+
+await startBackend("wasm");
+await initWebpDecoder(await compileWebpModule());
+const classifier = await loadClassifier(
+  await Deno.readFile(`${MODEL}.safetensors`),
+  JSON.parse(await Deno.readTextFile(`${MODEL}.json`)),
+);
+const app = createApp({ classifier: () => Promise.resolve(classifier) });
+const { digits, labels } = await loadTestDigits();
+const firstOf = (label: number) => labels.indexOf(label);
+const seven = digits[firstOf(7)]!;
+
+interface Answer {
+  digit: number;
+  confidence: number;
+  probabilities: number[];
+  model: { name: string; sha256: string };
+  debug?: { width: number; height: number; pixels: number[] };
+}
+
+async function classify(init: RequestInit, query = ""): Promise<Answer> {
+  const res = await app.request(`/classify${query}`, { method: "POST", ...init });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  return body;
+}
+
+Deno.test("POST /classify answers digit, confidence, ten probabilities and the model", async () => {
+  const png = blackOnWhitePng(seven);
+  const answer = await classify({ body: png.bytes, headers: { "content-type": png.type } });
+  assert.equal(answer.digit, 7);
+  assert.equal(answer.probabilities.length, 10);
+  assert.ok(Math.abs(answer.probabilities.reduce((a, b) => a + b) - 1) < 1e-4);
+  assert.equal(answer.confidence, Math.max(...answer.probabilities));
+  assert.deepEqual(answer.model, { name: classifier.info.name, sha256: classifier.info.sha256 });
+  assert.equal(answer.debug, undefined);
+});
+
+Deno.test("POST /classify reads every client format, judged by magic bytes", async (t) => {
+  const encoders = {
+    "black-on-white PNG": blackOnWhitePng,
+    "canvas PNG with transparency": canvasPng,
+    "off-centre JPEG": (d: Uint8Array) => offCentreJpeg(d, 1),
+    WebP: blackOnWhiteWebp,
+    GIF: blackOnWhiteGif,
+    BMP: blackOnWhiteBmp,
+    "native 28×28 PNG": nativePng,
+  };
+  for (const [name, encode] of Object.entries(encoders)) {
+    await t.step(name, async () => {
+      const image = await encode(seven);
+      assert.equal(
+        (await classify({ body: image.bytes, headers: { "content-type": image.type } })).digit,
+        7,
+      );
+    });
+  }
+  await t.step("a declared type that lies", async () => {
+    const png = blackOnWhitePng(seven);
+    assert.equal(
+      (await classify({ body: png.bytes, headers: { "content-type": "image/jpeg" } })).digit,
+      7,
+    );
+  });
+  await t.step("no declared type (curl --data-binary)", async () => {
+    assert.equal((await classify({ body: blackOnWhitePng(seven).bytes })).digit, 7);
+  });
+});
+
+Deno.test("POST /classify takes a multipart `image` field; several are a batch, in order", async () => {
+  const one = new FormData();
+  one.append("image", new Blob([blackOnWhitePng(seven).bytes]), "seven.png");
+  assert.equal((await classify({ body: one })).digit, 7);
+
+  const images = Array.from({ length: 10 }, (_, label) => canvasPng(digits[firstOf(label)]!));
+  const batch = new FormData();
+  images.forEach((image, label) => batch.append("image", new Blob([image.bytes]), `${label}.png`));
+  const res = await app.request("/classify", { method: "POST", body: batch });
+  assert.equal(res.status, 200);
+  const { results } = await res.json() as { results: Answer[] };
+  const oneByOne = [];
+  for (const image of images) oneByOne.push(await classify({ body: image.bytes }));
+  assert.deepEqual(results, oneByOne);
+});
+
+Deno.test("POST /classify takes JSON: base64, a data: URL, or 784 pixels", async () => {
+  const url = dataUrl(canvasPng(seven));
+  const json = (value: unknown): RequestInit => ({
+    body: JSON.stringify(value),
+    headers: { "content-type": "application/json" },
+  });
+  assert.equal((await classify(json({ image: url }))).digit, 7);
+  assert.equal((await classify(json({ image: url.slice(url.indexOf(",") + 1) }))).digit, 7);
+  assert.equal((await classify(json({ pixels: Array.from(seven) }))).digit, 7);
+});
+
+Deno.test("?preprocess=none feeds an MNIST-format 28×28 image to the model as it is", async () => {
+  const png = nativePng(seven);
+  const asIs = await classify({ body: png.bytes }, "?preprocess=none&debug=1");
+  assert.deepEqual(asIs.debug?.pixels, Array.from(seven));
+  const pixels = await classify({
+    body: JSON.stringify({ pixels: Array.from(seven) }),
+    headers: { "content-type": "application/json" },
+  });
+  assert.deepEqual(asIs.probabilities, pixels.probabilities);
+  assert.deepEqual(pixels.probabilities, Array.from(classifier.predict([seven])[0]!));
+});
+
+Deno.test("?debug=1 adds the 28×28 image the model saw", async () => {
+  const answer = await classify({ body: offCentreJpeg(seven, 2).bytes }, "?debug=1");
+  assert.equal(answer.debug?.width, 28);
+  assert.equal(answer.debug?.height, 28);
+  assert.equal(answer.debug?.pixels.length, 784);
+  assert.ok(Math.max(...answer.debug!.pixels) > 200, "the digit is bright ink on black");
+});
+
+Deno.test("bad input gets its 4xx status and a JSON error, never a 5xx or a stack", async (t) => {
+  for (const bad of badInputs(blackOnWhitePng(seven).bytes)) {
+    await t.step(`${bad.name} → ${bad.status}`, async () => {
+      const res = await app.request(bad.path, bad.init);
+      const text = await res.text();
+      assert.equal(res.status, bad.status, text);
+      const body = JSON.parse(text);
+      assert.equal(body.error.code, bad.code, text);
+      assert.equal(typeof body.error.message, "string");
+      assert.doesNotMatch(text, /\bat .*\.(ts|js):\d+/, "no stack trace");
+      if (bad.status === 405) assert.ok(res.headers.get("allow"));
+    });
+  }
+});
+
+Deno.test("a body over MAX_BODY_BYTES is refused while streaming, without a Content-Length", async () => {
+  const small = createApp({
+    classifier: () => Promise.resolve(classifier),
+    limits: { maxBodyBytes: 1000 },
+  });
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < 10; i++) controller.enqueue(new Uint8Array(500));
+      controller.close();
+    },
+  });
+  const res = await small.request("/classify", {
+    method: "POST",
+    body,
+    headers: { "content-type": "image/png" },
+  });
+  assert.equal(res.status, 413);
+  assert.equal((await res.json()).error.code, "body_too_large");
+});
+
+Deno.test("GET /health and GET /model describe the loaded model", async () => {
+  const health = await app.request("/health");
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), {
+    status: "ok",
+    model: { name: classifier.info.name, sha256: classifier.info.sha256 },
+  });
+  const model = await (await app.request("/model")).json();
+  assert.deepEqual(model, classifier.info);
+  assert.ok(model.parameters > 0 && model.test.accuracy > 0);
+});
+
+Deno.test("GET / shows usage until the drawing page replaces it through the `home` hook", async () => {
+  const res = await app.request("http://mnist.test/");
+  assert.equal(res.status, 200);
+  assert.match(await res.text(), /curl -F image=@seven\.png http:\/\/mnist\.test\/classify/);
+  const withHome = createApp({
+    classifier: () => Promise.resolve(classifier),
+    home: (c) => c.html("<h1>pad</h1>"),
+  });
+  assert.equal(await (await withHome.request("/")).text(), "<h1>pad</h1>");
+});
+
+Deno.test("responses allow any origin and carry security headers", async () => {
+  const res = await app.request("/health", { headers: { origin: "https://example.com" } });
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+  const preflight = await app.request("/classify", {
+    method: "OPTIONS",
+    headers: { origin: "https://example.com", "access-control-request-method": "POST" },
+  });
+  assert.equal(preflight.status, 204);
+  assert.match(preflight.headers.get("access-control-allow-methods") ?? "", /POST/);
+  const error = await app.request("/nope", { headers: { origin: "https://example.com" } });
+  assert.equal(
+    error.headers.get("access-control-allow-origin"),
+    "*",
+    "errors are readable cross-origin",
+  );
+});
+
+Deno.test("a model that fails to load answers 503 with the loader's message", async () => {
+  const broken: () => Promise<Classifier> = () =>
+    Promise.reject(new Error("weights sha256 does not match. HINT: re-run `deno task train`"));
+  const res = await createApp({ classifier: broken }).request("/health");
+  assert.equal(res.status, 503);
+  const { error } = await res.json();
+  assert.equal(error.code, "model_unavailable");
+  assert.match(error.message, /deno task train/);
+});

@@ -1,0 +1,152 @@
+/**
+ * Runs the Worker in the real runtime for tests and benches: `wrangler dev` (local workerd) on a free
+ * loopback port, ready once GET /health answers 200, stopped with its whole process group.
+ *
+ * @example
+ * ```ts ignore
+ * await using worker = await startWranglerDev();
+ * const res = await fetch(`${worker.url}/health`);
+ * ```
+ */
+
+/** The pinned wrangler, run by Deno (wrangler wants a newer Node than the machine's). */
+export const WRANGLER = "npm:wrangler@4.164.0";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const OUTPUT_KEPT = 64 * 1024;
+
+/** A running `wrangler dev`. */
+export interface WranglerDev extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  readonly url: string;
+  /** The last 64 KiB of wrangler's stdout and stderr. */
+  output(): string;
+  /** Stops wrangler and every process it started (workerd included); safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Options for {@linkcode startWranglerDev}. */
+export interface WranglerDevOptions {
+  /** Worker vars overriding wrangler.toml's, e.g. `{ MAX_BODY_BYTES: "1024" }`. */
+  vars?: Record<string, string>;
+  /** How long to wait for /health to answer 200, in ms. Default 120,000 (first start bundles). */
+  timeoutMs?: number;
+}
+
+/**
+ * Starts `wrangler dev` on a free loopback port and waits until GET /health answers 200.
+ *
+ * @throws Error with wrangler's output when it exits early or /health does not answer in time.
+ */
+export async function startWranglerDev(options: WranglerDevOptions = {}): Promise<WranglerDev> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const [port, inspectorPort] = [freePort(), freePort()];
+  const vars = Object.entries(options.vars ?? {}).flatMap(([key, value]) => [
+    "--var",
+    `${key}:${value}`,
+  ]);
+  // setsid: wrangler is the leader of a new process group, so one signal reaches workerd too.
+  const child = new Deno.Command("setsid", {
+    args: [
+      Deno.execPath(),
+      "run",
+      "-A",
+      WRANGLER,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      ...vars,
+    ],
+    cwd: ROOT,
+    env: { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+  let output = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      output = (output + text).slice(-OUTPUT_KEPT);
+    }
+  };
+  const reading = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      signalGroup(child.pid, "SIGTERM");
+      const timer = new Promise<"timeout">((resolve) => {
+        const id = setTimeout(() => resolve("timeout"), 5_000);
+        status.finally(() => clearTimeout(id));
+      });
+      await Promise.race([status, timer]);
+      // Whatever of the group outlived the leader (or ignored SIGTERM) goes now.
+      signalGroup(child.pid, "SIGKILL");
+      await status;
+      await reading;
+    })();
+    return stopping;
+  };
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (let last = "no answer yet";;) {
+    if (exited) {
+      await stop();
+      throw new Error(`wrangler dev exited before /health answered:\n${output}`);
+    }
+    const health = await askHealth(url);
+    if (health.status === 200) break;
+    if (health.status === 503) {
+      // The Worker runs but its model does not load: waiting will not help.
+      await stop();
+      throw new Error(`wrangler dev: the Worker is up but unhealthy: ${health.body}\n${output}`);
+    }
+    if (health.status) last = `${health.status} ${health.body}`;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(
+        `wrangler dev: /health did not answer 200 within ${timeoutMs} ms (last: ${last}):\n${output}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+
+  return { url, output: () => output, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** GET /health's status and body, or status 0 while nothing listens yet. */
+async function askHealth(url: string): Promise<{ status: number; body: string }> {
+  try {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
+    return { status: res.status, body: await res.text() };
+  } catch {
+    return { status: 0, body: "" };
+  }
+}
+
+/** A port that was free a moment ago: bind port 0, read what the kernel chose, release it. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+function signalGroup(pid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(-pid, signal);
+  } catch {
+    // ESRCH: the whole group has already gone.
+  }
+}
