@@ -19,6 +19,8 @@ const OUTPUT_KEPT = 64 * 1024;
 export interface WranglerDev extends AsyncDisposable {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   readonly url: string;
+  /** How long the fresh isolate took to answer its first request (GET /health: tfjs and model start). */
+  readonly firstRequestMs: number;
   /** The last 64 KiB of wrangler's stdout and stderr. */
   output(): string;
   /** Stops wrangler and every process it started (workerd included); safe to call twice. */
@@ -100,13 +102,19 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
+  let firstRequestMs = 0;
   for (let last = "no answer yet";;) {
     if (exited) {
       await stop();
       throw new Error(`wrangler dev exited before /health answered:\n${output}`);
     }
+    const started = performance.now();
     const health = await askHealth(url);
-    if (health.status === 200) break;
+    // Until workerd listens, nothing reaches the isolate: the first answer is its first request.
+    if (health.status === 200) {
+      firstRequestMs = performance.now() - started;
+      break;
+    }
     if (health.status === 503) {
       // The Worker runs but its model does not load: waiting will not help.
       await stop();
@@ -122,7 +130,7 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 
-  return { url, output: () => output, stop, [Symbol.asyncDispose]: stop };
+  return { url, firstRequestMs, output: () => output, stop, [Symbol.asyncDispose]: stop };
 }
 
 /** GET /health's status and body, or status 0 while nothing listens yet. */
