@@ -19,6 +19,8 @@ export interface RunIdentity {
   seed: number;
   batchSize: number;
   lr: number;
+  schedule: string;
+  epochs: number;
   valSplit: number;
   data: string;
 }

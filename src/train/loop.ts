@@ -91,8 +91,12 @@ export interface EpochSummary {
   samplesPerSecond: number;
 }
 
+export type Schedule = "cosine" | "constant";
+
 export interface TrainOptions {
   arch: Arch;
+  epochs: number;
+  schedule: Schedule;
   batchSize: number;
   seed: number;
   adam: AdamConfig;
@@ -150,7 +154,8 @@ export function trainEpoch(
       const { loss, dlogits } = nllLoss(logits, target);
       return { loss, grads: backward(arch, model.params, batch, cache, dlogits) };
     });
-    model.params = adamStep(model.params, grads, model.adam, options.adam);
+    const lr = learningRate(options, progress.epoch * batches + b, options.epochs * batches);
+    model.params = adamStep(model.params, grads, model.adam, { ...options.adam, lr });
     const lossValue = loss.dataSync()[0]!;
     disposeBatch(batch);
     tf.dispose([loss, target, ...(mask ? [mask] : []), ...Object.values(grads)]);
@@ -170,4 +175,14 @@ export function trainEpoch(
   progress.epoch = epoch;
   progress.batch = 0;
   return true;
+}
+
+/**
+ * The learning rate at `step` of `total`: constant (the seed), or annealed from lr to 0 along a
+ * cosine. In 2 epochs the seed's constant 1e-3 reaches 97.5% here (97.2% in PyTorch); a cosine from
+ * 2e-3 reaches 98.1% with the same network and optimiser (README, "Accuracy").
+ */
+export function learningRate(options: TrainOptions, step: number, total: number): number {
+  const lr = options.adam.lr;
+  return options.schedule === "constant" ? lr : lr * 0.5 * (1 + Math.cos((Math.PI * step) / total));
 }

