@@ -3,7 +3,7 @@
  * exports the weights to models/. Run with --help for the flags.
  */
 import { parseArgs } from "node:util";
-import { ARCHS, type Arch } from "../src/model.ts";
+import { type Arch, ARCHS } from "../src/model.ts";
 import { train, type TrainConfig } from "../src/train/run.ts";
 
 const HELP = `Usage: deno task train [flags]
@@ -67,8 +67,12 @@ function parseConfig(args: string[]): TrainConfig | "help" {
   }
   if (values.help) return "help";
   const lr = Number(values.lr);
-  if (!Number.isFinite(lr) || lr <= 0 || lr > 1) throw new UsageError(`--lr must be a number in (0, 1]: got "${values.lr}"`);
-  if (!ARCHS.includes(values.model as Arch)) throw new UsageError(`--model must be cnn or mlp: got "${values.model}"`);
+  if (!Number.isFinite(lr) || lr <= 0 || lr > 1) {
+    throw new UsageError(`--lr must be a number in (0, 1]: got "${values.lr}"`);
+  }
+  if (!ARCHS.includes(values.model as Arch)) {
+    throw new UsageError(`--model must be cnn or mlp: got "${values.model}"`);
+  }
   if (values.schedule !== "cosine" && values.schedule !== "constant") {
     throw new UsageError(`--schedule must be cosine or constant: got "${values.schedule}"`);
   }
@@ -108,7 +112,9 @@ async function main(): Promise<number> {
   const onInterrupt = () => {
     if (stop) Deno.exit(130); // a second Ctrl-C: leave now
     stop = true;
-    console.error("\nStopping after this batch and saving a checkpoint (Ctrl-C again to quit at once)");
+    console.error(
+      "\nStopping after this batch and saving a checkpoint (Ctrl-C again to quit at once)",
+    );
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {

@@ -25,21 +25,24 @@ const IMAGES_MAGIC = 0x00000803; // ubyte, 3 dimensions
 const LABELS_MAGIC = 0x00000801; // ubyte, 1 dimension
 
 function readHeader(bytes: Uint8Array, file: string, magic: number, rank: number): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const found = bytes.length >= 4 ? view.getUint32(0) : -1;
+  if (found !== magic) {
+    const hex = (m: number) => `0x${m.toString(16).padStart(8, "0")}`;
+    if (found < 0) {
+      throw new IdxError(file, `truncated: ${bytes.length} bytes, not even a magic number`);
+    }
+    const what = (found >>> 16) === 0 && ((found >>> 8) & 0xff) !== UBYTE
+      ? "an IDX file of another data type"
+      : "not an IDX file of this kind";
+    throw new IdxError(file, `bad magic number ${hex(found)}, expected ${hex(magic)} (${what})`);
+  }
   const headerSize = 4 + 4 * rank;
   if (bytes.length < headerSize) {
     throw new IdxError(
       file,
       `truncated: ${bytes.length} bytes, shorter than its ${headerSize}-byte header`,
     );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const found = view.getUint32(0);
-  if (found !== magic) {
-    const hex = (m: number) => `0x${m.toString(16).padStart(8, "0")}`;
-    const what = (found >>> 16) === 0 && ((found >>> 8) & 0xff) !== UBYTE
-      ? "an IDX file of another data type"
-      : "not an IDX file of this kind";
-    throw new IdxError(file, `bad magic number ${hex(found)}, expected ${hex(magic)} (${what})`);
   }
   return Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
 }

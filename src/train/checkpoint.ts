@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { type Arch, type HostParams, PARAM_SPECS, type Params, toTensors } from "../model.ts";
 import { ModelFileError } from "../model_file.ts";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "../safetensors.ts";
-import { adamStateFromHost, type AdamState } from "./adam.ts";
+import { type AdamState, adamStateFromHost } from "./adam.ts";
 import { writeFilesAtomic } from "./files.ts";
 import type { Progress } from "./loop.ts";
 
@@ -42,7 +42,12 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
     tensors[`adam.m.${spec.name}`] = read(adam.m[spec.name]!);
     tensors[`adam.v.${spec.name}`] = read(adam.v[spec.name]!);
   }
-  const metadata = { kind: KIND, identity: JSON.stringify(identity), progress: JSON.stringify(progress), adam_step: String(adam.step) };
+  const metadata = {
+    kind: KIND,
+    identity: JSON.stringify(identity),
+    progress: JSON.stringify(progress),
+    adam_step: String(adam.step),
+  };
   await writeFilesAtomic({ [path]: encodeSafetensors(tensors, metadata) });
 }
 
@@ -65,12 +70,16 @@ export async function loadCheckpoint(path: string, identity: RunIdentity): Promi
     throw new ModelFileError(`cannot resume: ${path}: ${(e as Error).message}`, hint);
   }
   const { tensors, metadata } = decoded;
-  if (metadata.kind !== KIND) throw new ModelFileError(`cannot resume: ${path} is not a checkpoint`, hint);
+  if (metadata.kind !== KIND) {
+    throw new ModelFileError(`cannot resume: ${path} is not a checkpoint`, hint);
+  }
   const saved = JSON.parse(metadata.identity ?? "{}") as RunIdentity;
   for (const key of Object.keys(identity) as (keyof RunIdentity)[]) {
     if (saved[key] !== identity[key]) {
       throw new ModelFileError(
-        `cannot resume: the checkpoint was made with ${key}=${saved[key]}, this run has ${identity[key]}`,
+        `cannot resume: the checkpoint was made with ${key}=${saved[key]}, this run has ${
+          identity[key]
+        }`,
         `pass the same flags as the interrupted run, or ${hint}`,
       );
     }
@@ -80,13 +89,21 @@ export async function loadCheckpoint(path: string, identity: RunIdentity): Promi
     for (const spec of PARAM_SPECS[identity.arch]) {
       const t = tensors[prefix + spec.name];
       if (!t || t.shape.join() !== spec.shape.join()) {
-        throw new ModelFileError(`cannot resume: ${path} lacks a valid ${prefix}${spec.name}`, hint);
+        throw new ModelFileError(
+          `cannot resume: ${path} lacks a valid ${prefix}${spec.name}`,
+          hint,
+        );
       }
       out[spec.name] = t.data;
     }
     return out;
   };
   const params = toTensors(identity.arch, host(""));
-  const adam = adamStateFromHost(Number(metadata.adam_step), host("adam.m."), host("adam.v."), params);
+  const adam = adamStateFromHost(
+    Number(metadata.adam_step),
+    host("adam.m."),
+    host("adam.v."),
+    params,
+  );
   return { identity, progress: JSON.parse(metadata.progress!) as Progress, params, adam };
 }

@@ -5,12 +5,27 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Dataset, Split } from "../data/mnist.ts";
-import { type Arch, countParams, type HostParams, NORMALIZATION, type Params, PARAM_SPECS, toTensors } from "../model.ts";
-import { DESCRIPTIONS, encodeModel, loadModel, type Manifest, MODEL_FORMAT, MODEL_FORMAT_VERSION } from "../model_file.ts";
+import {
+  type Arch,
+  countParams,
+  type HostParams,
+  NORMALIZATION,
+  PARAM_SPECS,
+  type Params,
+  toTensors,
+} from "../model.ts";
+import {
+  DESCRIPTIONS,
+  encodeModel,
+  loadModel,
+  type Manifest,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+} from "../model_file.ts";
 import { sha256Hex } from "../sha256.ts";
 import { accuracySvg, errorsSvg, lossCurveSvg } from "./figures.ts";
 import { stageFiles } from "./files.ts";
-import { type Evaluation, evaluate, type Progress } from "./loop.ts";
+import { evaluate, type Evaluation, type Progress } from "./loop.ts";
 
 export interface ExportResult {
   weightsPath: string;
@@ -21,7 +36,9 @@ export interface ExportResult {
 
 /** Copies parameters from the backend to the host. */
 export function readParams(arch: Arch, params: Params): HostParams {
-  return Object.fromEntries(PARAM_SPECS[arch].map((s) => [s.name, params[s.name]!.dataSync() as Float32Array]));
+  return Object.fromEntries(
+    PARAM_SPECS[arch].map((s) => [s.name, params[s.name]!.dataSync() as Float32Array]),
+  );
 }
 
 /** Saves, re-loads, tests and reports; returns the test of the re-loaded weights. */
@@ -38,7 +55,9 @@ export async function exportModel(options: {
   const { outDir, arch, data } = options;
   const name = `mnist-${arch}`;
   const weightsPath = `${outDir}/${name}.safetensors`, manifestPath = `${outDir}/${name}.json`;
-  const staged = await stageFiles({ [weightsPath]: encodeModel(arch, readParams(arch, options.params)) });
+  const staged = await stageFiles({
+    [weightsPath]: encodeModel(arch, readParams(arch, options.params)),
+  });
 
   // Load the saved file back, as the seed does, and test what was loaded.
   const saved = await Deno.readFile(staged.temp[weightsPath]!);
@@ -62,9 +81,21 @@ export async function exportModel(options: {
       validation: options.validation,
       test: data.test.count,
     },
-    test: { loss: 0, accuracy: 0, correct: 0, total: 0, per_class_accuracy: [], confusion_matrix: [] },
+    test: {
+      loss: 0,
+      accuracy: 0,
+      correct: 0,
+      total: 0,
+      per_class_accuracy: [],
+      confusion_matrix: [],
+    },
     created_at: new Date().toISOString(),
-    runtime: { deno: Deno.version.deno, v8: Deno.version.v8, tfjs: tf.version_core, backend: tf.getBackend() },
+    runtime: {
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      tfjs: tf.version_core,
+      backend: tf.getBackend(),
+    },
   };
   const loaded = await loadModel(saved, draft);
   const reloaded = toTensors(arch, loaded.params);
@@ -89,13 +120,17 @@ function testReport(test: Evaluation): Manifest["test"] {
     accuracy: round(test.accuracy),
     correct: test.correct,
     total: test.total,
-    per_class_accuracy: test.confusion.map((row, digit) => round(row[digit]! / row.reduce((a, b) => a + b, 0))),
+    per_class_accuracy: test.confusion.map((row, digit) =>
+      round(row[digit]! / row.reduce((a, b) => a + b, 0))
+    ),
     confusion_matrix: test.confusion,
   };
 }
 
 /** The seed's closing line, with two decimals: `Test set: Average loss: 0.0xxx, Accuracy: …`. */
 export function testLine(test: Evaluation): string {
-  return `Test set: Average loss: ${test.loss.toFixed(4)}, Accuracy: ${test.correct}/${test.total} ` +
+  return `Test set: Average loss: ${
+    test.loss.toFixed(4)
+  }, Accuracy: ${test.correct}/${test.total} ` +
     `(${(100 * test.accuracy).toFixed(2)}%)`;
 }

@@ -32,7 +32,9 @@ export async function stageFiles(files: Record<string, Uint8Array | string>): Pr
           else await Deno.writeFile(temp[path]!, contents);
         } catch (e) {
           for (const t of Object.values(temp)) await Deno.remove(t).catch(() => {});
-          throw new OutputError(`cannot write ${path}: ${(e as Error).message}; the previous files are unchanged`);
+          throw new OutputError(
+            `cannot write ${path}: ${(e as Error).message}; the previous files are unchanged`,
+          );
         }
       }
     },

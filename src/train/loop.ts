@@ -122,16 +122,16 @@ export function epochOrder(count: number, seed: number, epoch: number): Uint32Ar
  * Runs the rest of one epoch from `progress.batch`, updating `model` and `progress` in place.
  * Shuffles every epoch (the seed's DataLoader does not; shuffling is what PyTorch's own MNIST
  * example does, and it is what lets 2 epochs reach 98%). Stops early, after the current step, when
- * `shouldStop()` says so; returns whether the epoch finished.
+ * `shouldStop()` says so; resolves to whether the epoch finished.
  */
-export function trainEpoch(
+export async function trainEpoch(
   model: { params: Params; adam: AdamState },
   train: Split,
   progress: Progress,
   options: TrainOptions,
   onStep: (e: StepEvent) => void,
   shouldStop: () => boolean,
-): boolean {
+): Promise<boolean> {
   const { arch, batchSize } = options;
   const epoch = progress.epoch + 1;
   const order = epochOrder(train.count, options.seed, epoch);
@@ -139,6 +139,7 @@ export function trainEpoch(
   const rng: Rng = createRng(progress.rngState);
   const images = new Uint8Array(batchSize * PIXELS);
   const labels = new Int32Array(batchSize);
+  let lastYield = performance.now();
   for (let b = progress.batch; b < batches; b++) {
     const n = Math.min(batchSize, train.count - b * batchSize);
     for (let i = 0; i < n; i++) {
@@ -170,6 +171,11 @@ export function trainEpoch(
       total: train.count,
       loss: lossValue,
     });
+    // Let signal handlers (Ctrl-C) run now and then: the steps themselves never yield.
+    if (performance.now() - lastYield > 50) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
     if (b + 1 < batches && shouldStop()) return false;
   }
   progress.epoch = epoch;

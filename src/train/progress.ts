@@ -7,7 +7,9 @@ import type { StepEvent } from "./loop.ts";
 /** The seed's line: `Train Epoch: 1 [640/60000 (1%)]\tLoss: 0.123456`. */
 export function seedLine(e: StepEvent, batchSize: number): string {
   const pct = Math.round((100 * e.batch) / e.batches);
-  return `Train Epoch: ${e.epoch} [${e.batch * batchSize}/${e.total} (${pct}%)]\tLoss: ${e.loss.toFixed(6)}`;
+  return `Train Epoch: ${e.epoch} [${e.batch * batchSize}/${e.total} (${pct}%)]\tLoss: ${
+    e.loss.toFixed(6)
+  }`;
 }
 
 function duration(seconds: number): string {

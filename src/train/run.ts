@@ -10,7 +10,7 @@ import { type Arch, initParams, toTensors } from "../model.ts";
 import { createRng } from "../random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "./adam.ts";
 import { type Checkpoint, loadCheckpoint, type RunIdentity, saveCheckpoint } from "./checkpoint.ts";
-import { type ExportResult, exportModel, testLine } from "./export.ts";
+import { exportModel, type ExportResult, testLine } from "./export.ts";
 import { ensureDir } from "./files.ts";
 import { evaluate, type Progress, type Schedule, trainEpoch } from "./loop.ts";
 import { createReporter } from "./progress.ts";
@@ -76,17 +76,34 @@ export async function train(
   let state: Checkpoint;
   if (config.resume) {
     state = await loadCheckpoint(ckptPath, identity);
-    log(`Resuming from ${ckptPath}: epoch ${state.progress.epoch + 1}, batch ${state.progress.batch}`);
+    log(
+      `Resuming from ${ckptPath}: epoch ${state.progress.epoch + 1}, batch ${state.progress.batch}`,
+    );
   } else {
     const rng = createRng(config.seed);
     const params = toTensors(config.arch, initParams(config.arch, rng));
-    const progress: Progress = { epoch: 0, batch: 0, rngState: rng.state(), losses: [], epochs: [] };
+    const progress: Progress = {
+      epoch: 0,
+      batch: 0,
+      rngState: rng.state(),
+      losses: [],
+      epochs: [],
+    };
     state = { identity, progress, params, adam: createAdamState(params) };
   }
-  const options = { arch: config.arch, epochs: config.epochs, schedule: config.schedule, batchSize: config.batchSize, seed: config.seed, adam: { ...ADAM_DEFAULTS, lr: config.lr } };
+  const options = {
+    arch: config.arch,
+    epochs: config.epochs,
+    schedule: config.schedule,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    adam: { ...ADAM_DEFAULTS, lr: config.lr },
+  };
   const stepsPerEpoch = Math.ceil(train.count / config.batchSize);
   log(
-    `Training ${config.arch} on ${data.source} (${train.count} images${val ? `, ${val.count} held out` : ""}) ` +
+    `Training ${config.arch} on ${data.source} (${train.count} images${
+      val ? `, ${val.count} held out` : ""
+    }) ` +
       `with tfjs ${tf.version_core} on ${tf.getBackend()}: ${config.epochs} epochs of ${stepsPerEpoch} batches of ${config.batchSize}`,
   );
 
@@ -94,13 +111,24 @@ export async function train(
   while (state.progress.epoch < config.epochs) {
     const started = performance.now(), fromBatch = state.progress.batch;
     const reporter = createReporter(config.batchSize, config.logInterval, config.tty);
-    const finished = trainEpoch(state, train, state.progress, options, reporter.onStep, shouldStop);
+    const finished = await trainEpoch(
+      state,
+      train,
+      state.progress,
+      options,
+      reporter.onStep,
+      shouldStop,
+    );
     reporter.end();
     const seconds = (performance.now() - started) / 1000;
     trainSeconds += seconds;
     if (!finished) {
       await saveCheckpoint(ckptPath, state);
-      log(`Stopped after batch ${state.progress.batch} of epoch ${state.progress.epoch + 1}; saved ${ckptPath}. Continue with --resume.`);
+      log(
+        `Stopped after batch ${state.progress.batch} of epoch ${
+          state.progress.epoch + 1
+        }; saved ${ckptPath}. Continue with --resume.`,
+      );
       return { checkpointPath: ckptPath, progress: state.progress, trainSeconds };
     }
     const losses = state.progress.losses.slice(-(stepsPerEpoch - fromBatch));
@@ -116,8 +144,12 @@ export async function train(
     state.progress.epochs.push(summary);
     await saveCheckpoint(ckptPath, state);
     log(
-      `Epoch ${summary.epoch}: mean train loss ${summary.trainLoss.toFixed(4)}, ${summary.accuracyOn} accuracy ` +
-        `${(100 * summary.accuracy).toFixed(2)}%, ${seconds.toFixed(1)} s, ${Math.round(summary.samplesPerSecond)} samples/s`,
+      `Epoch ${summary.epoch}: mean train loss ${
+        summary.trainLoss.toFixed(4)
+      }, ${summary.accuracyOn} accuracy ` +
+        `${(100 * summary.accuracy).toFixed(2)}%, ${seconds.toFixed(1)} s, ${
+          Math.round(summary.samplesPerSecond)
+        } samples/s`,
     );
   }
 
@@ -143,7 +175,11 @@ export async function train(
       epochs_summary: state.progress.epochs,
     },
   });
-  tf.dispose([...Object.values(state.params), ...Object.values(state.adam.m), ...Object.values(state.adam.v)]);
+  tf.dispose([
+    ...Object.values(state.params),
+    ...Object.values(state.adam.m),
+    ...Object.values(state.adam.v),
+  ]);
   log(`Saved ${exported.weightsPath} and ${exported.manifestPath} (figures beside them)`);
   log(`\n${testLine(exported.test)}\n`);
   return { exported, checkpointPath: ckptPath, progress: state.progress, trainSeconds };
