@@ -14,6 +14,7 @@ import type { Classifier } from "./classifier.ts";
 import { type Preprocess, toDigit } from "./digits.ts";
 import { ImageError, statusOf } from "./image/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
+import { drawingPage } from "./page.ts";
 import { toPrediction } from "./prediction.ts";
 import { readClassifyRequest } from "./request.ts";
 
@@ -23,12 +24,12 @@ export interface AppOptions {
   classifier: () => Promise<Classifier>;
   /** Request limits; {@linkcode DEFAULT_LIMITS} for any not given. */
   limits?: Partial<Limits>;
-  /** Answers GET /: the drawing page when it lands; short usage text until then. */
+  /** Answers GET / instead of the default: the drawing page for browsers, usage text for curl. */
   home?: Handler;
 }
 
 /**
- * Builds the app: POST /classify, GET /health, GET /model, GET /.
+ * Builds the app: POST /classify, GET /health, GET /model, GET / (the drawing page, or usage text).
  *
  * @example
  * ```ts
@@ -45,7 +46,7 @@ export function createApp(options: AppOptions): Hono {
   // Cross-origin pages may call the API, so its responses may be read cross-origin too.
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
 
-  app.get("/", options.home ?? usage);
+  app.get("/", options.home ?? home);
 
   app.get("/health", async (c) => {
     const { info } = await classifier();
@@ -154,6 +155,12 @@ POST /classify   an image of one digit: PNG, JPEG, WebP, GIF or BMP
 GET /health      {"status":"ok","model":{…}}
 GET /model       the model's architecture, parameters, normalisation and test accuracy
 `;
+
+/** Browsers (Accept: text/html) get the drawing page; curl and other clients the usage text. */
+function home(c: Context): Response | Promise<Response> {
+  c.header("Vary", "Accept");
+  return c.req.header("accept")?.includes("text/html") ? drawingPage(c) : usage(c);
+}
 
 function usage(c: Context): Response {
   return c.text(USAGE.replaceAll("URL", new URL(c.req.url).origin));

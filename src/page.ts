@@ -1,0 +1,301 @@
+/**
+ * The drawing page at GET /: a pad to draw a digit on (mouse, pen or finger), live answers with the ten
+ * probabilities and the 28×28 image the model saw, file upload, and how to do the same from curl.
+ * One self-contained HTML document with inline CSS and JS, no framework: it calls the same
+ * POST /classify as curl does, sending the canvas as a PNG (dark ink on white, as preprocessing expects).
+ */
+import type { Context } from "hono";
+import { html, raw } from "hono/html";
+
+const STYLE = `
+:root{color-scheme:light dark;--bg:#f6f6f3;--fg:#1b1b1b;--muted:#5d5d5d;--card:#fff;--line:#d5d5d0;
+--accent:#2557d6;--bar:#c9d5f5;--bad:#b3261e}
+@media (prefers-color-scheme:dark){:root{--bg:#15171a;--fg:#ececec;--muted:#a4a4a4;--card:#1f2226;
+--line:#3a3e44;--accent:#8ab0ff;--bar:#2d3b5c;--bad:#ff8a80}#pad{filter:invert(.92)}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.45 system-ui,sans-serif}
+main{max-width:46rem;margin:0 auto;padding:.8rem 1rem}
+h1{font-size:1.4rem;margin:0}h2{font-size:1rem;margin:1.2rem 0 .5rem}
+p{margin:.3rem 0}.muted{color:var(--muted)}
+.app{display:grid;gap:1rem;grid-template-columns:minmax(0,22rem) minmax(0,1fr);margin-top:.8rem}
+@media (max-width:40rem){.app{grid-template-columns:1fr;gap:.4rem}.hint{display:none}
+#prediction{font-size:3rem}#msg{min-height:0}ol{margin:.3rem 0}}
+.drop{position:relative;border:2px dashed var(--line);border-radius:12px;padding:4px;background:var(--card)}
+.drop.over{border-color:var(--accent)}
+#pad{display:block;width:100%;aspect-ratio:1;border-radius:8px;touch-action:none;cursor:crosshair}
+#photo{position:absolute;inset:4px;width:calc(100% - 8px);height:calc(100% - 8px);object-fit:contain;
+background:#fff;border-radius:8px}
+.tools{display:flex;gap:.5rem;margin-top:.6rem;flex-wrap:wrap}
+button,.pick{font:inherit;padding:.45rem .9rem;border-radius:8px;border:1px solid var(--line);
+background:var(--card);color:var(--fg);cursor:pointer}
+.pick:focus-within,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.pick input{position:absolute;opacity:0;width:1px;height:1px}
+.answer{display:flex;align-items:center;gap:1rem}
+#prediction{font-size:4rem;font-weight:700;line-height:1;min-width:3rem;text-align:center}
+#prediction:empty::before{content:"–";color:var(--muted)}
+#msg{min-height:3em}#msg.error{color:var(--bad)}
+[aria-busy=true] #prediction{opacity:.5}
+ol{list-style:none;padding:0;margin:.6rem 0}
+li{display:grid;grid-template-columns:1.2rem 1fr 3rem;gap:.5rem;align-items:center;font-variant-numeric:tabular-nums}
+.bar{height:.9rem;background:var(--bg);border-radius:4px;overflow:hidden}
+.bar i{display:block;height:100%;width:0;background:var(--bar);transition:width .15s}
+@media (prefers-reduced-motion:reduce){.bar i{transition:none}}
+li.top .bar i{background:var(--accent)}li.top{font-weight:700}
+li span:last-child{text-align:right}
+.seen{display:flex;gap:.8rem;align-items:center}
+#seen{width:84px;height:84px;image-rendering:pixelated;background:#000;border:1px solid var(--line)}
+pre{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem;overflow-x:auto;
+font-size:.85rem}
+a{color:var(--accent)}p code{overflow-wrap:anywhere}
+`;
+
+const SCRIPT = `
+"use strict";
+const $ = (id) => document.getElementById(id);
+const pad = $("pad"), ctx = pad.getContext("2d"), photo = $("photo"), msg = $("msg");
+const SIDE = pad.width, INK = SIDE * 0.075;
+let drawing = null, last = null, timer = 0, firstChange = 0, requests = 0, inFlight = null;
+
+function say(text, error) { msg.textContent = text; msg.classList.toggle("error", !!error); }
+
+function blank() {
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, SIDE, SIDE);
+  ctx.lineCap = ctx.lineJoin = "round";
+  ctx.lineWidth = INK;
+  ctx.strokeStyle = ctx.fillStyle = "#000";
+  photo.hidden = true;
+  if (photo.src) URL.revokeObjectURL(photo.src);
+  photo.removeAttribute("src");
+}
+
+function showAnswer(a) {
+  $("prediction").textContent = a ? String(a.digit) : "";
+  for (let d = 0; d < 10; d++) {
+    const p = a ? a.probabilities[d] : 0, row = document.querySelector('[data-testid="prob-' + d + '"]');
+    row.querySelector("i").style.width = (p * 100).toFixed(1) + "%";
+    row.lastElementChild.textContent = Math.round(p * 100) + "%";
+    row.dataset.value = p.toFixed(4);
+    row.classList.toggle("top", !!a && d === a.digit);
+  }
+  const seen = $("seen").getContext("2d"), img = seen.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    const v = a && a.debug ? a.debug.pixels[i] : 0;
+    img.data.set([v, v, v, 255], i * 4);
+  }
+  seen.putImageData(img, 0, 0);
+}
+
+function busy(on) { $("result").setAttribute("aria-busy", String(on)); }
+
+function clearAll() {
+  clearTimeout(timer);
+  timer = 0;
+  requests++;
+  if (inFlight) inFlight.abort();
+  blank();
+  showAnswer(null);
+  busy(false);
+  say("The pad is empty: draw a digit, or drop an image file on it.");
+}
+
+// The answer region stays aria-busy from the first change until the newest answer is shown.
+async function classify(body, headers, what) {
+  const seq = ++requests;
+  if (inFlight) inFlight.abort();
+  const controller = inFlight = new AbortController();
+  busy(true);
+  try {
+    const res = await fetch("/classify?debug=1", {
+      method: "POST", body: await body, headers, signal: controller.signal,
+    });
+    const answer = await res.json().catch(() => null);
+    if (seq !== requests) return;
+    if (res.ok) {
+      showAnswer(answer);
+      const pct = Math.round(answer.confidence * 100);
+      say("Looks like a " + answer.digit + (pct < 60 ? ", but only " + pct + "% sure." : " (" + pct + "% sure)."));
+      return;
+    }
+    showAnswer(null);
+    const error = (answer && answer.error) || { code: "", message: "the server answered " + res.status };
+    if (error.code === "no_ink") say("The model found no digit there: draw a larger, darker digit.", true);
+    else if (what === "file") say("That file was rejected: " + error.message, true);
+    else say("The classifier could not answer: " + error.message, true);
+  } catch (e) {
+    if (seq !== requests || e.name === "AbortError") return;
+    say("Could not reach the classifier (network error). Check your connection, then draw or upload again.", true);
+  } finally {
+    if (seq === requests && !timer) busy(false);
+  }
+}
+
+function sendPad() {
+  timer = 0;
+  const png = new Promise((resolve) => pad.toBlob(resolve, "image/png"));
+  classify(png, { "content-type": "image/png" }, "pad");
+}
+
+// Debounced, but never more than ~0.7 s behind a pen that keeps moving.
+function changed() {
+  busy(true);
+  const now = performance.now();
+  if (!timer) firstChange = now;
+  clearTimeout(timer);
+  timer = setTimeout(sendPad, Math.max(0, Math.min(250, firstChange + 700 - now)));
+}
+
+function at(e) {
+  const r = pad.getBoundingClientRect();
+  return [(e.clientX - r.left) * SIDE / r.width, (e.clientY - r.top) * SIDE / r.height];
+}
+
+pad.addEventListener("pointerdown", (e) => {
+  if (drawing !== null || e.button !== 0) return;
+  e.preventDefault();
+  pad.setPointerCapture(e.pointerId);
+  if (!photo.hidden) blank();
+  drawing = e.pointerId;
+  last = at(e);
+  ctx.beginPath();
+  ctx.arc(last[0], last[1], INK / 2, 0, 2 * Math.PI);
+  ctx.fill();
+  changed();
+});
+pad.addEventListener("pointermove", (e) => {
+  if (e.pointerId !== drawing) return;
+  ctx.beginPath();
+  ctx.moveTo(last[0], last[1]);
+  for (const c of e.getCoalescedEvents ? e.getCoalescedEvents() : [e]) {
+    last = at(c);
+    ctx.lineTo(last[0], last[1]);
+  }
+  ctx.stroke();
+  changed();
+});
+for (const type of ["pointerup", "pointercancel"]) {
+  pad.addEventListener(type, (e) => { if (e.pointerId === drawing) drawing = null; });
+}
+
+function upload(file) {
+  if (!file) return;
+  clearAll();
+  photo.src = URL.createObjectURL(file);
+  photo.alt = "Uploaded: " + file.name;
+  photo.hidden = false;
+  say("Reading " + file.name + "…");
+  const form = new FormData();
+  form.append("image", file, file.name);
+  classify(form, undefined, "file");
+}
+
+$("clear").addEventListener("click", clearAll);
+$("file").addEventListener("change", (e) => { upload(e.target.files[0]); e.target.value = ""; });
+const drop = $("drop");
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  upload(e.dataTransfer.files[0]);
+});
+document.addEventListener("paste", (e) => upload(e.clipboardData.files[0]));
+photo.addEventListener("error", () => { photo.hidden = true; });
+
+blank();
+showAnswer(null);
+`;
+
+/** The "use it from curl" lines, joined here so formatting the template cannot indent them. */
+function curlExamples(origin: string): string {
+  return [
+    `curl -F image=@digit.png ${origin}/classify`,
+    `curl --data-binary @digit.jpg -H 'content-type: image/jpeg' ${origin}/classify`,
+    `curl -F image=@digit.png '${origin}/classify?debug=1'   # + the 28×28 image the model saw`,
+  ].join("\n");
+}
+
+let scriptHash: Promise<string> | undefined;
+
+/** The CSP source for the inline script: only this exact script may run. */
+function scriptSource(): Promise<string> {
+  scriptHash ??= crypto.subtle.digest("SHA-256", new TextEncoder().encode(SCRIPT)).then(
+    (digest) => `'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`,
+  );
+  return scriptHash;
+}
+
+/**
+ * Answers GET / with the drawing page. The curl examples name the origin the page was asked for.
+ *
+ * @param c The request's context.
+ * @returns The page, with a Content-Security-Policy that allows nothing from other origins.
+ */
+export async function drawingPage(c: Context): Promise<Response> {
+  const origin = new URL(c.req.url).origin;
+  c.header(
+    "Content-Security-Policy",
+    `default-src 'none'; script-src ${await scriptSource()}; style-src 'unsafe-inline'; ` +
+      "img-src blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  );
+  return c.html(html`
+    <!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width,initial-scale=1">
+        <meta name="color-scheme" content="light dark">
+        <title>mnist-edge: draw a digit</title>
+        <style>${raw(STYLE)}</style>
+      </head>
+      <body>
+        <main>
+          <h1>Draw a digit</h1>
+          <p class="muted">A small neural network trained on MNIST reads it as you draw.</p>
+          <div class="app">
+            <section aria-label="Drawing pad">
+              <div class="drop" id="drop">
+                <canvas id="pad" data-testid="pad" width="560" height="560" role="img"
+                  aria-label="Drawing pad: draw one digit with mouse, pen or finger, or drop an image file here"></canvas>
+                <img id="photo" hidden alt="">
+              </div>
+              <div class="tools">
+                <button type="button" id="clear" data-testid="clear">Clear</button>
+                <label
+                  class="pick">Upload an image…<input type="file" id="file" data-testid="file" accept="image/*"></label>
+              </div>
+              <p class="muted hint">No mouse or touch? Upload a photo or scan of one digit.</p>
+            </section>
+            <section id="result" aria-label="Prediction" aria-busy="false">
+              <div class="answer">
+                <output id="prediction" data-testid="prediction" aria-label="Predicted digit"></output>
+                <p id="msg" data-testid="message"
+                  role="status">Draw a digit in the box: the answer updates as you draw.</p>
+              </div>
+              <ol aria-label="Probability of each digit">
+    ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((d) =>
+      html`
+        <li
+          data-testid="prob-${d}"><span>${d}</span><span class="bar"><i></i></span><span>0%</span></li>
+      `
+    )}
+              </ol>
+              <div class="seen">
+                <canvas id="seen" data-testid="seen" width="28" height="28" role="img"
+                  aria-label="The 28 by 28 image the model saw"></canvas>
+                <p
+                  class="muted">What the model saw: your digit cropped, scaled to 20×20 and centred in 28×28, as in MNIST.</p>
+              </div>
+            </section>
+          </div>
+          <h2>Use it from curl</h2>
+          <pre><code>${curlExamples(origin)}</code></pre>
+          <p class="muted">PNG, JPEG, WebP, GIF or BMP. Answers
+    <code>{"digit":7,"confidence":0.99,"probabilities":[…]}</code>. See also
+    <a href="/model">/model</a> and <a href="/health">/health</a>.</p>
+        </main>
+        <script>${raw(SCRIPT)}</script>
+      </body>
+    </html>
+  `);
+}

@@ -1,0 +1,49 @@
+/**
+ * GET / through `app.request()`, no server or browser: browsers get the drawing page, curl gets the
+ * usage text. Passing proves the page carries the hooks the browser test (browser_test.ts) relies on,
+ * stays small, and that its inline script is exactly the one its Content-Security-Policy allows.
+ */
+import assert from "node:assert/strict";
+import { createApp } from "../src/app.ts";
+
+const app = createApp({ classifier: () => Promise.reject(new Error("GET / needs no model")) });
+const BROWSER = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
+/** The page should load in one round trip on a slow phone connection. */
+const PAGE_BUDGET_BYTES = 16 * 1024;
+
+Deno.test("GET / gives browsers the drawing page with its test hooks", async () => {
+  const res = await app.request("http://mnist.test/", { headers: BROWSER });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
+  assert.equal(res.headers.get("vary"), "Accept");
+  const page = await res.text();
+  for (
+    const hook of [
+      "pad",
+      "clear",
+      "prediction",
+      ...Array.from({ length: 10 }, (_, d) => `prob-${d}`),
+    ]
+  ) {
+    assert.match(page, new RegExp(`data-testid="${hook}"`), hook);
+  }
+  assert.match(page, /curl -F image=@digit\.png http:\/\/mnist\.test\/classify/);
+  const bytes = new TextEncoder().encode(page).length;
+  assert.ok(bytes <= PAGE_BUDGET_BYTES, `the page is ${bytes} bytes`);
+});
+
+Deno.test("GET / allows only the page's own inline script", async () => {
+  const res = await app.request("/", { headers: BROWSER });
+  const csp = res.headers.get("content-security-policy") ?? "";
+  const script = /<script>([\s\S]*)<\/script>/.exec(await res.text())?.[1] ?? "";
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(script));
+  const hash = btoa(String.fromCharCode(...new Uint8Array(digest)));
+  assert.match(csp, /default-src 'none'/);
+  assert.ok(csp.includes(`script-src 'sha256-${hash}'`), csp);
+});
+
+Deno.test("GET / gives curl the usage text", async () => {
+  const res = await app.request("http://mnist.test/", { headers: { accept: "*/*" } });
+  assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+  assert.match(await res.text(), /POST \/classify/);
+});
