@@ -15,7 +15,8 @@ import { parseArgs } from "node:util";
 import { createApp } from "../src/app.ts";
 import { startBackend } from "../src/backend_deno.ts";
 import { loadClassifier } from "../src/classifier.ts";
-import { initWebpDecoder } from "../src/image/decode.ts";
+import { initJpegDecoder, initWebpDecoder } from "../src/image/decode.ts";
+import { compileJpegModule } from "../src/image/jpeg_deno.ts";
 import { compileWebpModule } from "../src/image/webp_deno.ts";
 import {
   blackOnWhitePng,
@@ -70,6 +71,7 @@ const round = (x: number) => Math.round(x * 100) / 100;
 // 1. The handler alone, in Deno.
 await startBackend("wasm");
 await initWebpDecoder(await compileWebpModule());
+await initJpegDecoder(await compileJpegModule());
 const classifier = await loadClassifier(
   await Deno.readFile(`${MODEL}.safetensors`),
   JSON.parse(await Deno.readTextFile(`${MODEL}.json`)),

@@ -9,7 +9,8 @@ import { parseArgs } from "node:util";
 import { createApp } from "../src/app.ts";
 import { startBackend } from "../src/backend_deno.ts";
 import { type Classifier, loadClassifier } from "../src/classifier.ts";
-import { initWebpDecoder } from "../src/image/decode.ts";
+import { initJpegDecoder, initWebpDecoder } from "../src/image/decode.ts";
+import { compileJpegModule } from "../src/image/jpeg_deno.ts";
 import { compileWebpModule } from "../src/image/webp_deno.ts";
 import { limitsFrom } from "../src/limits.ts";
 
@@ -35,6 +36,7 @@ function startClassifier(): Promise<Classifier> {
   classifier ??= (async () => {
     await startBackend("wasm");
     await initWebpDecoder(await compileWebpModule());
+    await initJpegDecoder(await compileJpegModule());
     const [weights, manifest] = await Promise.all([
       Deno.readFile(`${MODEL}.safetensors`),
       Deno.readTextFile(`${MODEL}.json`).then(JSON.parse),

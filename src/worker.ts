@@ -7,9 +7,9 @@ import type { ExecutionContext, Hono } from "hono";
 import { createApp } from "./app.ts";
 import { useWasmBackend } from "./backend.ts";
 import { type Classifier, loadClassifier } from "./classifier.ts";
-import { initWebpDecoder } from "./image/decode.ts";
+import { initJpegDecoder, initWebpDecoder } from "./image/decode.ts";
 import { limitsFrom } from "./limits.ts";
-import { modelWeights, simdWasm, webpDecoderWasm } from "./worker_assets.js";
+import { jpegDecoderWasm, modelWeights, simdWasm, webpDecoderWasm } from "./worker_assets.js";
 import manifest from "../models/mnist-cnn.json" with { type: "json" };
 
 /** wrangler.toml's [vars]. */
@@ -25,7 +25,7 @@ let classifier: Promise<Classifier> | undefined;
 function startClassifier(): Promise<Classifier> {
   classifier ??= (async () => {
     await useWasmBackend(simdWasm);
-    await initWebpDecoder(webpDecoderWasm);
+    await Promise.all([initWebpDecoder(webpDecoderWasm), initJpegDecoder(jpegDecoderWasm)]);
     return await loadClassifier(new Uint8Array(modelWeights), manifest);
   })();
   return classifier;

@@ -2,5 +2,7 @@
 export declare const simdWasm: WebAssembly.Module;
 /** @jsquash/webp's decoder binary. */
 export declare const webpDecoderWasm: WebAssembly.Module;
+/** @jsquash/jpeg's decoder binary. */
+export declare const jpegDecoderWasm: WebAssembly.Module;
 /** models/mnist-cnn.safetensors, the committed weights. */
 export declare const modelWeights: ArrayBuffer;

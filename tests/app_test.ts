@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { createApp } from "../src/app.ts";
 import { startBackend } from "../src/backend_deno.ts";
 import { type Classifier, loadClassifier } from "../src/classifier.ts";
-import { initWebpDecoder } from "../src/image/decode.ts";
+import { initJpegDecoder, initWebpDecoder } from "../src/image/decode.ts";
+import { compileJpegModule } from "../src/image/jpeg_deno.ts";
 import { compileWebpModule } from "../src/image/webp_deno.ts";
 import { badInputs } from "./support/bad_inputs.ts";
 import {
@@ -26,6 +27,7 @@ const MODEL = new URL("../models/mnist-cnn", import.meta.url).pathname;
 
 await startBackend("wasm");
 await initWebpDecoder(await compileWebpModule());
+await initJpegDecoder(await compileJpegModule());
 const classifier = await loadClassifier(
   await Deno.readFile(`${MODEL}.safetensors`),
   JSON.parse(await Deno.readTextFile(`${MODEL}.json`)),

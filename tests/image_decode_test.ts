@@ -9,12 +9,14 @@ import { encode as encodeJpeg } from "jpeg-js";
 import { GifWriter } from "omggif";
 import {
   decodeImage,
+  initJpegDecoder,
   initWebpDecoder,
   readDimensions,
   type RgbaImage,
   sniffFormat,
 } from "../src/image/decode.ts";
 import { ImageError, type ImageErrorCode, statusOf } from "../src/image/errors.ts";
+import { compileJpegModule } from "../src/image/jpeg_deno.ts";
 import { compileWebpModule } from "../src/image/webp_deno.ts";
 
 const LIMIT = { maxPixels: 1_000_000 };
@@ -353,6 +355,8 @@ Deno.test("decodeImage() refuses a truncated interlaced 1-bit PNG as invalid_ima
 
 // ---- JPEG ----
 
+await initJpegDecoder(await compileJpegModule());
+
 Deno.test("decodeImage() reads a baseline JPEG", async () => {
   const width = 16, height = 16;
   const data = new Uint8Array(width * height * 4);
@@ -375,9 +379,12 @@ Deno.test("decodeImage() reads a progressive JPEG", async () => {
   assert.ok((pixel(image, 36, 36)[0] ?? 0) > 200, "the paper is light");
 });
 
-Deno.test("decodeImage() refuses a truncated JPEG as invalid_image", async () => {
-  const jpeg = await fixture("seven_progressive.jpg");
-  await assertRefused(jpeg.subarray(0, jpeg.length >> 1), "invalid_image");
+Deno.test("decodeImage() refuses a truncated JPEG as invalid_image, not as a half-grey picture", async () => {
+  const progressive = await fixture("seven_progressive.jpg");
+  await assertRefused(progressive.subarray(0, progressive.length >> 1), "invalid_image");
+  const data = new Uint8Array(64 * 64 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 7) % 256));
+  const baseline = new Uint8Array(encodeJpeg({ width: 64, height: 64, data }, 90).data);
+  await assertRefused(baseline.subarray(0, baseline.length - 200), "invalid_image");
 });
 
 // ---- GIF ----

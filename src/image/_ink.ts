@@ -1,6 +1,9 @@
 /**
  * From RGBA to an ink map: grayscale over white, polarity, background removal, speck removal.
  * Shapes: a "map" is a Float32Array [height, width] row-major; ink maps hold 0 (paper) … 255 (ink).
+ *
+ * Everything after {@linkcode lumaOverWhite} runs on a small working image (long side ≤
+ * {@linkcode WORKING_MAX_SIDE}), so its cost does not grow with the upload.
  */
 import { ImageError } from "./errors.ts";
 import type { RgbaImage } from "./types.ts";
@@ -12,8 +15,11 @@ export interface FloatMap {
   data: Float32Array;
 }
 
-/** Larger uploads are box-averaged down first: detail beyond this is lost in a 20-pixel digit anyway. */
-const WORKING_MAX_SIDE = 1024;
+/**
+ * Uploads are box-averaged down to at most this a side before any ink work: the digit ends up in a
+ * 20-px box, so a few times that keeps every stroke while the later steps stay well under a millisecond.
+ */
+const WORKING_MAX_SIDE = 112;
 /** Ink must stand out from its local background by this much (of 255) to count at all. */
 const MIN_CONTRAST = 48;
 /** Background tiles per long side; the estimate is a low percentile, eroded over 5×5 tiles. */
@@ -22,31 +28,41 @@ const BACKGROUND_PERCENTILE = 0.25;
 const EROSION_RADIUS_TILES = 2;
 /** Anti-aliased edges up to this far from solid ink are kept. */
 const EDGE_RADIUS = 2;
+/** Rec. 601 luma weights in thousandths, so a pixel's weighted sum stays an exact integer. */
+const LUMA_R = 299, LUMA_G = 587, LUMA_B = 114, LUMA_WHITE = 255 * 1000;
 
 /**
  * Luma (Rec. 601) with transparency composited over white — a canvas export is dark ink on
- * transparent — box-averaged down to at most {@linkcode WORKING_MAX_SIDE} a side.
+ * transparent — box-averaged by a whole factor to at most {@linkcode WORKING_MAX_SIDE} a side.
  */
 export function lumaOverWhite(image: RgbaImage): FloatMap {
   const factor = Math.ceil(Math.max(image.width, image.height) / WORKING_MAX_SIDE);
   const width = Math.ceil(image.width / factor);
   const height = Math.ceil(image.height / factor);
-  const sum = new Float32Array(width * height);
-  const count = new Float32Array(width * height);
+  // Per working pixel: Σ luma·alpha + 255·(255 − alpha), in thousandths of a level times 255.
+  const sum = new Float64Array(width * height);
   const rgba = image.data;
-  for (let y = 0; y < image.height; y++) {
-    const row = Math.floor(y / factor) * width;
-    for (let x = 0; x < image.width; x++) {
-      const i = (y * image.width + x) * 4;
-      const alpha = (rgba[i + 3] ?? 255) / 255;
-      const luma = 0.299 * (rgba[i] ?? 0) + 0.587 * (rgba[i + 1] ?? 0) + 0.114 * (rgba[i + 2] ?? 0);
-      const t = row + Math.floor(x / factor);
-      sum[t] = (sum[t] ?? 0) + luma * alpha + 255 * (1 - alpha);
-      count[t] = (count[t] ?? 0) + 1;
+  for (let y = 0, i = 0; y < image.height; y++) {
+    const row = ((y / factor) | 0) * width;
+    for (let tx = 0, x = 0; tx < width; tx++) {
+      let cell = 0; // the `factor` source pixels of this row that fall in working pixel tx
+      for (const end = Math.min(x + factor, image.width); x < end; x++, i += 4) {
+        const alpha = rgba[i + 3]!;
+        const luma = LUMA_R * rgba[i]! + LUMA_G * rgba[i + 1]! + LUMA_B * rgba[i + 2]!;
+        cell += luma * alpha + LUMA_WHITE * (255 - alpha);
+      }
+      sum[row + tx]! += cell;
     }
   }
-  for (let t = 0; t < sum.length; t++) sum[t] = (sum[t] ?? 0) / (count[t] || 1);
-  return { width, height, data: sum };
+  const data = new Float32Array(width * height);
+  for (let ty = 0; ty < height; ty++) {
+    const rows = Math.min(factor, image.height - ty * factor);
+    for (let tx = 0; tx < width; tx++) {
+      const count = rows * Math.min(factor, image.width - tx * factor);
+      data[ty * width + tx] = sum[ty * width + tx]! / (count * LUMA_WHITE);
+    }
+  }
+  return { width, height, data };
 }
 
 /**
@@ -54,8 +70,10 @@ export function lumaOverWhite(image: RgbaImage): FloatMap {
  * are, so the median decides (more robust than the border when a photo shows a desk around paper).
  */
 export function inkPolarity(gray: FloatMap): FloatMap {
-  const lightPaper = percentile(gray.data, 0.5) >= 128;
-  const data = lightPaper ? gray.data.map((v) => 255 - v) : gray.data.slice();
+  const data = gray.data.slice();
+  if (percentile(data, 0.5) >= 128) {
+    for (let i = 0; i < data.length; i++) data[i] = 255 - data[i]!;
+  }
   return { ...gray, data };
 }
 
@@ -69,20 +87,28 @@ export function subtractBackground(ink: FloatMap): FloatMap {
   const tilesX = Math.ceil(width / tile);
   const tilesY = Math.ceil(height / tile);
   const levels = erodeTiles(tileLevels(ink, tile, tilesX, tilesY), tilesX, tilesY);
-  const level = (tx: number, ty: number) =>
-    levels[clamp(ty, 0, tilesY - 1) * tilesX + clamp(tx, 0, tilesX - 1)] ?? 0;
+  // Per column: the two tiles whose centres enclose it and the weight of the right one.
+  const left = new Int32Array(width), right = new Int32Array(width), wx = new Float32Array(width);
+  for (let x = 0; x < width; x++) {
+    const fx = (x + 0.5) / tile - 0.5; // position between tile centres
+    const tx = Math.floor(fx);
+    left[x] = clamp(tx, 0, tilesX - 1);
+    right[x] = clamp(tx + 1, 0, tilesX - 1);
+    wx[x] = fx - tx;
+  }
   const data = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
-    const fy = (y + 0.5) / tile - 0.5; // position between tile centres
+    const fy = (y + 0.5) / tile - 0.5;
     const ty = Math.floor(fy);
     const wy = fy - ty;
+    const top = clamp(ty, 0, tilesY - 1) * tilesX;
+    const bottom = clamp(ty + 1, 0, tilesY - 1) * tilesX;
     for (let x = 0; x < width; x++) {
-      const fx = (x + 0.5) / tile - 0.5;
-      const tx = Math.floor(fx);
-      const wx = fx - tx;
-      const background = (1 - wy) * ((1 - wx) * level(tx, ty) + wx * level(tx + 1, ty)) +
-        wy * ((1 - wx) * level(tx, ty + 1) + wx * level(tx + 1, ty + 1));
-      data[y * width + x] = Math.max(0, (ink.data[y * width + x] ?? 0) - background);
+      const l = left[x]!, r = right[x]!, w = wx[x]!;
+      const upper = (1 - w) * levels[top + l]! + w * levels[top + r]!;
+      const lower = (1 - w) * levels[bottom + l]! + w * levels[bottom + r]!;
+      const v = ink.data[y * width + x]! - ((1 - wy) * upper + wy * lower);
+      data[y * width + x] = v > 0 ? v : 0;
     }
   }
   return { width, height, data };
@@ -90,15 +116,16 @@ export function subtractBackground(ink: FloatMap): FloatMap {
 
 function tileLevels(ink: FloatMap, tile: number, tilesX: number, tilesY: number): Float32Array {
   const levels = new Float32Array(tilesX * tilesY);
+  const values = new Float32Array(tile * tile);
   for (let ty = 0; ty < tilesY; ty++) {
+    const y1 = Math.min(ink.height, (ty + 1) * tile);
     for (let tx = 0; tx < tilesX; tx++) {
-      const values: number[] = [];
-      for (let y = ty * tile; y < Math.min(ink.height, (ty + 1) * tile); y++) {
-        for (let x = tx * tile; x < Math.min(ink.width, (tx + 1) * tile); x++) {
-          values.push(ink.data[y * ink.width + x] ?? 0);
-        }
+      const x1 = Math.min(ink.width, (tx + 1) * tile);
+      let n = 0;
+      for (let y = ty * tile; y < y1; y++) {
+        for (let x = tx * tile; x < x1; x++) values[n++] = ink.data[y * ink.width + x]!;
       }
-      levels[ty * tilesX + tx] = percentile(values, BACKGROUND_PERCENTILE);
+      levels[ty * tilesX + tx] = percentile(values.subarray(0, n), BACKGROUND_PERCENTILE);
     }
   }
   return levels;
@@ -113,7 +140,7 @@ function erodeTiles(levels: Float32Array, tilesX: number, tilesY: number): Float
       let min = Infinity;
       for (let y = Math.max(0, ty - r); y <= Math.min(tilesY - 1, ty + r); y++) {
         for (let x = Math.max(0, tx - r); x <= Math.min(tilesX - 1, tx + r); x++) {
-          min = Math.min(min, levels[y * tilesX + x] ?? 0);
+          min = Math.min(min, levels[y * tilesX + x]!);
         }
       }
       out[ty * tilesX + tx] = min;
@@ -131,80 +158,84 @@ function erodeTiles(levels: Float32Array, tilesX: number, tilesY: number): Float
  */
 export function isolateInk(flat: FloatMap): FloatMap {
   const { width, height, data } = flat;
-  const strongest = data.reduce((max, v) => Math.max(max, v), 0);
+  let strongest = 0;
+  for (let i = 0; i < data.length; i++) if (data[i]! > strongest) strongest = data[i]!;
   if (strongest < MIN_CONTRAST) throw blank("nothing stands out from the background");
   const threshold = Math.max(otsuThreshold(data), MIN_CONTRAST / 2);
-  const core = keepWritingComponents(data.map((v) => (v >= threshold ? 1 : 0)), width, height);
-  const solid = percentile(data.filter((_, i) => core[i] === 1), 0.5);
+  const core = keepWritingComponents(data, threshold, width, height);
+  const solid = median(data, core);
   const low = threshold / 2;
+  const scale = 255 / Math.max(1, solid - low);
   const near = dilate(core, width, height, EDGE_RADIUS);
   const out = new Float32Array(width * height);
   for (let i = 0; i < out.length; i++) {
     if (near[i] !== 1) continue;
-    out[i] = 255 * clamp(((data[i] ?? 0) - low) / Math.max(1, solid - low), 0, 1);
+    const v = (data[i]! - low) * scale;
+    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
   }
   return { width, height, data: out };
 }
 
-/** Connected components (8-neighbour) of the mask; returns the mask with specks removed. */
-function keepWritingComponents(mask: Float32Array, width: number, height: number): Uint8Array {
+/**
+ * Connected components (8-neighbour) of the pixels at or above `threshold`; returns them as a mask
+ * of 1s with specks removed.
+ */
+function keepWritingComponents(
+  data: Float32Array,
+  threshold: number,
+  width: number,
+  height: number,
+): Uint8Array {
   const labels = new Int32Array(width * height).fill(-1);
+  const queue = new Int32Array(width * height); // each pixel is labelled, so queued, at most once
   const areas: number[] = [];
-  const boxes: number[][] = []; // [minX, minY, maxX, maxY] per component
-  for (let start = 0; start < mask.length; start++) {
-    if (mask[start] !== 1 || labels[start] !== -1) continue;
-    const { area, box } = floodFill(mask, labels, width, height, start, areas.length);
-    areas.push(area);
-    boxes.push(box);
+  const spans: number[] = []; // longer side of each component's bounding box
+  for (let start = 0; start < data.length; start++) {
+    if (data[start]! < threshold || labels[start] !== -1) continue;
+    const label = areas.length;
+    labels[start] = label;
+    queue[0] = start;
+    let tail = 1;
+    let x0 = width, y0 = height, x1 = -1, y1 = -1;
+    for (let head = 0; head < tail; head++) {
+      const i = queue[head]!;
+      const x = i % width;
+      const y = (i - x) / width;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      for (let ny = Math.max(0, y - 1); ny <= Math.min(height - 1, y + 1); ny++) {
+        for (let nx = Math.max(0, x - 1); nx <= Math.min(width - 1, x + 1); nx++) {
+          const n = ny * width + nx;
+          if (labels[n] === -1 && data[n]! >= threshold) {
+            labels[n] = label;
+            queue[tail++] = n;
+          }
+        }
+      }
+    }
+    areas.push(tail);
+    spans.push(Math.max(x1 - x0, y1 - y0) + 1);
   }
   const largest = Math.max(0, ...areas);
   // A speck is tiny next to the image and next to the largest stroke.
   const minArea = Math.max(3, (width * height) / 4000, 0.02 * largest);
-  const kept = areas.map((area) => area >= minArea);
-  const keptBoxes = boxes.filter((_, i) => kept[i]);
-  if (keptBoxes.length === 0) throw blank("only specks of noise were found");
-  const span = Math.max(
-    ...keptBoxes.map(([x0 = 0, y0 = 0, x1 = 0, y1 = 0]) => Math.max(x1 - x0, y1 - y0) + 1),
-  );
+  const kept = new Uint8Array(areas.length);
+  let span = 0;
+  areas.forEach((area, label) => {
+    if (area < minArea) return;
+    kept[label] = 1;
+    span = Math.max(span, spans[label]!);
+  });
+  if (span === 0) throw blank("only specks of noise were found");
   if (span < Math.max(3, 0.04 * Math.max(width, height))) throw blank("the only mark is a dot");
-  return Uint8Array.from(labels, (label) => (label >= 0 && kept[label] ? 1 : 0));
-}
-
-function floodFill(
-  mask: Float32Array,
-  labels: Int32Array,
-  width: number,
-  height: number,
-  start: number,
-  label: number,
-): { area: number; box: number[] } {
-  const queue = [start];
-  labels[start] = label;
-  const box = [width, height, 0, 0];
-  let area = 0;
-  for (let head = 0; head < queue.length; head++) {
-    const i = queue[head] ?? 0;
-    const x = i % width;
-    const y = (i - x) / width;
-    area++;
-    box[0] = Math.min(box[0] ?? 0, x);
-    box[1] = Math.min(box[1] ?? 0, y);
-    box[2] = Math.max(box[2] ?? 0, x);
-    box[3] = Math.max(box[3] ?? 0, y);
-    for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) {
-        const nx = x + dx;
-        const ny = y + dy;
-        if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
-        const n = ny * width + nx;
-        if (mask[n] === 1 && labels[n] === -1) {
-          labels[n] = label;
-          queue.push(n);
-        }
-      }
-    }
+  const mask = new Uint8Array(width * height);
+  for (let i = 0; i < mask.length; i++) {
+    const label = labels[i]!;
+    if (label >= 0) mask[i] = kept[label]!;
   }
-  return { area, box };
+  return mask;
 }
 
 /** Square binary dilation by `radius`, separable (rows then columns). */
@@ -212,22 +243,20 @@ function dilate(mask: Uint8Array, width: number, height: number, radius: number)
   const rows = new Uint8Array(mask.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      for (let d = -radius; d <= radius; d++) {
-        if (mask[y * width + clamp(x + d, 0, width - 1)] === 1) {
-          rows[y * width + x] = 1;
-          break;
-        }
-      }
+      if (mask[y * width + x] !== 1) continue;
+      rows.fill(
+        1,
+        y * width + Math.max(0, x - radius),
+        y * width + Math.min(width, x + radius + 1),
+      );
     }
   }
   const out = new Uint8Array(mask.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      for (let d = -radius; d <= radius; d++) {
-        if (rows[clamp(y + d, 0, height - 1) * width + x] === 1) {
-          out[y * width + x] = 1;
-          break;
-        }
+      if (rows[y * width + x] !== 1) continue;
+      for (let d = Math.max(0, y - radius); d <= Math.min(height - 1, y + radius); d++) {
+        out[d * width + x] = 1;
       }
     }
   }
@@ -237,16 +266,17 @@ function dilate(mask: Uint8Array, width: number, height: number, radius: number)
 /** Otsu's method on a 256-bin histogram: the level that best splits background from ink. */
 function otsuThreshold(data: Float32Array): number {
   const histogram = new Float64Array(256);
-  for (const v of data) histogram[clamp(Math.round(v), 0, 255)]! += 1;
+  for (let i = 0; i < data.length; i++) histogram[clamp(Math.round(data[i]!), 0, 255)]! += 1;
   const total = data.length;
-  const sumAll = histogram.reduce((sum, count, level) => sum + count * level, 0);
+  let sumAll = 0;
+  for (let level = 0; level < 256; level++) sumAll += level * histogram[level]!;
   let best = 0;
   let bestVariance = -1;
   let countBelow = 0;
   let sumBelow = 0;
   for (let level = 0; level < 256; level++) {
-    countBelow += histogram[level] ?? 0;
-    sumBelow += level * (histogram[level] ?? 0);
+    countBelow += histogram[level]!;
+    sumBelow += level * histogram[level]!;
     const countAbove = total - countBelow;
     if (countBelow === 0 || countAbove === 0) continue;
     const meanBelow = sumBelow / countBelow;
@@ -260,9 +290,17 @@ function otsuThreshold(data: Float32Array): number {
   return best;
 }
 
-/** The `q` quantile (0…1) of the values; copies, so the input is left as is. */
-export function percentile(values: ArrayLike<number>, q: number): number {
-  const sorted = Float32Array.from(values).sort();
+/** The median of `data` where `mask` is 1. */
+function median(data: Float32Array, mask: Uint8Array): number {
+  let n = 0;
+  const values = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) if (mask[i] === 1) values[n++] = data[i]!;
+  return percentile(values.subarray(0, n), 0.5);
+}
+
+/** The `q` quantile (0…1) of the values; sorts a copy, so the input is left as is. */
+export function percentile(values: Float32Array, q: number): number {
+  const sorted = values.slice().sort();
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 

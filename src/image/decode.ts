@@ -2,19 +2,19 @@
  * Uploaded bytes → 8-bit RGBA. The format comes from magic bytes; the declared size is checked
  * against `maxPixels` before any decoder allocates; every decoder failure becomes an ImageError.
  */
-// Baseline and progressive JPEG in pure JS, with resolution and memory limits.
-import { decode as decodeJpegJs } from "jpeg-js";
 // GIF in pure JS without Node built-ins; we read the first frame only.
 import { GifReader } from "omggif";
 import { decodeBmp } from "./_bmp.ts";
 import { type ImageFormat, readDimensions, sniffFormat } from "./_header.ts";
 import { decodePng } from "./_png.ts";
 import { ImageError } from "./errors.ts";
+import { decodeJpeg } from "./jpeg.ts";
 import type { RgbaImage } from "./types.ts";
 import { decodeWebp } from "./webp.ts";
 
 export { type Dimensions, type ImageFormat, readDimensions, sniffFormat } from "./_header.ts";
 export type { RgbaImage } from "./types.ts";
+export { initJpegDecoder, JPEG_WASM_SPECIFIER } from "./jpeg.ts";
 export { initWebpDecoder, WEBP_WASM_SPECIFIER } from "./webp.ts";
 
 /** Options for {@linkcode decodeImage}. */
@@ -54,7 +54,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
   }
   checkDeclaredSize(bytes, format, maxPixels);
   try {
-    const image = await decodeByFormat(bytes, format, maxPixels);
+    const image = await decodeByFormat(bytes, format);
     checkDecodedShape(image, format);
     return image;
   } catch (error) {
@@ -75,16 +75,12 @@ function checkDeclaredSize(bytes: Uint8Array, format: ImageFormat, maxPixels: nu
   }
 }
 
-function decodeByFormat(
-  bytes: Uint8Array,
-  format: ImageFormat,
-  maxPixels: number,
-): RgbaImage | Promise<RgbaImage> {
+function decodeByFormat(bytes: Uint8Array, format: ImageFormat): RgbaImage | Promise<RgbaImage> {
   switch (format) {
     case "png":
       return decodePng(bytes);
     case "jpeg":
-      return decodeJpeg(bytes, maxPixels);
+      return decodeJpeg(bytes);
     case "gif":
       return decodeGifFirstFrame(bytes);
     case "webp":
@@ -92,19 +88,6 @@ function decodeByFormat(
     case "bmp":
       return decodeBmp(bytes);
   }
-}
-
-function decodeJpeg(bytes: Uint8Array, maxPixels: number): RgbaImage {
-  const jpeg = decodeJpegJs(bytes, {
-    useTArray: true, // plain Uint8Array output: no Node Buffer
-    formatAsRGBA: true,
-    tolerantDecoding: false, // a truncated file is an error, not a half-grey picture
-    maxResolutionInMP: Math.ceil(maxPixels / 1e6),
-    // Output (4 B/px) plus component planes and upsampling buffers: allow ~10 B a pixel.
-    maxMemoryUsageInMB: Math.ceil((maxPixels * 10) / 2 ** 20) + 16,
-  });
-  const data = new Uint8ClampedArray(jpeg.data.buffer, jpeg.data.byteOffset, jpeg.data.length);
-  return { width: jpeg.width, height: jpeg.height, data };
 }
 
 /** The first frame composited onto a transparent canvas of the GIF's logical screen size. */
@@ -125,12 +108,6 @@ function checkDecodedShape(image: RgbaImage, format: ImageFormat): void {
 /** Keeps our own ImageErrors; any decoder exception becomes `invalid_image` (cause kept for logs). */
 function asImageError(error: unknown, format: ImageFormat): ImageError {
   if (error instanceof ImageError) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  if (/limit exceeded/.test(detail)) { // jpeg-js's own resolution/memory guard
-    return new ImageError("image_too_large", `The ${format} is too large to decode here`, {
-      cause: error,
-    });
-  }
   return new ImageError("invalid_image", `The ${format} file is corrupt or truncated`, {
     cause: error,
   });

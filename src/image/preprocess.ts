@@ -11,9 +11,10 @@ import type { RgbaImage } from "./types.ts";
 /**
  * Turns a photo, scan or canvas drawing of one digit into MNIST's format.
  *
- * Steps: composite transparency over white → luma → make ink bright (dark-on-light is inverted) →
- * subtract the local background (uneven lighting) → keep Otsu-thresholded ink minus specks, with
- * anti-aliased edges → widen pen-thin strokes → crop → fit 20×20 by area averaging → centre by mass.
+ * Steps: composite transparency over white → luma, box-averaged to ≤ 112 px a side → make ink bright
+ * (dark-on-light is inverted) → subtract the local background (uneven lighting) → keep
+ * Otsu-thresholded ink minus specks, with anti-aliased edges → widen pen-thin strokes → crop → fit
+ * 20×20 by area averaging → centre by mass.
  *
  * @example
  * ```ts ignore
