@@ -4,8 +4,9 @@ Learning, Day 9", after pytorch/examples/mnist), kept as close to the tutorial a
 Same Net, same train()/test() loops and print formats, Adam with default settings,
 batch 64, 2 epochs, log interval 10, DataLoader without shuffling, and the
 Normalize((0.1307,), (0.3081,)) transform. Differences from the seed:
-  * data comes from the four raw IDX files in --data DIR (read with numpy by the
-    small MnistIdx Dataset below) instead of torchvision's download;
+  * data comes from the four raw IDX files in --data DIR, through the seed's torchvision
+    MNIST + transforms (--loader torchvision, the default; needs python3-torchvision) or
+    through a leaner numpy Dataset (--loader numpy), instead of torchvision's download;
   * flags --threads, --epochs, --seed (torch.manual_seed, default 1) and --save;
   * instead of the seed's torch.save/torch.load of mnist_cnn.pt, --save PATH writes the
     state_dict as safetensors and the model is re-loaded from it (strict) before testing;
@@ -87,6 +88,24 @@ class MnistIdx(torch.utils.data.Dataset):
         return (x - MEAN) / STD, int(self.labels[i])  # Normalize
 
 
+def torchvision_datasets(root):
+    """The seed's own data pipeline: torchvision's MNIST + ToTensor + Normalize, reading the same
+    raw IDX files (linked into the MNIST/raw folder torchvision looks in; nothing is downloaded)."""
+    import tempfile
+    from torchvision import datasets, transforms
+    home = tempfile.mkdtemp(prefix="torchvision-mnist-")
+    os.makedirs(os.path.join(home, "MNIST", "raw"))
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        os.symlink(os.path.abspath(os.path.join(root, name)), os.path.join(home, "MNIST", "raw", name))
+    transform = transforms.Compose([
+        transforms.ToTensor(),
+        transforms.Normalize((0.1307,), (0.3081,))  # mean and std for the MNIST training set
+    ])
+    return (datasets.MNIST(home, train=True, download=False, transform=transform),
+            datasets.MNIST(home, train=False, transform=transform))
+
+
 def train(model, train_loader, optimizer, epochs, log_interval):
     model.train()
     for epoch in range(1, epochs + 1):
@@ -136,6 +155,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1, help="torch.manual_seed")
     parser.add_argument("--save", metavar="PATH.safetensors", help="write the trained state_dict")
+    parser.add_argument("--loader", choices=("torchvision", "numpy"), default="torchvision",
+                        help="the seed's torchvision pipeline (default) or a leaner numpy Dataset")
     args = parser.parse_args()
 
     # Training settings
@@ -149,8 +170,10 @@ def main():
 
     # Load dataset
     t0 = time.perf_counter()
-    train_dataset = MnistIdx(args.data, train=True)
-    test_dataset = MnistIdx(args.data, train=False)
+    if args.loader == "torchvision":
+        train_dataset, test_dataset = torchvision_datasets(args.data)
+    else:
+        train_dataset, test_dataset = MnistIdx(args.data, train=True), MnistIdx(args.data, train=False)
     train_loader = torch.utils.data.DataLoader(train_dataset, batch_size=BATCH_SIZE)
     test_loader = torch.utils.data.DataLoader(test_dataset, batch_size=BATCH_SIZE)
     load_s = time.perf_counter() - t0
@@ -185,7 +208,7 @@ def main():
         "threads": torch.get_num_threads(), "torch": torch.__version__,
         "total_s": round(t_end - t_train, 3), "test_s": round(t_end - t_test, 3),
         "load_s": round(load_s, 3), "test_correct": correct, "test_total": total,
-        "epochs": EPOCHS, "seed": args.seed, "saved": args.save,
+        "epochs": EPOCHS, "seed": args.seed, "saved": args.save, "loader": args.loader,
     }))
 
 

@@ -32,6 +32,8 @@ export interface ExportResult {
   manifestPath: string;
   manifest: Manifest;
   test: Evaluation;
+  /** Time to evaluate the test set. */
+  testMs: number;
 }
 
 /** Copies parameters from the backend to the host. */
@@ -99,7 +101,9 @@ export async function exportModel(options: {
   };
   const loaded = await loadModel(saved, draft);
   const reloaded = toTensors(arch, loaded.params);
+  const testStarted = performance.now();
   const test = evaluate(arch, reloaded, data.test);
+  const testMs = performance.now() - testStarted;
   tf.dispose(Object.values(reloaded));
   draft.test = testReport(test);
 
@@ -110,7 +114,7 @@ export async function exportModel(options: {
     [`${outDir}/${name}.errors.svg`]: errorsSvg(data.test as Split, test.predictions),
   });
   await staged.commit();
-  return { weightsPath, manifestPath, manifest: draft, test };
+  return { weightsPath, manifestPath, manifest: draft, test, testMs };
 }
 
 function testReport(test: Evaluation): Manifest["test"] {

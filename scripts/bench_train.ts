@@ -1,0 +1,76 @@
+/**
+ * `deno task bench:train [--backend wasm|cpu] [--steps N] [--batch N] [--model cnn|mlp]`:
+ * time of one training step (batch → forward → backward → Adam) on real MNIST, after a warm-up,
+ * then where one step's time goes per tfjs kernel (tf.profile). Last line: one JSON object.
+ */
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs-core";
+import { startBackend } from "../src/backend_deno.ts";
+import { loadDataset } from "../src/data/mnist.ts";
+import { type Arch, backward, disposeBatch, dropoutMask, forward, initParams, nllLoss, toBatch, toTensors } from "../src/model.ts";
+import { createRng } from "../src/random.ts";
+import { ADAM_DEFAULTS, createAdamState } from "../src/train/adam.ts";
+import { evaluate, type Progress, trainEpoch } from "../src/train/loop.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    backend: { type: "string", default: "wasm" },
+    steps: { type: "string", default: "300" },
+    warmup: { type: "string", default: "30" },
+    batch: { type: "string", default: "64" },
+    model: { type: "string", default: "cnn" },
+  },
+});
+const backend = values.backend === "cpu" ? "cpu" : "wasm";
+const arch = values.model as Arch;
+const [steps, warmup, batchSize] = [Number(values.steps), Number(values.warmup), Number(values.batch)];
+
+const data = await loadDataset();
+await startBackend(backend);
+const rng = createRng(1);
+const params = toTensors(arch, initParams(arch, rng));
+const model = { params, adam: createAdamState(params) };
+const options = { arch, epochs: 1, schedule: "constant" as const, batchSize, seed: 1, adam: ADAM_DEFAULTS };
+const run = async (n: number, progress: Progress) => {
+  const train = { count: n * batchSize, images: data.train.images, labels: data.train.labels };
+  await trainEpoch(model, train, progress, options, () => {}, () => false);
+};
+const progress = (): Progress => ({ epoch: 0, batch: 0, rngState: rng.state(), losses: [], epochs: [] });
+
+await run(warmup, progress());
+const started = performance.now();
+await run(steps, progress());
+const msPerStep = (performance.now() - started) / steps;
+
+// Where one step's time goes, per kernel.
+const labels = tf.tensor1d(Array.from(data.train.labels.subarray(0, batchSize)), "int32");
+const profile = await tf.profile(() => {
+  const batch = toBatch(arch, data.train.images, batchSize, { training: true });
+  const mask = arch === "cnn" ? dropoutMask(rng, batchSize) : undefined;
+  const { logits, cache } = forward(arch, model.params, batch, mask);
+  const grads = backward(arch, model.params, batch, cache, nllLoss(logits, labels).dlogits);
+  disposeBatch(batch);
+  return Object.values(grads);
+});
+const byKernel = new Map<string, number>();
+for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+console.log(`Kernels of one forward + backward (batch ${batchSize}, ${backend}):`);
+for (const [name, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
+  console.log(`  ${name.padEnd(16)} ${ms.toFixed(2)} ms`);
+}
+
+const evalStart = performance.now();
+const test = evaluate(arch, model.params, data.test);
+const evalMs = performance.now() - evalStart;
+console.log(`Evaluating the 10,000 test images: ${evalMs.toFixed(0)} ms`);
+console.log(JSON.stringify({
+  backend,
+  model: arch,
+  batch: batchSize,
+  steps,
+  ms_per_step: +msPerStep.toFixed(2),
+  samples_per_s: Math.round((batchSize * 1000) / msPerStep),
+  eval_10k_ms: Math.round(evalMs),
+  test_accuracy_after_bench: test.accuracy,
+}));

@@ -1,0 +1,94 @@
+/**
+ * `deno task bench:vs-pytorch [--rounds N] [--threads N]`: the seed's PyTorch program
+ * (bench/pytorch_mnist.py, the seed's torchvision pipeline over the same IDX files) and our
+ * `deno task train`, run alternately, N rounds each, with their default 2 epochs. Prints each run,
+ * then one JSON line: medians of the training-loop times, accuracies, our peak RSS and test time.
+ */
+import { parseArgs } from "node:util";
+import { mnistPackageDir } from "../src/data/mnist.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    rounds: { type: "string", default: "2" },
+    threads: { type: "string", default: "2" },
+    loader: { type: "string", default: "torchvision" },
+  },
+});
+const rounds = Number(values.rounds);
+const python = "/usr/bin/python3";
+const root = new URL("..", import.meta.url).pathname;
+const data = mnistPackageDir();
+
+const probe = await new Deno.Command(python, { args: ["-c", "import torch, torchvision"], stderr: "null" })
+  .output().catch(() => ({ code: 127 }));
+if (probe.code !== 0) {
+  console.error("PyTorch is missing: apt-get install -y python3-torch python3-torchvision python3-numpy");
+  Deno.exit(3);
+}
+
+const decoder = new TextDecoder();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+async function pytorch(): Promise<{ train_s: number; test_acc: number }> {
+  const out = await new Deno.Command(python, {
+    args: [`${root}bench/pytorch_mnist.py`, "--data", data, "--threads", values.threads!, "--loader", values.loader!],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (out.code !== 0) throw new Error(`pytorch_mnist.py exited ${out.code}`);
+  return JSON.parse(decoder.decode(out.stdout).trim().split("\n").at(-1)!);
+}
+
+/** Runs our trainer in a child process, sampling its peak RSS (VmHWM) while it runs. */
+async function ours(): Promise<{ train_s: number; test_acc: number; peak_rss_mb: number; test_ms: number }> {
+  const out = await Deno.makeTempDir();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", `${root}scripts/train.ts`, "--out", out],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let peakKb = 0;
+  const sampler = setInterval(() => {
+    try {
+      const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
+      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    } catch { /* exited */ }
+  }, 50);
+  const result = await child.output();
+  clearInterval(sampler);
+  await Deno.remove(out, { recursive: true });
+  const text = decoder.decode(result.stdout);
+  if (result.code !== 0) throw new Error(`train.ts exited ${result.code}`);
+  const trained = /Trained in ([\d.]+) s; tested \d+ images in (\d+) ms/.exec(text)!;
+  const accuracy = /Accuracy: (\d+)\/(\d+)/.exec(text)!;
+  return {
+    train_s: Number(trained[1]),
+    test_ms: Number(trained[2]),
+    test_acc: Number(accuracy[1]) / Number(accuracy[2]),
+    peak_rss_mb: Math.round(peakKb / 1024),
+  };
+}
+
+const runs = { pytorch: [] as { train_s: number; test_acc: number }[], ours: [] as Awaited<ReturnType<typeof ours>>[] };
+for (let round = 1; round <= rounds; round++) {
+  const p = await pytorch();
+  console.log(`round ${round}: PyTorch ${p.train_s.toFixed(1)} s, ${(100 * p.test_acc).toFixed(2)}%`);
+  runs.pytorch.push(p);
+  const o = await ours();
+  console.log(`round ${round}: ours    ${o.train_s.toFixed(1)} s, ${(100 * o.test_acc).toFixed(2)}%, peak RSS ${o.peak_rss_mb} MB, test ${o.test_ms} ms`);
+  runs.ours.push(o);
+}
+const [pytorchS, oursS] = [median(runs.pytorch.map((r) => r.train_s)), median(runs.ours.map((r) => r.train_s))];
+console.log(JSON.stringify({
+  pytorch_s: pytorchS,
+  ours_s: oursS,
+  ratio: +(oursS / pytorchS).toFixed(3),
+  ours_acc: runs.ours.at(-1)!.test_acc,
+  pytorch_acc: runs.pytorch.at(-1)!.test_acc,
+  ours_peak_rss_mb: Math.max(...runs.ours.map((r) => r.peak_rss_mb)),
+  ours_test_10k_ms: Math.max(...runs.ours.map((r) => r.test_ms)),
+  pytorch_threads: Number(values.threads),
+  pytorch_loader: values.loader,
+  rounds,
+}));
