@@ -7,7 +7,17 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { startBackend } from "../src/backend_deno.ts";
 import { loadDataset } from "../src/data/mnist.ts";
-import { type Arch, backward, disposeBatch, dropoutMask, forward, initParams, nllLoss, toBatch, toTensors } from "../src/model.ts";
+import {
+  type Arch,
+  backward,
+  disposeBatch,
+  dropoutMask,
+  forward,
+  initParams,
+  nllLoss,
+  toBatch,
+  toTensors,
+} from "../src/model.ts";
 import { createRng } from "../src/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "../src/train/adam.ts";
 import { evaluate, type Progress, trainEpoch } from "../src/train/loop.ts";
@@ -24,19 +34,36 @@ const { values } = parseArgs({
 });
 const backend = values.backend === "cpu" ? "cpu" : "wasm";
 const arch = values.model as Arch;
-const [steps, warmup, batchSize] = [Number(values.steps), Number(values.warmup), Number(values.batch)];
+const [steps, warmup, batchSize] = [
+  Number(values.steps),
+  Number(values.warmup),
+  Number(values.batch),
+];
 
 const data = await loadDataset();
 await startBackend(backend);
 const rng = createRng(1);
 const params = toTensors(arch, initParams(arch, rng));
 const model = { params, adam: createAdamState(params) };
-const options = { arch, epochs: 1, schedule: "constant" as const, batchSize, seed: 1, adam: ADAM_DEFAULTS };
+const options = {
+  arch,
+  epochs: 1,
+  schedule: "constant" as const,
+  batchSize,
+  seed: 1,
+  adam: ADAM_DEFAULTS,
+};
 const run = async (n: number, progress: Progress) => {
   const train = { count: n * batchSize, images: data.train.images, labels: data.train.labels };
   await trainEpoch(model, train, progress, options, () => {}, () => false);
 };
-const progress = (): Progress => ({ epoch: 0, batch: 0, rngState: rng.state(), losses: [], epochs: [] });
+const progress = (): Progress => ({
+  epoch: 0,
+  batch: 0,
+  rngState: rng.state(),
+  losses: [],
+  epochs: [],
+});
 
 await run(warmup, progress());
 const started = performance.now();
@@ -54,7 +81,9 @@ const profile = await tf.profile(() => {
   return Object.values(grads);
 });
 const byKernel = new Map<string, number>();
-for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+for (const k of profile.kernels) {
+  byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+}
 console.log(`Kernels of one forward + backward (batch ${batchSize}, ${backend}):`);
 for (const [name, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
   console.log(`  ${name.padEnd(16)} ${ms.toFixed(2)} ms`);

@@ -20,10 +20,15 @@ const python = "/usr/bin/python3";
 const root = new URL("..", import.meta.url).pathname;
 const data = mnistPackageDir();
 
-const probe = await new Deno.Command(python, { args: ["-c", "import torch, torchvision"], stderr: "null" })
+const probe = await new Deno.Command(python, {
+  args: ["-c", "import torch, torchvision"],
+  stderr: "null",
+})
   .output().catch(() => ({ code: 127 }));
 if (probe.code !== 0) {
-  console.error("PyTorch is missing: apt-get install -y python3-torch python3-torchvision python3-numpy");
+  console.error(
+    "PyTorch is missing: apt-get install -y python3-torch python3-torchvision python3-numpy",
+  );
   Deno.exit(3);
 }
 
@@ -32,7 +37,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 
 async function pytorch(): Promise<{ train_s: number; test_acc: number }> {
   const out = await new Deno.Command(python, {
-    args: [`${root}bench/pytorch_mnist.py`, "--data", data, "--threads", values.threads!, "--loader", values.loader!],
+    args: [
+      `${root}bench/pytorch_mnist.py`,
+      "--data",
+      data,
+      "--threads",
+      values.threads!,
+      "--loader",
+      values.loader!,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).output();
@@ -41,10 +54,21 @@ async function pytorch(): Promise<{ train_s: number; test_acc: number }> {
 }
 
 /** Runs our trainer in a child process, sampling its peak RSS (VmHWM) while it runs. */
-async function ours(): Promise<{ train_s: number; test_acc: number; peak_rss_mb: number; test_ms: number }> {
+async function ours(): Promise<
+  { train_s: number; test_acc: number; peak_rss_mb: number; test_ms: number }
+> {
   const out = await Deno.makeTempDir();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", `${root}scripts/train.ts`, "--out", out],
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      `${root}scripts/train.ts`,
+      "--out",
+      out,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -70,16 +94,28 @@ async function ours(): Promise<{ train_s: number; test_acc: number; peak_rss_mb:
   };
 }
 
-const runs = { pytorch: [] as { train_s: number; test_acc: number }[], ours: [] as Awaited<ReturnType<typeof ours>>[] };
+const runs = {
+  pytorch: [] as { train_s: number; test_acc: number }[],
+  ours: [] as Awaited<ReturnType<typeof ours>>[],
+};
 for (let round = 1; round <= rounds; round++) {
   const p = await pytorch();
-  console.log(`round ${round}: PyTorch ${p.train_s.toFixed(1)} s, ${(100 * p.test_acc).toFixed(2)}%`);
+  console.log(
+    `round ${round}: PyTorch ${p.train_s.toFixed(1)} s, ${(100 * p.test_acc).toFixed(2)}%`,
+  );
   runs.pytorch.push(p);
   const o = await ours();
-  console.log(`round ${round}: ours    ${o.train_s.toFixed(1)} s, ${(100 * o.test_acc).toFixed(2)}%, peak RSS ${o.peak_rss_mb} MB, test ${o.test_ms} ms`);
+  console.log(
+    `round ${round}: ours    ${o.train_s.toFixed(1)} s, ${
+      (100 * o.test_acc).toFixed(2)
+    }%, peak RSS ${o.peak_rss_mb} MB, test ${o.test_ms} ms`,
+  );
   runs.ours.push(o);
 }
-const [pytorchS, oursS] = [median(runs.pytorch.map((r) => r.train_s)), median(runs.ours.map((r) => r.train_s))];
+const [pytorchS, oursS] = [
+  median(runs.pytorch.map((r) => r.train_s)),
+  median(runs.ours.map((r) => r.train_s)),
+];
 console.log(JSON.stringify({
   pytorch_s: pytorchS,
   ours_s: oursS,

@@ -181,7 +181,11 @@ export async function train(
     ...Object.values(state.adam.v),
   ]);
   log(`Saved ${exported.weightsPath} and ${exported.manifestPath} (figures beside them)`);
-  log(`Trained in ${trainSeconds.toFixed(1)} s; tested ${exported.test.total} images in ${exported.testMs.toFixed(0)} ms`);
+  log(
+    `Trained in ${trainSeconds.toFixed(1)} s; tested ${exported.test.total} images in ${
+      exported.testMs.toFixed(0)
+    } ms`,
+  );
   log(`\n${testLine(exported.test)}\n`);
   return { exported, checkpointPath: ckptPath, progress: state.progress, trainSeconds };
 }
