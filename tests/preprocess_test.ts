@@ -208,3 +208,40 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+Deno.test("toMnistDigit() puts re-rendered MNIST digits back where MNIST centred them", async () => {
+  const { loadDataset } = await import("../src/data/mnist.ts");
+  const { test } = await loadDataset();
+  const side = 280, scale = side / 28;
+  let drift = 0;
+  const n = 200;
+  for (let i = 0; i < n; i++) {
+    const digit = test.images.subarray(i * 784, (i + 1) * 784);
+    // black ink on white paper, scaled up 10× bilinearly, as a scan of the digit would be
+    const data = new Uint8ClampedArray(side * side * 4);
+    const at = (x: number, y: number) =>
+      digit[Math.min(27, Math.max(0, y)) * 28 + Math.min(27, Math.max(0, x))]!;
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        const sx = (x + 0.5) / scale - 0.5, sy = (y + 0.5) / scale - 0.5;
+        const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
+        const ink = (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) +
+          (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
+        data.fill(255 - ink, (y * side + x) * 4, (y * side + x) * 4 + 3);
+        data[(y * side + x) * 4 + 3] = 255;
+      }
+    }
+    const before = centre(digit), after = centre(toMnistDigit({ width: side, height: side, data }));
+    drift += Math.hypot(after.x - before.x, after.y - before.y) / n;
+  }
+  assert.ok(drift < 0.5, `mean centre-of-mass drift ${drift.toFixed(2)} px`);
+});
+
+/** Centre of mass of a 28×28 digit in pixel-index coordinates, MNIST's convention. */
+function centre(digit: ArrayLike<number>) {
+  let m = 0, x = 0, y = 0;
+  for (let i = 0; i < 784; i++) {
+    (m += digit[i]!), (x += digit[i]! * (i % 28)), (y += digit[i]! * Math.floor(i / 28));
+  }
+  return { x: x / m, y: y / m };
+}

@@ -129,8 +129,8 @@ function stretchToFullInk(data: Float32Array): Float32Array {
 }
 
 /**
- * Places the digit in a 28×28 field so its centre of mass lands on the field's centre (14, 14)
- * in pixel-edge coordinates (pixel i spans [i, i+1)), shifting by whole pixels to keep values exact.
+ * Places the digit in a 28×28 field so its centre of mass lands on pixel (14, 14), where MNIST's
+ * digits have theirs, shifting by whole pixels to keep values exact.
  *
  * @returns 784 bytes, [28, 28] row-major, 0 background … 255 ink.
  */
@@ -150,7 +150,10 @@ export function centreByMass(digit: FloatMap): Uint8ClampedArray {
   return out;
 }
 
-/** Intensity-weighted mean of pixel centres (x + 0.5, y + 0.5). */
+/**
+ * The centre of mass in pixel-index coordinates (pixel (0, 0) is at 0, not 0.5): the convention by
+ * which MNIST's digits are centred, their mean centre of mass being (14.0, 14.0).
+ */
 export function centreOfMass({ width, height, data }: ArrayLikeMap): { x: number; y: number } {
   let total = 0;
   let sx = 0;
@@ -159,11 +162,13 @@ export function centreOfMass({ width, height, data }: ArrayLikeMap): { x: number
     for (let x = 0; x < width; x++) {
       const v = data[y * width + x] ?? 0;
       total += v;
-      sx += v * (x + 0.5);
-      sy += v * (y + 0.5);
+      sx += v * x;
+      sy += v * y;
     }
   }
-  return total === 0 ? { x: width / 2, y: height / 2 } : { x: sx / total, y: sy / total };
+  return total === 0
+    ? { x: (width - 1) / 2, y: (height - 1) / 2 }
+    : { x: sx / total, y: sy / total };
 }
 
 /** Any [height, width] single-channel image. */

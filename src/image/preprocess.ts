@@ -1,7 +1,7 @@
 /**
  * Decoded image → MNIST digit, following the MNIST authors' recipe: the digit is size-normalised to
  * fit a 20×20 box (aspect kept, anti-aliased) and centred by its centre of mass in a 28×28 field,
- * light ink (255) on a black background (0). The trainer and the Worker both call this, so they agree.
+ * light ink (255) on a black background (0): the format of the images the model was trained on.
  */
 import { inkPolarity, isolateInk, lumaOverWhite, subtractBackground } from "./_ink.ts";
 import { centreByMass, fitDigitBox, MNIST_SIDE, thickenThinStrokes } from "./_resample.ts";
