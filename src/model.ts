@@ -92,54 +92,44 @@ const NORMALIZED = Float32Array.from(
 /**
  * A batch as the first layer reads it. For the mlp, `x` is the normalised pixels [N, D]. For the cnn,
  * `x` holds the 3×3 patches under the conv outputs (im2col), one [N·P, K] matrix for each of the Q
- * positions of a 2×2 pool window, so that pooling is an element-wise max of four matrices; `xT` holds
- * the same four transposed, [K, N·P], for the weight gradient. Images need no gradient, so this
- * layout is built once per batch on the host.
+ * positions of a 2×2 pool window, so that pooling is an element-wise max of four matrices. Images
+ * need no gradient, so this layout is built once per batch on the host.
  */
 export interface Batch {
   n: number;
   x: tf.Tensor2D[];
-  xT: tf.Tensor2D[];
 }
 
-/** Builds the batch of `n` MNIST images (bytes [N, 28, 28] from image `offset`); `xT` if `training`. */
-export function toBatch(
-  arch: Arch,
-  images: Uint8Array,
-  n: number,
-  { offset = 0, training = false } = {},
-): Batch {
+/** Builds the batch of `n` MNIST images (bytes [N, 28, 28] from image `offset`). */
+export function toBatch(arch: Arch, images: Uint8Array, n: number, offset = 0): Batch {
   const pixels = images.subarray(offset * PIXELS, (offset + n) * PIXELS);
   if (pixels.length !== n * PIXELS) throw new RangeError(`expected ${n} images of ${PIXELS} bytes`);
   if (arch === "mlp") {
     return {
       n,
       x: [tf.tensor2d(pixels.map((b) => NORMALIZED[b]!), [n, PIXELS])],
-      xT: [],
     };
   }
-  const x: tf.Tensor2D[] = [], xT: tf.Tensor2D[] = [];
+  const x: tf.Tensor2D[] = [];
   for (let q = 0; q < Q; q++) {
     const rows = new Float32Array(n * P * K); // [N·P, K]
-    const cols = training ? new Float32Array(K * n * P) : undefined; // [K, N·P]
-    let row = 0;
+    let at = 0;
     for (let img = 0; img < n; img++) {
       for (let py = 0; py < POOLED_SIDE; py++) {
-        for (let px = 0; px < POOLED_SIDE; px++, row++) {
+        for (let px = 0; px < POOLED_SIDE; px++) {
           // top-left pixel of the patch under conv output (2py + q/2, 2px + q%2)
           const corner = img * PIXELS + (2 * py + (q >> 1)) * IMAGE_SIDE + 2 * px + (q & 1);
-          for (let k = 0; k < K; k++) {
-            const v = NORMALIZED[pixels[corner + Math.floor(k / 3) * IMAGE_SIDE + (k % 3)]!]!;
-            rows[row * K + k] = v;
-            if (cols) cols[k * n * P + row] = v;
+          for (let ky = 0; ky < 3; ky++) {
+            for (let kx = 0; kx < 3; kx++) {
+              rows[at++] = NORMALIZED[pixels[corner + ky * IMAGE_SIDE + kx]!]!;
+            }
           }
         }
       }
     }
     x.push(tf.tensor2d(rows, [n * P, K]));
-    if (cols) xT.push(tf.tensor2d(cols, [K, n * P]));
   }
-  return { n, x, xT };
+  return { n, x };
 }
 
 /** Dropout2d's mask for one batch: [N, C] of 0 or 1/(1−p), one draw per image and channel. */
@@ -184,16 +174,17 @@ function cnnForward(params: Params, batch: Batch, dropout?: tf.Tensor2D): Forwar
   const [y0, y1, y2, y3] = batch.x.map((x) => tf.matMul(x, w));
   // max_pool2d(2) as three pairwise maxima. Pooling before the bias and ReLU gives the same result
   // (both are monotonic) on a quarter of the values.
-  const top = maxPairForward(y0!, y1!), bottom = maxPairForward(y2!, y3!);
-  const pool = maxPairForward(top.max, bottom.max);
+  const training = dropout !== undefined;
+  const top = maxPairForward(y0!, y1!, training), bottom = maxPairForward(y2!, y3!, training);
+  const pool = maxPairForward(top.max, bottom.max, training);
   const a = tf.relu(tf.add(pool.max, params["conv.bias"]!)); // [N·P, C]
   // PyTorch flattens channel-first: [N, P, C] → [N, C, P] → [N, C·P]
   let f = tf.transpose(tf.reshape(a, [n, P, C]), [0, 2, 1]);
   if (dropout) f = tf.mul(f, tf.reshape(dropout, [n, C, 1]));
   const flat = tf.reshape(f, [n, C * P]) as tf.Tensor2D;
   const logits = denseForward(flat, params["fc.weight"]!, params["fc.bias"]!);
-  const cache: Cache = dropout
-    ? { a, flat, dropout, topPick: top.pick, bottomPick: bottom.pick, poolPick: pool.pick }
+  const cache: Cache = training
+    ? { a, flat, dropout, topPick: top.pick!, bottomPick: bottom.pick!, poolPick: pool.pick! }
     : {};
   return { logits, cache };
 }
@@ -206,12 +197,12 @@ function mlpForward(params: Params, batch: Batch): ForwardResult {
 }
 
 /**
- * max(a, b) = a + relu(b − a), with `pick` = 1 where b won. On a tie a wins, which makes the pool
- * route its gradient to the window's first maximum, as PyTorch's max_pool2d does.
+ * max(a, b) = a + relu(b − a), and for training `pick` = 1 where b won. On a tie a wins, which makes
+ * the pool route its gradient to the window's first maximum, as PyTorch's max_pool2d does.
  */
-function maxPairForward(a: tf.Tensor, b: tf.Tensor) {
+function maxPairForward(a: tf.Tensor, b: tf.Tensor, training: boolean) {
   const diff = tf.sub(b, a);
-  return { max: tf.add(a, tf.relu(diff)), pick: tf.step(diff) };
+  return { max: tf.add(a, tf.relu(diff)), pick: training ? tf.step(diff) : undefined };
 }
 
 /** Splits the gradient of max(a, b) between a and b. */
@@ -229,7 +220,7 @@ function denseForward(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
 function denseBackward(x: tf.Tensor2D, w: tf.Tensor, dout: tf.Tensor2D) {
   return {
     dx: tf.matMul(dout, w as tf.Tensor2D), // [N, in]
-    dw: tf.matMul(tf.transpose(dout), x), // [out, in]
+    dw: tf.transpose(tf.matMul(tf.transpose(x), dout)), // (xᵀ · dout)ᵀ: [out, in], a small right operand
     db: tf.sum(dout, 0), // [out]
   };
 }
@@ -269,13 +260,15 @@ function cnnBackward(params: Params, batch: Batch, cache: Cache, dlogits: tf.Ten
   const dpool = tf.mul(da, tf.step(a!)); // ReLU passes the gradient where it was open
   const pool = maxPairBackward(dpool, poolPick!);
   const top = maxPairBackward(pool.da, topPick!), bottom = maxPairBackward(pool.db, bottomPick!);
-  // weight gradient, summed over the four pool positions: Σ xᵀ [K, N·P] · dy [N·P, C] → [K, C]
-  const dw = [top.da, top.db, bottom.da, bottom.db]
-    .map((dy, q) => tf.matMul(batch.xT[q]!, dy as tf.Tensor2D))
-    .reduce((sum, d) => tf.add(sum, d));
+  // Weight and bias gradients, summed over the four pool positions: Σ dyᵀ [C, N·P] · x [N·P, K].
+  // Transposing dy first is cheaper than a matmul whose right operand is a fresh large matrix:
+  // XNNPACK packs that operand on every call (see README, "Performance").
+  const dyT = [top.da, top.db, bottom.da, bottom.db].map((dy) => tf.transpose(dy) as tf.Tensor2D);
+  const dw = dyT.map((d, q) => tf.matMul(d, batch.x[q]!)).reduce((sum, d) => tf.add(sum, d));
+  const db = dyT.map((d) => tf.sum(d, 1)).reduce((sum, d) => tf.add(sum, d));
   return {
-    "conv.weight": tf.reshape(tf.transpose(dw), [C, 1, 3, 3]),
-    "conv.bias": tf.sum(dpool, 0),
+    "conv.weight": tf.reshape(dw, [C, 1, 3, 3]),
+    "conv.bias": db,
     "fc.weight": fc.dw,
     "fc.bias": fc.db,
   };
@@ -291,5 +284,5 @@ function mlpBackward(params: Params, cache: Cache, dlogits: tf.Tensor2D): Params
 
 /** Frees a batch's tensors. */
 export function disposeBatch(batch: Batch): void {
-  tf.dispose([...batch.x, ...batch.xT]);
+  tf.dispose(batch.x);
 }

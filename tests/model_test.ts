@@ -44,7 +44,7 @@ interface Result {
 /** Our forward + backward on the active backend, with a given dropout mask. */
 function ours(arch: Arch, host: HostParams, mask: Float32Array): Result {
   const params = toTensors(arch, host);
-  const batch = toBatch(arch, images, N, { training: true });
+  const batch = toBatch(arch, images, N);
   const dropout = arch === "cnn" ? tf.tensor2d(mask, [N, 32]) : undefined;
   const target = tf.tensor1d(labels, "int32");
   const { logits, loss, grads } = tf.tidy(() => {

