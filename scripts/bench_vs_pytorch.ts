@@ -3,6 +3,7 @@
  * (bench/pytorch_mnist.py, the seed's torchvision pipeline over the same IDX files) and our
  * `deno task train`, run alternately, N rounds each, with their default 2 epochs. Prints each run,
  * then one JSON line: medians of the training-loop times, accuracies, our peak RSS and test time.
+ * (Reading another process's /proc/PID/status needs Deno's --allow-all.)
  */
 import { parseArgs } from "node:util";
 import { mnistPackageDir } from "../src/data/mnist.ts";
@@ -77,7 +78,9 @@ async function ours(): Promise<
     try {
       const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
       peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-    } catch { /* exited */ }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e; // exited between samples
+    }
   }, 50);
   const result = await child.output();
   clearInterval(sampler);

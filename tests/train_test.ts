@@ -111,34 +111,21 @@ Deno.test("stopping mid-epoch, checkpointing and resuming equals an uninterrupte
 
 async function idxFolder(trainCount: number, testCount: number): Promise<string> {
   const dir = await Deno.makeTempDir();
-  const header = (magic: number, dims: number[]) => {
-    const h = new DataView(new ArrayBuffer(4 + 4 * dims.length));
-    h.setUint32(0, magic);
-    dims.forEach((d, i) => h.setUint32(4 + 4 * i, d));
-    return new Uint8Array(h.buffer);
-  };
-  const write = (name: string, head: Uint8Array, body: Uint8Array) =>
-    Deno.writeFile(`${dir}/${name}`, new Uint8Array([...head, ...body]));
-  await write(
-    FILES.trainImages,
-    header(0x803, [trainCount, 28, 28]),
-    mnist.train.images.subarray(0, trainCount * 784),
-  );
-  await write(
-    FILES.trainLabels,
-    header(0x801, [trainCount]),
-    mnist.train.labels.subarray(0, trainCount),
-  );
-  await write(
-    FILES.testImages,
-    header(0x803, [testCount, 28, 28]),
-    mnist.test.images.subarray(0, testCount * 784),
-  );
-  await write(
-    FILES.testLabels,
-    header(0x801, [testCount]),
-    mnist.test.labels.subarray(0, testCount),
-  );
+  const files: [string, number, Uint8Array, number[]][] = [
+    [FILES.trainImages, 0x803, mnist.train.images, [trainCount, 28, 28]],
+    [FILES.trainLabels, 0x801, mnist.train.labels, [trainCount]],
+    [FILES.testImages, 0x803, mnist.test.images, [testCount, 28, 28]],
+    [FILES.testLabels, 0x801, mnist.test.labels, [testCount]],
+  ];
+  for (const [name, magic, source, dims] of files) {
+    const size = dims.reduce((a, b) => a * b, 1),
+      bytes = new Uint8Array(4 + 4 * dims.length + size);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, magic);
+    dims.forEach((d, k) => view.setUint32(4 + 4 * k, d));
+    bytes.set(source.subarray(0, size), 4 + 4 * dims.length);
+    await Deno.writeFile(`${dir}/${name}`, bytes);
+  }
   return dir;
 }
 
