@@ -24,6 +24,7 @@ import {
   offCentreJpeg,
 } from "../tests/support/client_images.ts";
 import { loadTestDigits } from "../tests/support/mnist_test_set.ts";
+import { type LoadResult, measureLoad } from "../tests/support/load.ts";
 import { startWranglerDev } from "../tests/support/wrangler.ts";
 
 const MODEL = new URL("../models/mnist-cnn", import.meta.url).pathname;
@@ -92,41 +93,17 @@ for (const [name, image] of Object.entries(uploads)) {
 }
 
 // 2. Over HTTP, against workerd.
-const http: Record<string, { requests: number; errors: number; req_per_s: number }> = {};
+const http: Record<string, LoadResult> = {};
 let firstRequestMs: number;
 {
   await using worker = await startWranglerDev();
   firstRequestMs = round(worker.firstRequestMs);
   console.log(`first request of a fresh isolate: ${firstRequestMs} ms`);
   for (const [name, image] of Object.entries(uploads)) {
-    const times: number[] = [];
-    let errors = 0;
-    const until = performance.now() + seconds * 1000;
-    const client = async () => {
-      while (performance.now() < until) {
-        const started = performance.now();
-        try {
-          const res = await fetch(`${worker.url}/classify`, {
-            ...request(image),
-            signal: AbortSignal.timeout(10_000),
-          });
-          await res.text();
-          if (res.status === 200) times.push(performance.now() - started);
-          else errors++;
-        } catch {
-          errors++;
-        }
-      }
-    };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: clients }, client));
-    const elapsed = (performance.now() - started) / 1000;
-    http[name] = {
-      requests: times.length,
-      errors,
-      req_per_s: round(times.length / elapsed),
-      ...quantiles(times),
-    };
+    http[name] = await measureLoad(`${worker.url}/classify`, () => request(image), {
+      clients,
+      seconds,
+    });
     console.log(`http ${name} × ${clients} clients: ${JSON.stringify(http[name])}`);
   }
 }

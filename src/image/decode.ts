@@ -2,9 +2,8 @@
  * Uploaded bytes → 8-bit RGBA. The format comes from magic bytes; the declared size is checked
  * against `maxPixels` before any decoder allocates; every decoder failure becomes an ImageError.
  */
-// GIF in pure JS without Node built-ins; we read the first frame only.
-import { GifReader } from "omggif";
 import { decodeBmp } from "./_bmp.ts";
+import { decodeGif } from "./_gif.ts";
 import { type ImageFormat, readDimensions, sniffFormat } from "./_header.ts";
 import { decodePng } from "./_png.ts";
 import { ImageError } from "./errors.ts";
@@ -82,20 +81,12 @@ function decodeByFormat(bytes: Uint8Array, format: ImageFormat): RgbaImage | Pro
     case "jpeg":
       return decodeJpeg(bytes);
     case "gif":
-      return decodeGifFirstFrame(bytes);
+      return decodeGif(bytes);
     case "webp":
       return decodeWebp(bytes);
     case "bmp":
       return decodeBmp(bytes);
   }
-}
-
-/** The first frame composited onto a transparent canvas of the GIF's logical screen size. */
-function decodeGifFirstFrame(bytes: Uint8Array): RgbaImage {
-  const gif = new GifReader(bytes);
-  const data = new Uint8ClampedArray(gif.width * gif.height * 4);
-  gif.decodeAndBlitFrameRGBA(0, data);
-  return { width: gif.width, height: gif.height, data };
 }
 
 /** Guards against decoders that return short buffers instead of throwing on bad input. */

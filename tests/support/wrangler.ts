@@ -23,6 +23,8 @@ export interface WranglerDev extends AsyncDisposable {
   readonly firstRequestMs: number;
   /** The last 64 KiB of wrangler's stdout and stderr. */
   output(): string;
+  /** Resident memory of the workerd processes wrangler runs (the Worker's and its proxy's), in bytes. */
+  workerdRssBytes(): Promise<number>;
   /** Stops wrangler and every process it started (workerd included); safe to call twice. */
   stop(): Promise<void>;
 }
@@ -130,7 +132,39 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 
-  return { url, firstRequestMs, output: () => output, stop, [Symbol.asyncDispose]: stop };
+  return {
+    url,
+    firstRequestMs,
+    output: () => output,
+    workerdRssBytes: () => workerdRssBytes(child.pid),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/**
+ * VmRSS summed over the workerd processes in wrangler's process group, from /proc.
+ * @throws Error when no workerd is found in the group (it died, or this is not Linux).
+ */
+async function workerdRssBytes(group: number): Promise<number> {
+  let total = 0, found = 0;
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+      // pid (comm) state ppid pgrp …: comm may hold spaces, so split after its closing parenthesis.
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      if (pgrp !== group || comm !== "workerd") continue;
+      const status = await Deno.readTextFile(`/proc/${entry.name}/status`);
+      const kib = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);
+      if (Number.isFinite(kib)) [total, found] = [total + kib * 1024, found + 1];
+    } catch {
+      // The process ended between readDir and read.
+    }
+  }
+  if (found) return total;
+  throw new Error(`no workerd process in wrangler's process group ${group}`);
 }
 
 /** GET /health's status and body, or status 0 while nothing listens yet. */

@@ -1,0 +1,88 @@
+/**
+ * `deno task fuzz`: hostile requests to POST /classify on a `wrangler dev` (real workerd) it starts on
+ * loopback. Every answer must be a JSON 4xx or a valid 200 (tests/support/fuzz.ts judges), GET /health
+ * must answer after every batch, and workerd's resident memory is sampled after every batch.
+ * A failure replays from its seed and case index: `deno task fuzz --seed S --from I --requests 1`.
+ *
+ * The last line printed is one JSON object with every figure. Exit 1 on any failure.
+ *
+ *   deno task fuzz [--seed 1] [--requests 10000] [--seconds 600] [--concurrency 8] [--from 0]
+ */
+import { parseArgs } from "node:util";
+import { buildCorpus, type FuzzReport, runFuzz } from "../tests/support/fuzz.ts";
+import { loadTestDigits } from "../tests/support/mnist_test_set.ts";
+import { startWranglerDev } from "../tests/support/wrangler.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    seed: { type: "string", default: "1" },
+    requests: { type: "string", default: "10000" },
+    seconds: { type: "string", default: "600" },
+    concurrency: { type: "string", default: "8" },
+    from: { type: "string", default: "0" },
+  },
+});
+const seed = whole("seed", 0), requests = whole("requests", 1), seconds = whole("seconds", 1);
+const concurrency = whole("concurrency", 1), from = whole("from", 0);
+
+function whole(name: keyof typeof values, min: number): number {
+  const value = Number(values[name]);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(
+      `'--${name}' must be an integer ≥ ${min}: current value is ${values[name]}`,
+    );
+  }
+  return value;
+}
+
+const { digits } = await loadTestDigits();
+// Eight test digits, one of each of 0–7, spread over the set.
+const corpus = await buildCorpus([3, 2, 1, 18, 4, 8, 11, 0].map((i) => digits[i]!));
+const mib = (bytes: number) => Math.round(bytes / 1024 / 1024 * 10) / 10;
+
+await using worker = await startWranglerDev();
+const rss: number[] = [await worker.workerdRssBytes()];
+console.log(`wrangler dev on ${worker.url}; workerd RSS at start ${mib(rss[0]!)} MiB`);
+const report: FuzzReport = await runFuzz(worker.url, corpus, {
+  seed,
+  requests,
+  seconds,
+  concurrency,
+  from,
+  afterBatch: async (r) => {
+    rss.push(await worker.workerdRssBytes());
+    console.log(
+      `${r.requests} requests in ${r.seconds} s, ${r.failureCount} failures,` +
+        ` health ok, workerd RSS ${mib(rss.at(-1)!)} MiB`,
+    );
+  },
+});
+
+if (report.unhealthy) console.log(`FAIL ${report.unhealthy}`);
+for (const f of report.failures) {
+  console.log(`FAIL seed ${seed} case ${f.index} (${f.name}): ${f.problem}`);
+}
+const sorted = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).sort());
+console.log(`statuses: ${JSON.stringify(sorted(report.statuses))}`);
+console.log(`error codes: ${JSON.stringify(sorted(report.codes))}`);
+const summary = {
+  seed,
+  from,
+  requests: report.requests,
+  seconds: report.seconds,
+  req_per_s: Math.round(report.requests / report.seconds),
+  statuses: sorted(report.statuses),
+  codes: sorted(report.codes),
+  failures: report.failureCount,
+  healthy: !report.unhealthy,
+  workerd_rss_mib: {
+    start: mib(rss[0]!),
+    min: mib(Math.min(...rss)),
+    max: mib(Math.max(...rss)),
+    end: mib(rss.at(-1)!),
+  },
+  cpus: navigator.hardwareConcurrency,
+};
+console.log(JSON.stringify(summary));
+if (report.failureCount > 0 || report.unhealthy) Deno.exitCode = 1;
