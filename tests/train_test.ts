@@ -12,6 +12,7 @@ import { createRng } from "../src/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "../src/train/adam.ts";
 import { loadCheckpoint, type RunIdentity, saveCheckpoint } from "../src/train/checkpoint.ts";
 import { evaluate, type Progress, trainEpoch, type TrainOptions } from "../src/train/loop.ts";
+import { idxFolder as idxFolderOf, text, trainCli } from "./support/train_cli.ts";
 
 await startBackend("wasm");
 const mnist = await loadDataset();
@@ -103,49 +104,21 @@ Deno.test("stopping mid-epoch, checkpointing and resuming equals an uninterrupte
     loadCheckpoint(path, { ...identity, seed: 2 }),
     /made with seed=1, this run has 2/,
   );
+  const flipped = await Deno.readFile(path);
+  flipped[flipped.length - 100]! ^= 0x10; // one bit of Adam's moments
+  await Deno.writeFile(path, flipped);
+  await assert.rejects(
+    loadCheckpoint(path, identity),
+    /is corrupt \(its tensors fail their sha256\)/,
+  );
   free(resumed);
   free(whole.model);
 });
 
 // --- the CLI, on a small MNIST subset written as IDX files ---
 
-async function idxFolder(trainCount: number, testCount: number): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  const files: [string, number, Uint8Array, number[]][] = [
-    [FILES.trainImages, 0x803, mnist.train.images, [trainCount, 28, 28]],
-    [FILES.trainLabels, 0x801, mnist.train.labels, [trainCount]],
-    [FILES.testImages, 0x803, mnist.test.images, [testCount, 28, 28]],
-    [FILES.testLabels, 0x801, mnist.test.labels, [testCount]],
-  ];
-  for (const [name, magic, source, dims] of files) {
-    const size = dims.reduce((a, b) => a * b, 1),
-      bytes = new Uint8Array(4 + 4 * dims.length + size);
-    const view = new DataView(bytes.buffer);
-    view.setUint32(0, magic);
-    dims.forEach((d, k) => view.setUint32(4 + 4 * k, d));
-    bytes.set(source.subarray(0, size), 4 + 4 * dims.length);
-    await Deno.writeFile(`${dir}/${name}`, bytes);
-  }
-  return dir;
-}
-
-function trainCli(args: string[]) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      new URL("../scripts/train.ts", import.meta.url).pathname,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  });
-}
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const idxFolder = (trainCount: number, testCount: number) =>
+  idxFolderOf(mnist, trainCount, testCount);
 
 Deno.test("deno task train: exports a model it re-loaded and tested, with report and figures", async () => {
   const data = await idxFolder(640, 500), out = await Deno.makeTempDir();

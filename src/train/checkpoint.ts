@@ -8,6 +8,7 @@ import { type Arch, type HostParams, PARAM_SPECS, type Params, toTensors } from 
 import { ModelFileError } from "../model_file.ts";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "../safetensors.ts";
 import { type AdamState, adamStateFromHost } from "./adam.ts";
+import { sha256Hex } from "../sha256.ts";
 import { writeFilesAtomic } from "./files.ts";
 import type { Progress } from "./loop.ts";
 
@@ -47,8 +48,22 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
     identity: JSON.stringify(identity),
     progress: JSON.stringify(progress),
     adam_step: String(adam.step),
+    data_sha256: await digest(tensors),
   };
   await writeFilesAtomic({ [path]: encodeSafetensors(tensors, metadata) });
+}
+
+/** sha256 of every tensor's data, in name order: a flipped bit must not resume silently. */
+async function digest(tensors: Record<string, Tensor>): Promise<string> {
+  const names = Object.keys(tensors).sort();
+  const all = new Uint8Array(names.reduce((n, k) => n + tensors[k]!.data.byteLength, 0));
+  let at = 0;
+  for (const name of names) {
+    const { data } = tensors[name]!;
+    all.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+    at += data.byteLength;
+  }
+  return await sha256Hex(all);
 }
 
 /**
@@ -72,6 +87,12 @@ export async function loadCheckpoint(path: string, identity: RunIdentity): Promi
   const { tensors, metadata } = decoded;
   if (metadata.kind !== KIND) {
     throw new ModelFileError(`cannot resume: ${path} is not a checkpoint`, hint);
+  }
+  if (metadata.data_sha256 !== await digest(tensors)) {
+    throw new ModelFileError(
+      `cannot resume: ${path} is corrupt (its tensors fail their sha256)`,
+      hint,
+    );
   }
   const saved = JSON.parse(metadata.identity ?? "{}") as RunIdentity;
   for (const key of Object.keys(identity) as (keyof RunIdentity)[]) {
