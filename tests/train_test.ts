@@ -147,7 +147,13 @@ Deno.test("deno task train: exports a model it re-loaded and tested, with report
   assert.equal(manifest.dataset.source, data);
   assert.equal(manifest.test.confusion_matrix.flat().reduce((a: number, b: number) => a + b), 500);
   for (const fig of ["loss", "accuracy", "errors"]) {
-    assert.match(await Deno.readTextFile(`${out}/mnist-cnn.${fig}.svg`), /^<svg /);
+    const svg = await Deno.readTextFile(`${out}/mnist-cnn.${fig}.svg`);
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" [^>]*>.*<\/svg>\n$/s);
+    // well-formed XML allows no attribute twice in one element
+    for (const tag of svg.match(/<[a-z]+ [^>]*>/g)!) {
+      const names = [...tag.matchAll(/ ([a-z-]+)=/g)].map((m) => m[1]);
+      assert.equal(new Set(names).size, names.length, `${fig}: ${tag.slice(0, 80)}`);
+    }
   }
 });
 

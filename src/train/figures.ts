@@ -7,8 +7,9 @@ import type { Split } from "../data/mnist.ts";
 import { IMAGE_SIDE, PIXELS } from "../model.ts";
 import type { EpochSummary } from "./loop.ts";
 
-const W = 640, H = 360, PAD = { left: 56, right: 16, top: 32, bottom: 44 };
+const W = 640, H = 360, PAD = { left: 56, right: 40, top: 32, bottom: 44 };
 const FONT = `font-family="system-ui, sans-serif" font-size="12"`;
+const TITLE = `font-family="system-ui, sans-serif" font-size="14" font-weight="bold"`;
 
 function svg(width: number, height: number, body: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
@@ -67,9 +68,7 @@ function lineChart(
     `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${H - PAD.bottom}" y2="${
       H - PAD.bottom
     }" stroke="#333"/>`,
-    `<text x="${
-      W / 2
-    }" y="20" text-anchor="middle" ${FONT} font-size="14" font-weight="bold">${title}</text>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" ${TITLE}>${title}</text>`,
     `<text x="${W / 2}" y="${H - 8}" text-anchor="middle" ${FONT}>${xLabel}</text>`,
     `<text x="14" y="${H / 2}" text-anchor="middle" ${FONT} transform="rotate(-90 14 ${
       H / 2
@@ -90,12 +89,19 @@ export function lossCurveSvg(losses: number[], stepsPerEpoch: number, window = 5
     }
   });
   const epochs = Math.ceil(losses.length / stepsPerEpoch);
-  const top = Math.min(2.5, Math.max(...losses.slice(Math.floor(losses.length / 20))) * 1.1);
+  // Scale to the loss after the first few steps; the first steps' larger losses are drawn at the top.
+  const settled = Math.max(...losses.slice(Math.floor(losses.length / 20)));
+  const top = Math.min(2.5, Math.ceil(settled * 10) / 10);
+  const clip = (points: [number, number][]) =>
+    points.map(([x, y]) => [x, Math.min(y, top)] as [number, number]);
   return lineChart(
     "Training loss (NLL)",
     "epoch",
     "loss",
-    [{ points: raw, color: "#9ecae1", width: 1 }, { points: smooth, color: "#08519c", width: 2 }],
+    [
+      { points: clip(raw), color: "#9ecae1", width: 1 },
+      { points: clip(smooth), color: "#08519c", width: 2 },
+    ],
     [0, top],
     Array.from({ length: epochs + 1 }, (_, i) => i),
   );
@@ -130,7 +136,7 @@ export function errorsSvg(split: Split, predictions: Uint8Array, max = 60): stri
   const cols = 10, scale = 2, cell = IMAGE_SIDE * scale + 16, caption = 16;
   const rows = Math.max(1, Math.ceil(wrong.length / cols));
   const parts = [
-    `<text x="8" y="18" ${FONT} font-size="14" font-weight="bold">Misclassified test digits (true → predicted), first ${wrong.length}</text>`,
+    `<text x="8" y="18" ${TITLE}>Misclassified test digits (true → predicted), first ${wrong.length}</text>`,
   ];
   wrong.forEach((index, k) => {
     const x = 8 + (k % cols) * cell, y = 28 + Math.floor(k / cols) * (cell + caption);
