@@ -31,10 +31,11 @@ log every 10 batches), but for the learning rate: --lr 0.001 --schedule constant
 /** A bad command line: one line, exit 2. */
 class UsageError extends Error {}
 
-function integer(flag: string, value: string, min: number): number {
+function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`--${flag} must be a whole number ≥ ${min}: got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`--${flag} must be a whole number ${range}: got "${value}"`);
   }
   return n;
 }
@@ -86,7 +87,7 @@ function parseConfig(args: string[]): TrainConfig | "help" {
     lr,
     schedule: values.schedule,
     logInterval: integer("log-interval", values["log-interval"], 1),
-    seed: integer("seed", values.seed, 0),
+    seed: integer("seed", values.seed, 0, 2 ** 32 - 1), // the generators are 32-bit
     data: values.data,
     out: values.out.replace(/\/+$/, "") || ".",
     valSplit: integer("val-split", values["val-split"], 0),
@@ -121,6 +122,11 @@ async function main(): Promise<number> {
     const result = await train(config, () => stop);
     return result.exported ? 0 : 130;
   } catch (e) {
+    // A value that only the data can judge (--val-split too large) is still a bad flag: exit 2.
+    if (e instanceof RangeError) {
+      console.error(`error: ${e.message} (see --help)`);
+      return 2;
+    }
     // Every expected failure (bad data, bad checkpoint, unwritable output, no SIMD) is one clear line.
     console.error(`error: ${(e as Error).message}`);
     return 1;

@@ -54,15 +54,21 @@ export async function useWasmBackend(module: WebAssembly.Module): Promise<void> 
   if (tf.getBackend() === "wasm") return;
   tf.removeBackend("wasm");
   tf.registerBackend("wasm", async () => {
-    const wasm = await createWasmGlue({
-      instantiateWasm(
-        imports: WebAssembly.Imports,
-        done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
-      ) {
-        WebAssembly.instantiate(module, imports).then((instance) => done(instance, module));
-        return {};
-      },
-    });
+    // The glue's promise never settles if instantiation fails: race it against that failure.
+    let failed: (error: unknown) => void = () => {};
+    const failure = new Promise<never>((_, reject) => (failed = reject));
+    const wasm = await Promise.race([
+      createWasmGlue({
+        instantiateWasm(
+          imports: WebAssembly.Imports,
+          done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+        ) {
+          WebAssembly.instantiate(module, imports).then((i) => done(i, module), failed);
+          return {};
+        },
+      }),
+      failure,
+    ]);
     // The bridge tfjs-backend-wasm's own init() sets up (backend_wasm.ts, v4.22.0).
     wasm.tfjs = {
       init: wasm.cwrap("init", null, []),

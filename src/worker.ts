@@ -36,7 +36,13 @@ let app: Hono | undefined;
 export default {
   // The vars arrive with the first request, so the app is built then, once per isolate.
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
-    app ??= createApp({ classifier: startClassifier, limits: limitsFrom({ ...env }) });
+    try {
+      app ??= createApp({ classifier: startClassifier, limits: limitsFrom({ ...env }) });
+    } catch (error) {
+      // A bad [vars] value is a deploy problem: say so in the API's error shape, not workerd's HTML.
+      const message = `the Worker is misconfigured: ${(error as Error).message}`;
+      return Response.json({ error: { code: "misconfigured", message } }, { status: 503 });
+    }
     return app.fetch(request, env, ctx);
   },
 };

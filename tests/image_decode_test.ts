@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { encode as encodePng } from "fast-png";
 import { encode as encodeJpeg } from "jpeg-js";
 import { GifWriter } from "omggif";
+import { zlibSync } from "fflate";
 import {
   decodeImage,
   initJpegDecoder,
@@ -193,8 +194,26 @@ Deno.test("decodeImage() refuses huge declared sizes in every format's header", 
   for (const bytes of [jpeg, gif, webp, bmp]) await assertRefused(bytes, "image_too_large");
 });
 
-Deno.test("decodeImage() refuses a 0×0 image as image_too_large", async () => {
-  await assertRefused(pngDeclaring(0, 0), "image_too_large");
+Deno.test("decodeImage() refuses a 0×0 image as invalid_image", async () => {
+  await assertRefused(pngDeclaring(0, 0), "invalid_image");
+});
+
+Deno.test("decodeImage() refuses a PNG bomb (1×1 declared, 50 MB of zlib data) without inflating it", async () => {
+  const ihdr = new Uint8Array(13);
+  new DataView(ihdr.buffer).setUint32(0, 1);
+  new DataView(ihdr.buffer).setUint32(4, 1);
+  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit gray, not interlaced
+  const bomb = concat(
+    Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", zlibSync(new Uint8Array(50_000_000), { level: 9 })),
+    pngChunk("IEND", new Uint8Array()),
+  );
+  assert.ok(bomb.length < 100_000, `${bomb.length} bytes`);
+  const start = performance.now();
+  const error = await assertRefused(bomb, "invalid_image");
+  assert.match(error.message, /inflates past the 2 bytes its 1×1 header allows/);
+  assert.ok(performance.now() - start < 200, `${Math.round(performance.now() - start)} ms`);
 });
 
 Deno.test("decodeImage() refuses bytes that are no known image as unsupported_media_type", async () => {

@@ -109,7 +109,7 @@ Deno.test("stopping mid-epoch, checkpointing and resuming equals an uninterrupte
   await Deno.writeFile(path, flipped);
   await assert.rejects(
     loadCheckpoint(path, identity),
-    /is corrupt \(its tensors fail their sha256\)/,
+    /is corrupt \(it fails its sha256\)/,
   );
   free(resumed);
   free(whole.model);
@@ -164,6 +164,8 @@ Deno.test("deno task train: bad flags are one line and exit 2", async () => {
       [["--epochs", "two"], /--epochs must be a whole number ≥ 1: got "two"/],
       [["--model", "resnet"], /--model must be cnn or mlp/],
       [["--lr=-1"], /--lr must be a number/],
+      [["--seed", "4294967296"], /--seed must be a whole number from 0 to 4294967295/],
+      [["--val-split", "60000"], /--val-split must be a whole number from 0 to 59999: got 60000/],
     ] as [string[], RegExp][]
   ) {
     const { code, stderr } = await trainCli(args).output();

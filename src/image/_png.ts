@@ -2,10 +2,12 @@
  * PNG to 8-bit RGBA for every colour type and bit depth, tRNS included.
  * fast-png does the work; its Adam7 path mis-sizes scanlines below 8 bits a sample (fast-png 8.0.0),
  * so those files (interlaced 1/2/4-bit gray or palette) go through `decodeAdam7LowDepth` here.
+ * Neither bounds what it inflates, so `checkInflatedSize` does first: a PNG of a few kilobytes can
+ * hold gigabytes of zlib data (a decompression bomb) whatever size its header declares.
  */
 import { decode as decodeFastPng } from "fast-png";
-// Same inflater fast-png uses; needed only for the low-depth Adam7 path.
-import { unzlibSync } from "fflate";
+// Same inflater fast-png uses: streamed to bound the image data, and for the low-depth Adam7 path.
+import { Unzlib, unzlibSync } from "fflate";
 import { ImageError } from "./errors.ts";
 import type { RgbaImage } from "./types.ts";
 
@@ -26,9 +28,58 @@ const COLOUR_TYPE_PALETTE = 3;
 
 /** Decodes a PNG (already sniffed and size-checked) to RGBA. */
 export function decodePng(bytes: Uint8Array): RgbaImage {
-  return samplesToRgba(
-    isAdam7LowDepth(bytes) ? decodeAdam7LowDepth(bytes) : decodeWithFastPng(bytes),
-  );
+  const png = withoutCompressedMetadata(bytes);
+  checkInflatedSize(png);
+  return samplesToRgba(isAdam7LowDepth(png) ? decodeAdam7LowDepth(png) : decodeWithFastPng(png));
+}
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * Inflates the image data as a stream, keeping only a count, and refuses it as soon as it runs past
+ * what the header's size, depth and colour type allow (filter bytes and Adam7 passes included).
+ */
+function checkInflatedSize(bytes: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [width, height] = [view.getUint32(16), view.getUint32(20)];
+  const bitsPerPixel = (bytes[24] ?? 8) * (CHANNELS[bytes[25] ?? 0] ?? 4);
+  const lines = (
+    w: number,
+    h: number,
+  ) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bitsPerPixel) / 8)) : 0);
+  const limit = bytes[28] === 1
+    ? ADAM7.reduce(
+      (sum, [x0, y0, dx, dy]) =>
+        sum + lines(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)),
+      0,
+    )
+    : lines(width, height);
+  let inflated = 0;
+  const inflater = new Unzlib((data) => {
+    inflated += data.length;
+    if (inflated > limit) {
+      throw new ImageError(
+        "invalid_image",
+        `The PNG's image data inflates past the ${limit} bytes its ${width}×${height} header allows`,
+      );
+    }
+  });
+  for (const chunk of pngChunks(bytes)) if (chunk.type === "IDAT") inflater.push(chunk.body);
+  inflater.push(new Uint8Array(0), true);
+}
+
+/** Compressed text and colour-profile chunks: nothing we read, and each another thing to inflate. */
+const SKIPPED_CHUNKS = new Set(["iCCP", "zTXt", "iTXt"]);
+
+/** The PNG without its compressed metadata chunks (the same bytes when it has none). */
+function withoutCompressedMetadata(bytes: Uint8Array): Uint8Array {
+  const chunks = pngChunks(bytes);
+  if (!chunks.some((c) => SKIPPED_CHUNKS.has(c.type))) return bytes;
+  const kept = [
+    bytes.subarray(0, 8),
+    ...chunks.filter((c) => !SKIPPED_CHUNKS.has(c.type)).map((c) => c.whole),
+  ];
+  return concat(kept);
 }
 
 function decodeWithFastPng(bytes: Uint8Array): PngSamples {
@@ -182,26 +233,37 @@ interface Chunks {
   trns: Uint8Array;
 }
 
-function readChunks(bytes: Uint8Array): Chunks {
+interface Chunk {
+  type: string;
+  body: Uint8Array;
+  /** Length, type, body and CRC. */
+  whole: Uint8Array;
+}
+
+/** Every chunk up to IEND. @throws Error on a truncated file. */
+function pngChunks(bytes: Uint8Array): Chunk[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const idat: Uint8Array[] = [];
-  const chunks: Chunks = {
-    idat: new Uint8Array(0),
-    plte: new Uint8Array(0),
-    trns: new Uint8Array(0),
-  };
+  const chunks: Chunk[] = [];
   for (let offset = 8; offset + 8 <= bytes.length;) {
     const length = view.getUint32(offset);
     const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
     const body = bytes.subarray(offset + 8, offset + 8 + length);
     if (body.length !== length) throw new Error(`chunk ${type} is truncated`);
-    if (type === "IDAT") idat.push(body);
-    if (type === "PLTE") chunks.plte = body;
-    if (type === "tRNS") chunks.trns = body;
-    if (type === "IEND") return { ...chunks, idat: concat(idat) };
+    chunks.push({ type, body, whole: bytes.subarray(offset, offset + 12 + length) });
+    if (type === "IEND") return chunks;
     offset += 12 + length;
   }
   throw new Error("no IEND chunk: the file is truncated");
+}
+
+function readChunks(bytes: Uint8Array): Chunks {
+  const chunks = pngChunks(bytes);
+  const body = (type: string) => chunks.find((c) => c.type === type)?.body ?? new Uint8Array(0);
+  return {
+    idat: concat(chunks.filter((c) => c.type === "IDAT").map((c) => c.body)),
+    plte: body("PLTE"),
+    trns: body("tRNS"),
+  };
 }
 
 function paletteWithAlpha(plte: Uint8Array, trns: Uint8Array): number[][] {

@@ -64,7 +64,10 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
 function checkDeclaredSize(bytes: Uint8Array, format: ImageFormat, maxPixels: number): void {
   const { width, height } = readDimensions(bytes, format);
   if (width === 0 || height === 0) {
-    throw new ImageError("image_too_large", `The ${format} declares a size of ${width}×${height}`);
+    throw new ImageError(
+      "invalid_image",
+      `The ${format} declares a size of ${width}×${height}: no pixels`,
+    );
   }
   if (width * height > maxPixels) {
     throw new ImageError(

@@ -43,26 +43,34 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
     tensors[`adam.m.${spec.name}`] = read(adam.m[spec.name]!);
     tensors[`adam.v.${spec.name}`] = read(adam.v[spec.name]!);
   }
-  const metadata = {
+  const state = {
     kind: KIND,
     identity: JSON.stringify(identity),
     progress: JSON.stringify(progress),
     adam_step: String(adam.step),
-    data_sha256: await digest(tensors),
   };
+  const metadata = { ...state, sha256: await digest(tensors, state) };
   await writeFilesAtomic({ [path]: encodeSafetensors(tensors, metadata) });
 }
 
-/** sha256 of every tensor's data, in name order: a flipped bit must not resume silently. */
-async function digest(tensors: Record<string, Tensor>): Promise<string> {
+/**
+ * sha256 of every tensor's data in name order, then of the loop's state: a flipped bit anywhere
+ * must not resume silently.
+ */
+async function digest(
+  tensors: Record<string, Tensor>,
+  state: Record<string, string>,
+): Promise<string> {
   const names = Object.keys(tensors).sort();
-  const all = new Uint8Array(names.reduce((n, k) => n + tensors[k]!.data.byteLength, 0));
+  const text = new TextEncoder().encode(JSON.stringify(state));
+  const all = new Uint8Array(names.reduce((n, k) => n + tensors[k]!.data.byteLength, text.length));
   let at = 0;
   for (const name of names) {
     const { data } = tensors[name]!;
     all.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     at += data.byteLength;
   }
+  all.set(text, at);
   return await sha256Hex(all);
 }
 
@@ -88,11 +96,9 @@ export async function loadCheckpoint(path: string, identity: RunIdentity): Promi
   if (metadata.kind !== KIND) {
     throw new ModelFileError(`cannot resume: ${path} is not a checkpoint`, hint);
   }
-  if (metadata.data_sha256 !== await digest(tensors)) {
-    throw new ModelFileError(
-      `cannot resume: ${path} is corrupt (its tensors fail their sha256)`,
-      hint,
-    );
+  const { sha256, ...state } = metadata;
+  if (sha256 !== await digest(tensors, state)) {
+    throw new ModelFileError(`cannot resume: ${path} is corrupt (it fails its sha256)`, hint);
   }
   const saved = JSON.parse(metadata.identity ?? "{}") as RunIdentity;
   for (const key of Object.keys(identity) as (keyof RunIdentity)[]) {

@@ -61,60 +61,65 @@ export async function exportModel(options: {
     [weightsPath]: encodeModel(arch, readParams(arch, options.params)),
   });
 
-  // Load the saved file back, as the seed does, and test what was loaded.
-  const saved = await Deno.readFile(staged.temp[weightsPath]!);
-  const draft: Manifest = {
-    format: MODEL_FORMAT,
-    version: MODEL_FORMAT_VERSION,
-    name,
-    weights: { file: `${name}.safetensors`, sha256: await sha256Hex(saved), bytes: saved.length },
-    architecture: {
-      arch,
-      description: DESCRIPTIONS[arch],
-      parameters: countParams(arch),
-      input: [1, 28, 28],
-      normalization: { ...NORMALIZATION },
-    },
-    training: options.training,
-    dataset: {
-      source: data.source,
-      sha256: data.sha256,
-      train: data.train.count - options.validation,
-      validation: options.validation,
-      test: data.test.count,
-    },
-    test: {
-      loss: 0,
-      accuracy: 0,
-      correct: 0,
-      total: 0,
-      per_class_accuracy: [],
-      confusion_matrix: [],
-    },
-    created_at: new Date().toISOString(),
-    runtime: {
-      deno: Deno.version.deno,
-      v8: Deno.version.v8,
-      tfjs: tf.version_core,
-      backend: tf.getBackend(),
-    },
-  };
-  const loaded = await loadModel(saved, draft);
-  const reloaded = toTensors(arch, loaded.params);
-  const testStarted = performance.now();
-  const test = evaluate(arch, reloaded, data.test);
-  const testMs = performance.now() - testStarted;
-  tf.dispose(Object.values(reloaded));
-  draft.test = testReport(test);
+  try {
+    // Load the saved file back, as the seed does, and test what was loaded.
+    const saved = await Deno.readFile(staged.temp[weightsPath]!);
+    const draft: Manifest = {
+      format: MODEL_FORMAT,
+      version: MODEL_FORMAT_VERSION,
+      name,
+      weights: { file: `${name}.safetensors`, sha256: await sha256Hex(saved), bytes: saved.length },
+      architecture: {
+        arch,
+        description: DESCRIPTIONS[arch],
+        parameters: countParams(arch),
+        input: [1, 28, 28],
+        normalization: { ...NORMALIZATION },
+      },
+      training: options.training,
+      dataset: {
+        source: data.source,
+        sha256: data.sha256,
+        train: data.train.count - options.validation,
+        validation: options.validation,
+        test: data.test.count,
+      },
+      test: {
+        loss: 0,
+        accuracy: 0,
+        correct: 0,
+        total: 0,
+        per_class_accuracy: [],
+        confusion_matrix: [],
+      },
+      created_at: new Date().toISOString(),
+      runtime: {
+        deno: Deno.version.deno,
+        v8: Deno.version.v8,
+        tfjs: tf.version_core,
+        backend: tf.getBackend(),
+      },
+    };
+    const loaded = await loadModel(saved, draft);
+    const reloaded = toTensors(arch, loaded.params);
+    const testStarted = performance.now();
+    const test = evaluate(arch, reloaded, data.test);
+    const testMs = performance.now() - testStarted;
+    tf.dispose(Object.values(reloaded));
+    draft.test = testReport(test);
 
-  await staged.add({
-    [manifestPath]: JSON.stringify(draft, null, 2) + "\n",
-    [`${outDir}/${name}.loss.svg`]: lossCurveSvg(options.progress.losses, options.stepsPerEpoch),
-    [`${outDir}/${name}.accuracy.svg`]: accuracySvg(options.progress.epochs),
-    [`${outDir}/${name}.errors.svg`]: errorsSvg(data.test as Split, test.predictions),
-  });
-  await staged.commit();
-  return { weightsPath, manifestPath, manifest: draft, test, testMs };
+    await staged.add({
+      [manifestPath]: JSON.stringify(draft, null, 2) + "\n",
+      [`${outDir}/${name}.loss.svg`]: lossCurveSvg(options.progress.losses, options.stepsPerEpoch),
+      [`${outDir}/${name}.accuracy.svg`]: accuracySvg(options.progress.epochs),
+      [`${outDir}/${name}.errors.svg`]: errorsSvg(data.test as Split, test.predictions),
+    });
+    await staged.commit();
+    return { weightsPath, manifestPath, manifest: draft, test, testMs };
+  } catch (error) {
+    await staged.abort(); // nothing half-done stays behind
+    throw error;
+  }
 }
 
 function testReport(test: Evaluation): Manifest["test"] {

@@ -17,6 +17,8 @@ export interface Staged {
   add(files: Record<string, Uint8Array | string>): Promise<void>;
   /** Renames every file into place. */
   commit(): Promise<void>;
+  /** Removes the temporary files, leaving the targets as they were. */
+  abort(): Promise<void>;
 }
 
 /** Writes `files` (path → contents) to temporary paths; nothing is replaced until `commit()`. */
@@ -31,7 +33,7 @@ export async function stageFiles(files: Record<string, Uint8Array | string>): Pr
           if (typeof contents === "string") await Deno.writeTextFile(temp[path]!, contents);
           else await Deno.writeFile(temp[path]!, contents);
         } catch (e) {
-          for (const t of Object.values(temp)) await Deno.remove(t).catch(() => {});
+          await staged.abort();
           throw new OutputError(
             `cannot write ${path}: ${(e as Error).message}; the previous files are unchanged`,
           );
@@ -40,6 +42,9 @@ export async function stageFiles(files: Record<string, Uint8Array | string>): Pr
     },
     async commit() {
       for (const [path, t] of Object.entries(temp)) await Deno.rename(t, path);
+    },
+    async abort() {
+      for (const t of Object.values(temp)) await Deno.remove(t).catch(() => {});
     },
   };
   await staged.add(files);

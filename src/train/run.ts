@@ -131,7 +131,7 @@ export async function train(
       );
       return { checkpointPath: ckptPath, progress: state.progress, trainSeconds };
     }
-    const losses = state.progress.losses.slice(-(stepsPerEpoch - fromBatch));
+    const losses = state.progress.losses.slice(-stepsPerEpoch); // the whole epoch, resumed or not
     const held = evaluate(config.arch, state.params, val ?? data.test);
     const summary = {
       epoch: state.progress.epoch,

@@ -1,0 +1,34 @@
+/** Starting tfjs's wasm backend from a precompiled module, as the Worker does. */
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import { hasWasmSimd, useWasmBackend } from "../src/backend.ts";
+import { compileSimdModule } from "../src/backend_deno.ts";
+
+Deno.test("useWasmBackend() runs tfjs on the SIMD module it is given", async () => {
+  assert.ok(hasWasmSimd());
+  await useWasmBackend(await compileSimdModule());
+  assert.equal(tf.getBackend(), "wasm");
+  const y = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2]));
+  assert.deepEqual([...y.dataSync()], [3, 3, 3, 3]);
+  tf.dispose(y);
+});
+
+Deno.test("useWasmBackend() rejects a module it cannot instantiate instead of hanging", async () => {
+  await tf.setBackend("cpu");
+  // A module that imports env.nop, which tfjs's glue does not provide: instantiation fails.
+  const wrong = await WebAssembly.compile(
+    Uint8Array.from(atob("AGFzbQEAAAABBAFgAAACCwEDZW52A25vcAAA"), (c) => c.charCodeAt(0)),
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hang = new Promise((
+    _,
+    reject,
+  ) => (timer = setTimeout(() => reject(new Error("hung")), 10_000)));
+  await assert.rejects(
+    Promise.race([useWasmBackend(wrong), hang]),
+    /could not start the wasm backend/,
+  );
+  clearTimeout(timer);
+  await useWasmBackend(await compileSimdModule()); // and a good module still starts afterwards
+  assert.equal(tf.getBackend(), "wasm");
+});
