@@ -13,11 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { createApp } from "../src/app.ts";
-import { startBackend } from "../src/backend_deno.ts";
-import { loadClassifier } from "../src/classifier.ts";
-import { initJpegDecoder, initWebpDecoder } from "../src/image/decode.ts";
-import { compileJpegModule } from "../src/image/jpeg_deno.ts";
-import { compileWebpModule } from "../src/image/webp_deno.ts";
+import { startLocalClassifier } from "../src/classifier_deno.ts";
 import {
   blackOnWhitePng,
   type ClientImage,
@@ -27,7 +23,6 @@ import { loadTestDigits } from "../tests/support/mnist_test_set.ts";
 import { type LoadResult, measureLoad } from "../tests/support/load.ts";
 import { startWranglerDev } from "../tests/support/wrangler.ts";
 
-const MODEL = new URL("../models/mnist-cnn", import.meta.url).pathname;
 const TARGET_P99_MS = 10;
 
 const { values } = parseArgs({
@@ -70,13 +65,7 @@ const quantiles = (ms: number[]) => {
 const round = (x: number) => Math.round(x * 100) / 100;
 
 // 1. The handler alone, in Deno.
-await startBackend("wasm");
-await initWebpDecoder(await compileWebpModule());
-await initJpegDecoder(await compileJpegModule());
-const classifier = await loadClassifier(
-  await Deno.readFile(`${MODEL}.safetensors`),
-  JSON.parse(await Deno.readTextFile(`${MODEL}.json`)),
-);
+const classifier = await startLocalClassifier();
 const app = createApp({ classifier: () => Promise.resolve(classifier) });
 const handler: Record<string, { p50_ms: number; p99_ms: number }> = {};
 for (const [name, image] of Object.entries(uploads)) {

@@ -7,14 +7,9 @@
  */
 import { parseArgs } from "node:util";
 import { createApp } from "../src/app.ts";
-import { startBackend } from "../src/backend_deno.ts";
-import { type Classifier, loadClassifier } from "../src/classifier.ts";
-import { initJpegDecoder, initWebpDecoder } from "../src/image/decode.ts";
-import { compileJpegModule } from "../src/image/jpeg_deno.ts";
-import { compileWebpModule } from "../src/image/webp_deno.ts";
+import type { Classifier } from "../src/classifier.ts";
+import { startLocalClassifier } from "../src/classifier_deno.ts";
 import { limitsFrom } from "../src/limits.ts";
-
-const MODEL = new URL("../models/mnist-cnn", import.meta.url).pathname;
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -33,16 +28,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 let classifier: Promise<Classifier> | undefined;
 
 function startClassifier(): Promise<Classifier> {
-  classifier ??= (async () => {
-    await startBackend("wasm");
-    await initWebpDecoder(await compileWebpModule());
-    await initJpegDecoder(await compileJpegModule());
-    const [weights, manifest] = await Promise.all([
-      Deno.readFile(`${MODEL}.safetensors`),
-      Deno.readTextFile(`${MODEL}.json`).then(JSON.parse),
-    ]);
-    return await loadClassifier(weights, manifest);
-  })();
+  classifier ??= startLocalClassifier();
   return classifier;
 }
 

@@ -5,11 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../src/app.ts";
-import { startBackend } from "../src/backend_deno.ts";
-import { type Classifier, loadClassifier } from "../src/classifier.ts";
-import { initJpegDecoder, initWebpDecoder } from "../src/image/decode.ts";
-import { compileJpegModule } from "../src/image/jpeg_deno.ts";
-import { compileWebpModule } from "../src/image/webp_deno.ts";
+import type { Classifier } from "../src/classifier.ts";
+import { startLocalClassifier } from "../src/classifier_deno.ts";
 import { badInputs } from "./support/bad_inputs.ts";
 import {
   blackOnWhiteBmp,
@@ -23,15 +20,7 @@ import {
 } from "./support/client_images.ts";
 import { loadTestDigits } from "./support/mnist_test_set.ts";
 
-const MODEL = new URL("../models/mnist-cnn", import.meta.url).pathname;
-
-await startBackend("wasm");
-await initWebpDecoder(await compileWebpModule());
-await initJpegDecoder(await compileJpegModule());
-const classifier = await loadClassifier(
-  await Deno.readFile(`${MODEL}.safetensors`),
-  JSON.parse(await Deno.readTextFile(`${MODEL}.json`)),
-);
+const classifier = await startLocalClassifier();
 const app = createApp({ classifier: () => Promise.resolve(classifier) });
 const { digits, labels } = await loadTestDigits();
 const firstOf = (label: number) => labels.indexOf(label);

@@ -22,9 +22,6 @@ export interface DecodeOptions {
   maxPixels: number;
 }
 
-/** A reasonable `maxPixels` for a Worker's 128 MB: a 12 MP phone photo passes (48 MB as RGBA). */
-export const DEFAULT_MAX_PIXELS = 16_000_000;
-
 const ACCEPTED = "PNG, JPEG, GIF, WebP or BMP";
 
 /**
@@ -32,7 +29,7 @@ const ACCEPTED = "PNG, JPEG, GIF, WebP or BMP";
  *
  * @example
  * ```ts ignore
- * const image = await decodeImage(bytes, { maxPixels: DEFAULT_MAX_PIXELS });
+ * const image = await decodeImage(bytes, { maxPixels: DEFAULT_LIMITS.maxPixels });
  * image.data.length === image.width * image.height * 4; // true
  * ```
  *

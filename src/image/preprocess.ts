@@ -18,7 +18,7 @@ import type { RgbaImage } from "./types.ts";
  *
  * @example
  * ```ts ignore
- * const pixels = toMnistDigit(await decodeImage(bytes, { maxPixels: DEFAULT_MAX_PIXELS }));
+ * const pixels = toMnistDigit(await decodeImage(bytes, { maxPixels: DEFAULT_LIMITS.maxPixels }));
  * pixels.length; // 784
  * ```
  *
