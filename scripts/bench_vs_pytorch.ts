@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { mnistPackageDir } from "../src/data/mnist.ts";
+import { trainCli } from "../tests/support/train_cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -59,20 +60,7 @@ async function ours(): Promise<
   { train_s: number; test_acc: number; peak_rss_mb: number; test_ms: number }
 > {
   const out = await Deno.makeTempDir();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      `${root}scripts/train.ts`,
-      "--out",
-      out,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+  const child = trainCli(["--out", out]).spawn();
   let peakKb = 0;
   const sampler = setInterval(() => {
     try {
@@ -86,7 +74,9 @@ async function ours(): Promise<
   clearInterval(sampler);
   await Deno.remove(out, { recursive: true });
   const text = decoder.decode(result.stdout);
-  if (result.code !== 0) throw new Error(`train.ts exited ${result.code}`);
+  if (result.code !== 0) {
+    throw new Error(`train.ts exited ${result.code}: ${decoder.decode(result.stderr).trim()}`);
+  }
   const trained = /Trained in ([\d.]+) s; tested \d+ images in (\d+) ms/.exec(text)!;
   const accuracy = /Accuracy: (\d+)\/(\d+)/.exec(text)!;
   return {

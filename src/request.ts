@@ -4,8 +4,7 @@
  * Only the envelope is checked here; image bytes are judged by their magic bytes when decoded.
  */
 import { ApiError } from "./api_error.ts";
-
-const PIXELS = 28 * 28;
+import { PIXELS } from "./model.ts";
 
 /** One digit as the client sent it: image bytes still to decode, or a ready 28×28 grid. */
 export type DigitInput =

@@ -6,6 +6,7 @@
 import { createRequire } from "node:module";
 import { IdxError, parseIdxImages, parseIdxLabels } from "./idx.ts";
 import { sha256Hex } from "../sha256.ts";
+import { PIXELS } from "../model.ts";
 
 export const FILES = {
   trainImages: "train-images-idx3-ubyte",
@@ -114,7 +115,7 @@ export function holdOut(split: Split, n: number): { train: Split; val: Split } {
   const cut = split.count - n;
   const part = (from: number, to: number): Split => ({
     count: to - from,
-    images: split.images.subarray(from * 784, to * 784),
+    images: split.images.subarray(from * PIXELS, to * PIXELS),
     labels: split.labels.subarray(from, to),
   });
   return { train: part(0, cut), val: part(cut, split.count) };
