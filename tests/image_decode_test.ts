@@ -19,6 +19,7 @@ import {
 import { ImageError, type ImageErrorCode, statusOf } from "../src/image/errors.ts";
 import { compileJpegModule } from "../src/image/jpeg_deno.ts";
 import { compileWebpModule } from "../src/image/webp_deno.ts";
+import { pngChunk } from "./support/bad_inputs.ts";
 
 const LIMIT = { maxPixels: 1_000_000 };
 const fixture = (name: string) => Deno.readFile(new URL(`./fixtures/${name}`, import.meta.url));
@@ -41,28 +42,6 @@ async function assertRefused(bytes: Uint8Array, code: ImageErrorCode): Promise<I
 }
 
 // ---- byte builders ----
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = (CRC_TABLE[(c ^ b) & 0xff] ?? 0) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type: string, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + body.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, body.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(body, 8);
-  view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
-  return out;
-}
 
 /** Inserts a chunk just before the first IDAT, where tRNS belongs (after PLTE). */
 function insertBeforeIdat(png: Uint8Array, chunk: Uint8Array): Uint8Array {

@@ -28,7 +28,8 @@ function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
+/** One PNG chunk: length, type, data and its CRC. */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const chunk = new Uint8Array(12 + data.length), view = new DataView(chunk.buffer);
   view.setUint32(0, data.length);
   chunk.set(new TextEncoder().encode(type), 4);
