@@ -20,6 +20,8 @@ import { ImageError, type ImageErrorCode, statusOf } from "../src/image/errors.t
 import { compileJpegModule } from "../src/image/jpeg_deno.ts";
 import { compileWebpModule } from "../src/image/webp_deno.ts";
 import { pngChunk } from "./support/bad_inputs.ts";
+import { loadDataset } from "../src/data/mnist.ts";
+import { offCentreJpeg } from "./support/client_images.ts";
 
 const LIMIT = { maxPixels: 1_000_000 };
 const fixture = (name: string) => Deno.readFile(new URL(`./fixtures/${name}`, import.meta.url));
@@ -564,4 +566,22 @@ Deno.test("decodeImage() refuses a corrupt WebP as invalid_image", async () => {
   const webp = (await fixture("seven_lossy.webp")).slice();
   webp.fill(0x55, 40);
   await assertRefused(webp, "invalid_image");
+});
+
+Deno.test("decodeImage() still decodes an intact JPEG after a thousand corrupt ones", async () => {
+  // Found by `deno task fuzz`: corrupt JPEGs (libjpeg error exits, wasm traps) left the decoder's
+  // instance broken, and from then on every JPEG, intact or not, came back invalid_image.
+  const { test } = await loadDataset();
+  const intact = offCentreJpeg(test.images.subarray(0, 784), 1).bytes;
+  let state = 1;
+  const random = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let i = 0; i < 1000; i++) {
+    const corrupt = intact.slice();
+    for (let k = 0; k < 5; k++) {
+      corrupt[20 + Math.floor(random() * (corrupt.length - 20))]! ^= 1 << Math.floor(random() * 8);
+    }
+    await decodeImage(corrupt, LIMIT).catch(() => {});
+  }
+  const image = await decodeImage(intact, LIMIT);
+  assert.deepEqual([image.width, image.height], [640, 480]);
 });

@@ -18,10 +18,20 @@ import type { RgbaImage } from "./types.ts";
 /** The decoder binary's path inside the npm package, for `import` in a Worker or `resolve` in Deno. */
 export const JPEG_WASM_SPECIFIER = "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
 
+let compiled: WebAssembly.Module | undefined;
 let ready: Promise<MozJPEGModule> | undefined;
 let decoder: MozJPEGModule | undefined;
 /** libjpeg's warnings during the current (synchronous) decode; it prints them instead of failing. */
 let warnings: string[] = [];
+
+/** A fresh decoder instance from the compiled module. */
+function instantiate(): Promise<MozJPEGModule> {
+  decoder = undefined;
+  ready = initEmscriptenModule(mozjpegFactory, compiled!, {
+    printErr: (message: string) => warnings.push(message),
+  }).then((instance) => (decoder = instance));
+  return ready;
+}
 
 /**
  * Instantiates the JPEG decoder from a precompiled module. Call once before decoding JPEG;
@@ -34,10 +44,8 @@ export function initJpegDecoder(module: WebAssembly.Module): Promise<void> {
   if (!(module instanceof WebAssembly.Module)) {
     throw new TypeError(`initJpegDecoder() needs a WebAssembly.Module: got ${typeof module}`);
   }
-  ready ??= initEmscriptenModule(mozjpegFactory, module, {
-    printErr: (message: string) => warnings.push(message),
-  }).then((instance) => (decoder = instance));
-  return ready.then(() => {});
+  compiled ??= module;
+  return (ready ?? instantiate()).then(() => {});
 }
 
 /**
@@ -60,6 +68,10 @@ export async function decodeJpeg(bytes: Uint8Array): Promise<RgbaImage> {
   try {
     image = jpeg.decode(bytes.slice(), false); // a copy: the binding wants a plain ArrayBuffer
   } catch (error) {
+    // libjpeg's error exits, and wasm traps on some corrupt files, leave this instance's memory in
+    // an unknown state: after enough of them even intact JPEGs failed (found by `deno task fuzz`).
+    // So a failed decode retires the instance; the next decode gets a fresh one.
+    instantiate();
     // Emscripten throws libjpeg's error exits as non-Error objects; its message went to printErr.
     throw new Error(warnings.join("; ") || String(error), { cause: error });
   }
