@@ -7,11 +7,15 @@
  * The last line printed is one JSON object with every figure. Exit 1 on any failure.
  *
  *   deno task fuzz [--seed 1] [--requests 10000] [--seconds 600] [--concurrency 8] [--from 0]
+ *                  [--max-rss-mib 2048] [--runtime wrangler|workerd]
+ *
+ * `--runtime workerd` fuzzes the built bundle on plain `workerd serve`, the production runtime
+ * without wrangler dev's proxy, whose own memory grows with every request.
  */
 import { parseArgs } from "node:util";
 import { buildCorpus, type FuzzReport, runFuzz } from "../tests/support/fuzz.ts";
 import { loadTestDigits } from "../tests/support/mnist_test_set.ts";
-import { startWranglerDev } from "../tests/support/wrangler.ts";
+import { startWorkerdServe, startWranglerDev } from "../tests/support/wrangler.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,6 +26,8 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "8" },
     from: { type: "string", default: "0" },
     "max-rss-mib": { type: "string", default: "2048" },
+    // wrangler: `wrangler dev`, as the issue asks; workerd: the built bundle on plain `workerd serve`
+    runtime: { type: "string", default: "wrangler" },
   },
 });
 const seed = whole("seed", 0), requests = whole("requests", 1), seconds = whole("seconds", 1);
@@ -42,9 +48,16 @@ const { digits } = await loadTestDigits();
 const corpus = await buildCorpus([3, 2, 1, 18, 4, 8, 11, 0].map((i) => digits[i]!));
 const mib = (bytes: number) => Math.round(bytes / 1024 / 1024 * 10) / 10;
 
-await using worker = await startWranglerDev();
+if (values.runtime !== "wrangler" && values.runtime !== "workerd") {
+  throw new RangeError(
+    `'--runtime' must be wrangler or workerd: current value is ${values.runtime}`,
+  );
+}
+await using worker = values.runtime === "workerd"
+  ? await startWorkerdServe()
+  : await startWranglerDev();
 const rss: number[] = [await worker.workerdRssBytes()];
-console.log(`wrangler dev on ${worker.url}; workerd RSS at start ${mib(rss[0]!)} MiB`);
+console.log(`${values.runtime} on ${worker.url}; workerd RSS at start ${mib(rss[0]!)} MiB`);
 const report: FuzzReport = await runFuzz(worker.url, corpus, {
   seed,
   requests,

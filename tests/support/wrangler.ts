@@ -11,6 +11,8 @@
 
 /** The pinned wrangler, run by Deno (wrangler wants a newer Node than the machine's). */
 export const WRANGLER = "npm:wrangler@4.164.0";
+/** The workerd that wrangler 4.164.0 runs, on its own. */
+export const WORKERD = "npm:workerd@1.20261117.1";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const OUTPUT_KEPT = 64 * 1024;
@@ -49,12 +51,9 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     "--var",
     `${key}:${value}`,
   ]);
-  // setsid: wrangler is the leader of a new process group, so one signal reaches workerd too.
-  const child = new Deno.Command("setsid", {
-    args: [
-      Deno.execPath(),
-      "run",
-      "-A",
+  return await startService(
+    "wrangler dev",
+    [
       WRANGLER,
       "dev",
       "--ip",
@@ -65,6 +64,80 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
       String(inspectorPort),
       ...vars,
     ],
+    `http://127.0.0.1:${port}`,
+    timeoutMs,
+  );
+}
+
+/**
+ * Builds the Worker (`scripts/build.ts`, the bundle `wrangler deploy` would upload) and serves it
+ * with plain `workerd serve` — the production runtime without wrangler dev's proxy and tooling —
+ * on a free loopback port, with wrangler.toml's [vars].
+ */
+export async function startWorkerdServe(
+  options: { timeoutMs?: number } = {},
+): Promise<WranglerDev> {
+  const dir = await Deno.makeTempDir({ prefix: "mnist-edge-workerd-" });
+  const build = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}scripts/build.ts`, "--outdir", `${dir}/dist`],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+    env: { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+  }).output();
+  if (!build.success) throw new Error(`build failed: ${new TextDecoder().decode(build.stderr)}`);
+  const files = [...Deno.readDirSync(`${dir}/dist`)].map((e) => e.name);
+  const module = (name: string) =>
+    name.endsWith(".wasm") ? `wasm = embed "dist/${name}"` : `data = embed "dist/${name}"`;
+  const vars = [...Deno.readTextFileSync(`${ROOT}wrangler.toml`).matchAll(/^(MAX_\w+) = (\d+)$/gm)];
+  const port = freePort();
+  await Deno.writeTextFile(
+    `${dir}/config.capnp`,
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .worker)],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "dist/worker.js"),
+${
+      files.filter((f) => /\.(wasm|safetensors)$/.test(f)).map((f) =>
+        `    (name = "${f}", ${module(f)}),`
+      )
+        .join("\n")
+    }
+  ],
+  compatibilityDate = "${
+      /^compatibility_date = "(.+)"$/m.exec(Deno.readTextFileSync(`${ROOT}wrangler.toml`))![1]
+    }",
+  bindings = [${vars.map(([, name, value]) => `(name = "${name}", text = "${value}")`).join(", ")}],
+);
+`,
+  );
+  const worker = await startService(
+    "workerd serve",
+    [WORKERD, "serve", `${dir}/config.capnp`],
+    `http://127.0.0.1:${port}`,
+    options.timeoutMs ?? 60_000,
+  );
+  const stop = async () => {
+    await worker.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  return { ...worker, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** Runs `deno run -A <args>` as the leader of a new process group and waits for GET /health. */
+async function startService(
+  label: string,
+  args: string[],
+  url: string,
+  timeoutMs: number,
+): Promise<WranglerDev> {
+  // setsid: the child is the leader of a new process group, so one signal reaches workerd too.
+  const child = new Deno.Command("setsid", {
+    args: [Deno.execPath(), "run", "-A", ...args],
     cwd: ROOT,
     env: { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
     stdin: "null",
@@ -102,13 +175,12 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     return stopping;
   };
 
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   let firstRequestMs = 0;
   for (let last = "no answer yet";;) {
     if (exited) {
       await stop();
-      throw new Error(`wrangler dev exited before /health answered:\n${output}`);
+      throw new Error(`${label} exited before /health answered:\n${output}`);
     }
     const started = performance.now();
     const health = await askHealth(url);
@@ -120,13 +192,13 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     if (health.status === 503) {
       // The Worker runs but its model does not load: waiting will not help.
       await stop();
-      throw new Error(`wrangler dev: the Worker is up but unhealthy: ${health.body}\n${output}`);
+      throw new Error(`${label}: the Worker is up but unhealthy: ${health.body}\n${output}`);
     }
     if (health.status) last = `${health.status} ${health.body}`;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(
-        `wrangler dev: /health did not answer 200 within ${timeoutMs} ms (last: ${last}):\n${output}`,
+        `${label}: /health did not answer 200 within ${timeoutMs} ms (last: ${last}):\n${output}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
