@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { mnistPackageDir } from "../src/data/mnist.ts";
 import { trainCli } from "../tests/support/train_cli.ts";
+import { testScore } from "../tests/support/train_faults.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -78,11 +79,12 @@ async function ours(): Promise<
     throw new Error(`train.ts exited ${result.code}: ${decoder.decode(result.stderr).trim()}`);
   }
   const trained = /Trained in ([\d.]+) s; tested \d+ images in (\d+) ms/.exec(text)!;
-  const accuracy = /Accuracy: (\d+)\/(\d+)/.exec(text)!;
+
+  const score = testScore(text);
   return {
     train_s: Number(trained[1]),
     test_ms: Number(trained[2]),
-    test_acc: Number(accuracy[1]) / Number(accuracy[2]),
+    test_acc: score.correct / score.total,
     peak_rss_mb: Math.round(peakKb / 1024),
   };
 }

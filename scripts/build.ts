@@ -11,9 +11,9 @@
 import { parseArgs } from "node:util";
 import { startBackend } from "../src/backend_deno.ts";
 import { loadClassifier } from "../src/classifier.ts";
+import { WRANGLER } from "../tests/support/wrangler.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const WRANGLER = "npm:wrangler@4.164.0";
 /** The Workers Free plan's compressed size limit is 3 MiB; we hold ourselves to 1 MiB. */
 const GZIP_BUDGET = 1024 * 1024;
 

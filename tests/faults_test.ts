@@ -6,7 +6,6 @@
  * Worker serving garbage cannot be built. (`deno task faults` is the full-MNIST kill -9 version.)
  */
 import assert from "node:assert/strict";
-import { startBackend } from "../src/backend_deno.ts";
 import { loadDataset } from "../src/data/mnist.ts";
 import { loadModel, ModelFileError } from "../src/model_file.ts";
 import { idxFolder, text, trainCli } from "./support/train_cli.ts";
@@ -15,7 +14,6 @@ import { killDuringEpoch, testScore, trainToEnd } from "./support/train_faults.t
 const MODEL = new URL("../models/mnist-cnn", import.meta.url).pathname;
 const BUILD = new URL("../scripts/build.ts", import.meta.url).pathname;
 
-await startBackend("wasm");
 const mnist = await loadDataset();
 const sameBytes = (a: Uint8Array, b: Uint8Array) =>
   a.length === b.length && a.every((byte, i) => byte === b[i]);
