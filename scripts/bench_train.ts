@@ -73,7 +73,7 @@ const msPerStep = (performance.now() - started) / steps;
 // Where one step's time goes, per kernel.
 const labels = tf.tensor1d(Array.from(data.train.labels.subarray(0, batchSize)), "int32");
 const profile = await tf.profile(() => {
-  const batch = toBatch(arch, data.train.images, batchSize);
+  const batch = toBatch(data.train.images, batchSize);
   const mask = arch === "cnn" ? dropoutMask(rng, batchSize) : undefined;
   const { logits, cache } = forward(arch, model.params, batch, mask);
   const grads = backward(arch, model.params, batch, cache, nllLoss(logits, labels).dlogits);

@@ -6,6 +6,9 @@
  * (upstream tensorflow/tfjs#8157). So we register the "wasm" backend ourselves: the same Emscripten glue
  * and `BackendWasm` class that tfjs uses, with Emscripten's documented `instantiateWasm` hook handing it
  * our module. Deno compiles the module from the npm package's file; the Worker imports it.
+ *
+ * Our own kernel module, conv_pool.wasm (src/kernels/), is instantiated on that instance's memory and
+ * registered with tfjs next to its kernels.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -13,6 +16,7 @@ import "@tensorflow/tfjs-backend-cpu";
 // The Emscripten glue serves both the plain and the SIMD binary; which one runs is the module we pass.
 import wasmGlue from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js";
 import type { BackendWasmModule } from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.d.ts";
+import { registerWasmConvPool } from "./kernels/conv_pool.ts";
 
 // The glue's .d.ts declares only the module type; the file's default export is its factory.
 const createWasmGlue = wasmGlue as unknown as (config: {
@@ -41,11 +45,19 @@ export function hasWasmSimd(): boolean {
   return WebAssembly.validate(SIMD_PROBE);
 }
 
+/** The compiled WebAssembly the wasm backend runs. */
+export interface WasmModules {
+  /** tfjs-backend-wasm-simd.wasm */
+  tfjs: WebAssembly.Module;
+  /** src/kernels/conv_pool.wasm */
+  convPool: WebAssembly.Module;
+}
+
 /**
- * Makes `wasm` the active tfjs backend, instantiated from `module` (tfjs-backend-wasm-simd.wasm).
+ * Makes `wasm` the active tfjs backend, instantiated from `modules`.
  * @throws Error when the runtime lacks WebAssembly SIMD: we never fall back silently.
  */
-export async function useWasmBackend(module: WebAssembly.Module): Promise<void> {
+export async function useWasmBackend(modules: WasmModules): Promise<void> {
   if (!hasWasmSimd()) {
     throw new Error(
       "this runtime has no WebAssembly SIMD; use a current Deno/V8, or --backend cpu to compare",
@@ -57,13 +69,17 @@ export async function useWasmBackend(module: WebAssembly.Module): Promise<void> 
     // The glue's promise never settles if instantiation fails: race it against that failure.
     let failed: (error: unknown) => void = () => {};
     const failure = new Promise<never>((_, reject) => (failed = reject));
+    let memory: WebAssembly.Memory | undefined;
     const wasm = await Promise.race([
       createWasmGlue({
         instantiateWasm(
           imports: WebAssembly.Imports,
           done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
         ) {
-          WebAssembly.instantiate(module, imports).then((i) => done(i, module), failed);
+          WebAssembly.instantiate(modules.tfjs, imports).then((instance) => {
+            memory = instance.exports.memory as WebAssembly.Memory;
+            done(instance, modules.tfjs);
+          }, failed);
           return {};
         },
       }),
@@ -78,7 +94,9 @@ export async function useWasmBackend(module: WebAssembly.Module): Promise<void> 
       disposeData: wasm.cwrap("dispose_data", null, ["number"]),
       dispose: wasm.cwrap("dispose", null, []),
     };
-    return new BackendWasm(wasm);
+    const backend = new BackendWasm(wasm);
+    registerWasmConvPool(modules.convPool, memory!, backend);
+    return backend;
   });
   if (!(await tf.setBackend("wasm"))) throw new Error("tfjs could not start the wasm backend");
 }

@@ -65,10 +65,10 @@ function createClassifier(arch: Arch, params: Params, info: ModelInfo): Classifi
         }
         images.set(d, i * PIXELS);
       });
-      const batch = toBatch(arch, images, digits.length);
+      const batch = toBatch(images, digits.length);
       const probs = predict(arch, params, batch);
       const flat = probs.dataSync() as Float32Array;
-      tf.dispose([probs, ...batch.x]);
+      tf.dispose([probs, batch.x]);
       return digits.map((_, i) => flat.slice(i * 10, i * 10 + 10));
     },
   };

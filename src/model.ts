@@ -4,19 +4,19 @@
  *
  * Why by hand: tfjs-core registers no gradients on its own (only the umbrella @tensorflow/tfjs does,
  * with layers, converter and webgl in tow), and tfjs-backend-wasm has no Conv2DBackpropFilter kernel.
- * The network is four tensors deep and its backward pass is a few dozen lines. Writing it lets us
- * keep to the kernels that tfjs-backend-wasm runs fast (XNNPACK matmuls without transpose flags,
- * SIMD element-wise ops) and away from its slow ones (reductions over small windows, MaxPoolGrad,
- * transposed matmul operands): see "Performance" in the README. tests/model_test.ts checks the
- * gradients against tfjs autodiff on the cpu backend, and the outputs against PyTorch's.
+ * The cnn's first block (conv → ReLU → max-pool → dropout) is one fused kernel of our own, forward
+ * and backward (src/kernels/conv_pool.ts: WebAssembly SIMD on wasm, TypeScript on cpu); the Linear
+ * layers are tfjs matmuls. tests/model_test.ts checks the gradients against tfjs autodiff of
+ * tf.conv2d + tf.maxPool on the cpu backend, and the outputs against PyTorch's.
  *
  * Parameters are kept in PyTorch's names and layouts, in memory as in the file (a Linear's weight is
  * [out, in]; the conv's is [C, 1, 3, 3]), and the flatten is PyTorch's channel-first order.
  *
  * Shape letters: N images, L = 10 classes, C = 32 conv channels, K = 9 taps of a 3×3 kernel,
- * P = 169 pooled positions (13×13), Q = 4 positions in a 2×2 pool window, D = 784 pixels, H = 256.
+ * P = 169 pooled positions (13×13), D = 784 pixels, H = 256.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { convPool, convPoolGrad } from "./kernels/conv_pool.ts";
 import { fillUniform, type Rng } from "./random.ts";
 
 export const IMAGE_SIDE = 28;
@@ -25,7 +25,7 @@ export const NUM_CLASSES = 10;
 /** The MNIST training set's mean and standard deviation, as in the seed's transforms.Normalize. */
 export const NORMALIZATION = { mean: 0.1307, std: 0.3081 } as const;
 
-const C = 32, K = 9, POOLED_SIDE = 13, P = POOLED_SIDE * POOLED_SIDE, Q = 4, H = 256;
+const C = 32, K = 9, P = 13 * 13, H = 256;
 
 export type Arch = "cnn" | "mlp";
 export const ARCHS: readonly Arch[] = ["cnn", "mlp"];
@@ -89,56 +89,27 @@ const NORMALIZED = Float32Array.from(
   (_, b) => (b / 255 - NORMALIZATION.mean) / NORMALIZATION.std,
 );
 
-/**
- * A batch as the first layer reads it. For the mlp, `x` is the normalised pixels [N, D]. For the cnn,
- * `x` holds the 3×3 patches under the conv outputs (im2col), one [N·P, K] matrix for each of the Q
- * positions of a 2×2 pool window, so that pooling is an element-wise max of four matrices. Images
- * need no gradient, so this layout is built once per batch on the host.
- */
+/** A batch as the first layer reads it: `x` holds the normalised pixels [N, D]. */
 export interface Batch {
   n: number;
-  x: tf.Tensor2D[];
+  x: tf.Tensor2D;
 }
 
 /** Builds the batch of `n` MNIST images (bytes [N, 28, 28] from image `offset`). */
-export function toBatch(arch: Arch, images: Uint8Array, n: number, offset = 0): Batch {
+export function toBatch(images: Uint8Array, n: number, offset = 0): Batch {
   const pixels = images.subarray(offset * PIXELS, (offset + n) * PIXELS);
   if (pixels.length !== n * PIXELS) throw new RangeError(`expected ${n} images of ${PIXELS} bytes`);
-  if (arch === "mlp") {
-    return {
-      n,
-      x: [tf.tensor2d(pixels.map((b) => NORMALIZED[b]!), [n, PIXELS])],
-    };
-  }
-  const x: tf.Tensor2D[] = [];
-  for (let q = 0; q < Q; q++) {
-    const rows = new Float32Array(n * P * K); // [N·P, K]
-    let at = 0;
-    for (let img = 0; img < n; img++) {
-      for (let py = 0; py < POOLED_SIDE; py++) {
-        for (let px = 0; px < POOLED_SIDE; px++) {
-          // top-left pixel of the patch under conv output (2py + q/2, 2px + q%2)
-          const corner = img * PIXELS + (2 * py + (q >> 1)) * IMAGE_SIDE + 2 * px + (q & 1);
-          for (let ky = 0; ky < 3; ky++) {
-            for (let kx = 0; kx < 3; kx++) {
-              rows[at++] = NORMALIZED[pixels[corner + ky * IMAGE_SIDE + kx]!]!;
-            }
-          }
-        }
-      }
-    }
-    x.push(tf.tensor2d(rows, [n * P, K]));
-  }
-  return { n, x };
+  const x = new Float32Array(pixels.length); // a plain loop: Float32Array.from(…, fn) took 2 ms here
+  for (let i = 0; i < x.length; i++) x[i] = NORMALIZED[pixels[i]!]!;
+  return { n, x: tf.tensor2d(x, [n, PIXELS]) };
 }
 
 /** Dropout2d's mask for one batch: [N, C] of 0 or 1/(1−p), one draw per image and channel. */
 export function dropoutMask(rng: Rng, n: number): tf.Tensor2D {
   const keep = 1 / (1 - DROPOUT_P);
-  return tf.tensor2d(
-    Float32Array.from({ length: n * C }, () => (rng.next() < DROPOUT_P ? 0 : keep)),
-    [n, C],
-  );
+  const mask = new Float32Array(n * C);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < DROPOUT_P ? 0 : keep;
+  return tf.tensor2d(mask, [n, C]);
 }
 
 /** What a training forward pass keeps for its backward pass. */
@@ -168,47 +139,22 @@ export function predict(arch: Arch, params: Params, batch: Batch): tf.Tensor2D {
 }
 
 function cnnForward(params: Params, batch: Batch, dropout?: tf.Tensor2D): ForwardResult {
-  const n = batch.n;
-  const w = tf.transpose(tf.reshape(params["conv.weight"]!, [C, K])); // [K, C]
-  // conv at the four positions of each pool window: [N·P, C] each, that is [N, 13, 13, C]
-  const [y0, y1, y2, y3] = batch.x.map((x) => tf.matMul(x, w));
-  // max_pool2d(2) as three pairwise maxima. Pooling before the bias and ReLU gives the same result
-  // (both are monotonic) on a quarter of the values.
-  const training = dropout !== undefined;
-  const top = maxPairForward(y0!, y1!, training), bottom = maxPairForward(y2!, y3!, training);
-  const pool = maxPairForward(top.max, bottom.max, training);
-  const a = tf.relu(tf.add(pool.max, params["conv.bias"]!)); // [N·P, C]
-  // PyTorch flattens channel-first: [N, P, C] → [N, C, P] → [N, C·P]
-  let f = tf.transpose(tf.reshape(a, [n, P, C]), [0, 2, 1]);
-  if (dropout) f = tf.mul(f, tf.reshape(dropout, [n, C, 1]));
-  const flat = tf.reshape(f, [n, C * P]) as tf.Tensor2D;
+  // conv → ReLU → max-pool → dropout, flattened channel-first: [N, C·P]
+  const { out: flat, argmax } = convPool(
+    batch.x,
+    tf.reshape(params["conv.weight"]!, [C, K]),
+    params["conv.bias"]!,
+    dropout,
+  );
   const logits = denseForward(flat, params["fc.weight"]!, params["fc.bias"]!);
-  const cache: Cache = training
-    ? { a, flat, dropout, topPick: top.pick!, bottomPick: bottom.pick!, poolPick: pool.pick! }
-    : {};
-  return { logits, cache };
+  return { logits, cache: dropout ? { flat, argmax: argmax!, dropout } : {} };
 }
 
 function mlpForward(params: Params, batch: Batch): ForwardResult {
-  const x = batch.x[0]!;
+  const x = batch.x;
   const h = tf.relu(denseForward(x, params["fc1.weight"]!, params["fc1.bias"]!));
   const logits = denseForward(h, params["fc2.weight"]!, params["fc2.bias"]!);
   return { logits, cache: { x, h } };
-}
-
-/**
- * max(a, b) = a + relu(b − a), and for training `pick` = 1 where b won. On a tie a wins, which makes
- * the pool route its gradient to the window's first maximum, as PyTorch's max_pool2d does.
- */
-function maxPairForward(a: tf.Tensor, b: tf.Tensor, training: boolean) {
-  const diff = tf.sub(b, a);
-  return { max: tf.add(a, tf.relu(diff)), pick: training ? tf.step(diff) : undefined };
-}
-
-/** Splits the gradient of max(a, b) between a and b. */
-function maxPairBackward(dmax: tf.Tensor, pick: tf.Tensor) {
-  const db = tf.mul(dmax, pick);
-  return { da: tf.sub(dmax, db), db };
 }
 
 /** Linear: x [N, in] · wᵀ [in, out] + b. */
@@ -219,7 +165,7 @@ function denseForward(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
 /** Gradients of a Linear layer given its input x and the gradient of its output. */
 function denseBackward(x: tf.Tensor2D, w: tf.Tensor, dout: tf.Tensor2D) {
   return {
-    dx: tf.matMul(dout, w as tf.Tensor2D), // [N, in]
+    dx: tf.matMul(dout, w as tf.Tensor2D) as tf.Tensor2D, // [N, in]
     dw: tf.transpose(tf.matMul(tf.transpose(x), dout)), // (xᵀ · dout)ᵀ: [out, in], a small right operand
     db: tf.sum(dout, 0), // [out]
   };
@@ -252,23 +198,12 @@ export function backward(
 }
 
 function cnnBackward(params: Params, batch: Batch, cache: Cache, dlogits: tf.Tensor2D): Params {
-  const { a, flat, dropout, topPick, bottomPick, poolPick } = cache;
-  const n = batch.n;
-  const fc = denseBackward(flat as tf.Tensor2D, params["fc.weight"]!, dlogits);
-  const df = tf.mul(tf.reshape(fc.dx, [n, C, P]), tf.reshape(dropout!, [n, C, 1]));
-  const da = tf.reshape(tf.transpose(df, [0, 2, 1]), [n * P, C]);
-  const dpool = tf.mul(da, tf.step(a!)); // ReLU passes the gradient where it was open
-  const pool = maxPairBackward(dpool, poolPick!);
-  const top = maxPairBackward(pool.da, topPick!), bottom = maxPairBackward(pool.db, bottomPick!);
-  // Weight and bias gradients, summed over the four pool positions: Σ dyᵀ [C, N·P] · x [N·P, K].
-  // Transposing dy first is cheaper than a matmul whose right operand is a fresh large matrix:
-  // XNNPACK packs that operand on every call (see README, "Performance").
-  const dyT = [top.da, top.db, bottom.da, bottom.db].map((dy) => tf.transpose(dy) as tf.Tensor2D);
-  const dw = dyT.map((d, q) => tf.matMul(d, batch.x[q]!)).reduce((sum, d) => tf.add(sum, d));
-  const db = dyT.map((d) => tf.sum(d, 1)).reduce((sum, d) => tf.add(sum, d));
+  const { flat, argmax, dropout } = cache as Record<string, tf.Tensor2D>;
+  const fc = denseBackward(flat!, params["fc.weight"]!, dlogits);
+  const conv = convPoolGrad(batch.x, fc.dx, flat!, argmax!, dropout!);
   return {
-    "conv.weight": tf.reshape(dw, [C, 1, 3, 3]),
-    "conv.bias": db,
+    "conv.weight": tf.reshape(conv.dweight, [C, 1, 3, 3]),
+    "conv.bias": conv.dbias,
     "fc.weight": fc.dw,
     "fc.bias": fc.db,
   };
@@ -284,5 +219,5 @@ function mlpBackward(params: Params, cache: Cache, dlogits: tf.Tensor2D): Params
 
 /** Frees a batch's tensors. */
 export function disposeBatch(batch: Batch): void {
-  tf.dispose(batch.x);
+  batch.x.dispose();
 }

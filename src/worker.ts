@@ -9,7 +9,13 @@ import { useWasmBackend } from "./backend.ts";
 import { type Classifier, loadClassifier } from "./classifier.ts";
 import { initJpegDecoder, initWebpDecoder } from "./image/decode.ts";
 import { limitsFrom } from "./limits.ts";
-import { jpegDecoderWasm, modelWeights, simdWasm, webpDecoderWasm } from "./worker_assets.js";
+import {
+  convPoolWasm,
+  jpegDecoderWasm,
+  modelWeights,
+  simdWasm,
+  webpDecoderWasm,
+} from "./worker_assets.js";
 import manifest from "../models/mnist-cnn.json" with { type: "json" };
 
 /** wrangler.toml's [vars]. */
@@ -24,7 +30,7 @@ let classifier: Promise<Classifier> | undefined;
 // A rejected load stays memoised: the bundled model cannot get better by retrying.
 function startClassifier(): Promise<Classifier> {
   classifier ??= (async () => {
-    await useWasmBackend(simdWasm);
+    await useWasmBackend({ tfjs: simdWasm, convPool: convPoolWasm });
     await Promise.all([initWebpDecoder(webpDecoderWasm), initJpegDecoder(jpegDecoderWasm)]);
     return await loadClassifier(new Uint8Array(modelWeights), manifest);
   })();

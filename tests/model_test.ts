@@ -44,7 +44,7 @@ interface Result {
 /** Our forward + backward on the active backend, with a given dropout mask. */
 function ours(arch: Arch, host: HostParams, mask: Float32Array): Result {
   const params = toTensors(arch, host);
-  const batch = toBatch(arch, images, N);
+  const batch = toBatch(images, N);
   const dropout = arch === "cnn" ? tf.tensor2d(mask, [N, 32]) : undefined;
   const target = tf.tensor1d(labels, "int32");
   const { logits, loss, grads } = tf.tidy(() => {
@@ -148,6 +148,19 @@ Deno.test("initParams() draws PyTorch's default U(±1/√fan_in)", () => {
   );
 });
 
+Deno.test("toBatch() normalises pixels as the seed's transforms.Normalize does", async () => {
+  await startBackend("cpu");
+  const batch = toBatch(Uint8Array.from({ length: 2 * 784 }, (_, i) => i % 256), 1, 1);
+  const x = batch.x.dataSync();
+  assert.deepEqual(batch.x.shape, [1, 784]);
+  for (const i of [0, 1, 127, 255, 300]) {
+    const byte = (784 + i) % 256;
+    const expected = (byte / 255 - NORMALIZATION.mean) / NORMALIZATION.std;
+    assert.ok(Math.abs(x[i]! - expected) < 1e-6, `pixel ${i}: ${x[i]} ≠ ${expected}`);
+  }
+  disposeBatch(batch);
+});
+
 Deno.test("cnn forward and backward match tfjs autodiff of tf.conv2d + tf.maxPool (cpu)", async () => {
   await startBackend("cpu");
   assertSameResult(ours("cnn", host, mask), reference(host, mask), 1e-4, "cpu");
@@ -181,7 +194,7 @@ Deno.test("a model saved by PyTorch from the seed's Net gives PyTorch's log-prob
   assert.equal(arch, "cnn");
   await startBackend("wasm");
   const tensors = toTensors(arch, params);
-  const batch = toBatch(arch, Uint8Array.from(fixture.images.flat()), fixture.images.length);
+  const batch = toBatch(Uint8Array.from(fixture.images.flat()), fixture.images.length);
   const logp = tf.logSoftmax(forward(arch, tensors, batch).logits);
   assertClose(
     logp.dataSync() as Float32Array,

@@ -43,7 +43,7 @@ export function evaluate(arch: Arch, params: Params, split: Split, batchSize = 1
   let lossSum = 0, correct = 0;
   for (let start = 0; start < split.count; start += batchSize) {
     const n = Math.min(batchSize, split.count - start);
-    const batch = toBatch(arch, split.images, n, start);
+    const batch = toBatch(split.images, n, start);
     const probs = predict(arch, params, batch);
     const p = probs.dataSync();
     tf.dispose(probs);
@@ -148,7 +148,7 @@ export async function trainEpoch(
       images.set(train.images.subarray(src * PIXELS, (src + 1) * PIXELS), i * PIXELS);
       labels[i] = train.labels[src]!;
     }
-    const batch = toBatch(arch, images, n);
+    const batch = toBatch(images, n);
     const mask = arch === "cnn" ? dropoutMask(rng, n) : undefined;
     const target = tf.tensor1d(labels.subarray(0, n), "int32");
     const { loss, grads } = tf.tidy(() => {
