@@ -13,7 +13,7 @@ import { testScore } from "../tests/support/train_faults.ts";
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    rounds: { type: "string", default: "2" },
+    rounds: { type: "string", default: "3" },
     threads: { type: "string", default: "2" },
     loader: { type: "string", default: "torchvision" },
   },
