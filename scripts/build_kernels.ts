@@ -13,11 +13,16 @@ import { CONV_POOL_WASM } from "../src/backend_deno.ts";
 const SOURCE = new URL("../src/kernels/conv_pool.c", import.meta.url).pathname;
 const EXPORTS = ["conv_pool_backward", "conv_pool_forward", "conv_pool_scratch_bytes"];
 
-/** clang's flags: wasm32 with SIMD, no libc, no entry point, and the memory imported from tfjs. */
+/**
+ * clang's flags: wasm32 with SIMD, no libc, no entry point, and the memory imported from tfjs.
+ * Float arithmetic stays IEEE and unfused (no -ffast-math, no relaxed SIMD): the TypeScript kernel
+ * reproduces it bit for bit.
+ */
 export const CLANG_ARGS = [
   "--target=wasm32",
   "-msimd128",
   "-O3",
+  "-ffp-contract=off",
   "-nostdlib",
   "-ffreestanding",
   "-Wall",

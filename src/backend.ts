@@ -65,40 +65,51 @@ export async function useWasmBackend(modules: WasmModules): Promise<void> {
   }
   if (tf.getBackend() === "wasm") return;
   tf.removeBackend("wasm");
-  tf.registerBackend("wasm", async () => {
-    // The glue's promise never settles if instantiation fails: race it against that failure.
-    let failed: (error: unknown) => void = () => {};
-    const failure = new Promise<never>((_, reject) => (failed = reject));
-    let memory: WebAssembly.Memory | undefined;
-    const wasm = await Promise.race([
-      createWasmGlue({
-        instantiateWasm(
-          imports: WebAssembly.Imports,
-          done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
-        ) {
-          WebAssembly.instantiate(modules.tfjs, imports).then((instance) => {
-            memory = instance.exports.memory as WebAssembly.Memory;
-            done(instance, modules.tfjs);
-          }, failed);
-          return {};
-        },
-      }),
-      failure,
-    ]);
-    // The bridge tfjs-backend-wasm's own init() sets up (backend_wasm.ts, v4.22.0).
-    wasm.tfjs = {
-      init: wasm.cwrap("init", null, []),
-      initWithThreadsCount: wasm.cwrap("init_with_threads_count", null, ["number"]),
-      getThreadsCount: wasm.cwrap("get_threads_count", "number", []),
-      registerTensor: wasm.cwrap("register_tensor", null, ["number", "number", "number"]),
-      disposeData: wasm.cwrap("dispose_data", null, ["number"]),
-      dispose: wasm.cwrap("dispose", null, []),
-    };
-    const backend = new BackendWasm(wasm);
-    registerWasmConvPool(modules.convPool, memory!, backend);
-    return backend;
-  });
-  if (!(await tf.setBackend("wasm"))) throw new Error("tfjs could not start the wasm backend");
+  // tfjs logs a failing factory's error and reports only `false`: keep the cause for our message.
+  let cause: unknown;
+  tf.registerBackend(
+    "wasm",
+    () => startWasm(modules).catch((error) => Promise.reject(cause = error)),
+  );
+  if (!(await tf.setBackend("wasm"))) {
+    const reason = cause instanceof Error ? `: ${cause.message}` : "";
+    throw new Error(`tfjs could not start the wasm backend${reason}`, { cause });
+  }
+}
+
+/** Instantiates tfjs-backend-wasm from `modules.tfjs`, and our kernels on its memory. */
+async function startWasm(modules: WasmModules): Promise<BackendWasm> {
+  // The glue's promise never settles if instantiation fails: race it against that failure.
+  let failed: (error: unknown) => void = () => {};
+  const failure = new Promise<never>((_, reject) => (failed = reject));
+  let memory: WebAssembly.Memory | undefined;
+  const wasm = await Promise.race([
+    createWasmGlue({
+      instantiateWasm(
+        imports: WebAssembly.Imports,
+        done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+      ) {
+        WebAssembly.instantiate(modules.tfjs, imports).then((instance) => {
+          memory = instance.exports.memory as WebAssembly.Memory;
+          done(instance, modules.tfjs);
+        }, failed);
+        return {};
+      },
+    }),
+    failure,
+  ]);
+  // The bridge tfjs-backend-wasm's own init() sets up (backend_wasm.ts, v4.22.0).
+  wasm.tfjs = {
+    init: wasm.cwrap("init", null, []),
+    initWithThreadsCount: wasm.cwrap("init_with_threads_count", null, ["number"]),
+    getThreadsCount: wasm.cwrap("get_threads_count", "number", []),
+    registerTensor: wasm.cwrap("register_tensor", null, ["number", "number", "number"]),
+    disposeData: wasm.cwrap("dispose_data", null, ["number"]),
+    dispose: wasm.cwrap("dispose", null, []),
+  };
+  const backend = new BackendWasm(wasm);
+  registerWasmConvPool(modules.convPool, memory!, backend);
+  return backend;
 }
 
 /** Makes the pure-JS cpu backend active (for parity tests and speed comparisons). */

@@ -91,7 +91,6 @@ const NORMALIZED = Float32Array.from(
 
 /** A batch as the first layer reads it: `x` holds the normalised pixels [N, D]. */
 export interface Batch {
-  n: number;
   x: tf.Tensor2D;
 }
 
@@ -99,9 +98,9 @@ export interface Batch {
 export function toBatch(images: Uint8Array, n: number, offset = 0): Batch {
   const pixels = images.subarray(offset * PIXELS, (offset + n) * PIXELS);
   if (pixels.length !== n * PIXELS) throw new RangeError(`expected ${n} images of ${PIXELS} bytes`);
-  const x = new Float32Array(pixels.length); // a plain loop: Float32Array.from(…, fn) took 2 ms here
+  const x = new Float32Array(pixels.length); // a plain loop: Float32Array.from(…, fn) took 2.3 ms
   for (let i = 0; i < x.length; i++) x[i] = NORMALIZED[pixels[i]!]!;
-  return { n, x: tf.tensor2d(x, [n, PIXELS]) };
+  return { x: tf.tensor2d(x, [n, PIXELS]) };
 }
 
 /** Dropout2d's mask for one batch: [N, C] of 0 or 1/(1−p), one draw per image and channel. */

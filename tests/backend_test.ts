@@ -32,3 +32,17 @@ Deno.test("useWasmBackend() rejects a module it cannot instantiate instead of ha
   await useWasmBackend(await compileWasmModules()); // and a good module still starts afterwards
   assert.equal(tf.getBackend(), "wasm");
 });
+
+Deno.test("useWasmBackend() says why when our kernel module cannot be instantiated", async () => {
+  await tf.setBackend("cpu");
+  // imports env.nop as a function, where the kernel must import only env.memory
+  const wrong = await WebAssembly.compile(
+    Uint8Array.from(atob("AGFzbQEAAAABBAFgAAACCwEDZW52A25vcAAA"), (c) => c.charCodeAt(0)),
+  );
+  await assert.rejects(
+    useWasmBackend({ ...(await compileWasmModules()), convPool: wrong }),
+    /could not start the wasm backend: .*nop/,
+  );
+  await useWasmBackend(await compileWasmModules());
+  assert.equal(tf.getBackend(), "wasm");
+});

@@ -3,11 +3,14 @@
  * as a guest in memory it does not own, and against a fresh build of its C source.
  */
 import assert from "node:assert/strict";
-import { CONV_POOL_WASM } from "../src/backend_deno.ts";
+import * as tf from "@tensorflow/tfjs-core";
+import { CONV_POOL_WASM, startBackend } from "../src/backend_deno.ts";
 import {
+  convPool,
   convPoolBackward,
   type ConvPoolExports,
   convPoolForward,
+  convPoolGrad,
 } from "../src/kernels/conv_pool.ts";
 import { NORMALIZATION } from "../src/model.ts";
 import { createRng } from "../src/random.ts";
@@ -158,12 +161,22 @@ Deno.test("conv_pool.wasm computes what the TypeScript kernels do, bit for bit",
     const x = inputs(n, seed);
     const ts = runTypeScript(x);
     assertIdentical(runWasm(committed, x), ts, `batch of ${n}`);
-    // and the cases are real ones: ties, closed ReLUs, dropped channels, winners in every position
+    // and the cases are real ones: winners in every window position, closed ReLUs on kept
+    // channels, dropped channels, gradients (tied windows: the test below)
     const q = new Set(Array.from(ts.argmax, (a) => (Math.floor(a / 26) % 2) * 2 + (a % 2)));
     assert.equal(q.size, 4, "winners in all four window positions");
-    assert.ok(ts.out.some((v) => v === 0) && ts.out.some((v) => v > 0));
+    const kept = (i: number) => x.dropout[Math.floor(i / 169)]! > 0;
+    assert.ok(ts.out.some((v, i) => v === 0 && kept(i)), "a closed ReLU");
+    assert.ok(ts.out.some((v, i) => v > 0 && kept(i)) && x.dropout.includes(0));
     assert.ok(ts.dweight.every(Number.isFinite) && ts.dweight.some((v) => v !== 0));
   }
+});
+
+Deno.test("an empty batch gives empty outputs and zero gradients", () => {
+  const empty = runWasm(committed, inputs(0, 7));
+  assert.deepEqual([empty.out.length, empty.argmax.length, empty.inference.length], [0, 0, 0]);
+  assert.ok(empty.dweight.every((v) => v === 0) && empty.dbias.every((v) => v === 0));
+  assert.equal(empty.dweight.length, C * 9);
 });
 
 Deno.test("without a dropout mask the forward pass keeps every channel (inference)", () => {
@@ -178,6 +191,23 @@ Deno.test("the max-pool's gradient goes to the first maximum of a tied window, a
   const { argmax } = convPoolForward(x.images, x.weight, x.bias, x.dropout);
   assert.deepEqual([...argmax.subarray(0, 3)], [0, 2, 4]); // (0,0), (0,2), (0,4): the windows' first
   assertIdentical(runWasm(committed, x), runTypeScript(x), "tied windows");
+});
+
+Deno.test("the kernels refuse tensors of another shape or type before touching memory", async () => {
+  await startBackend("wasm");
+  const [images, weight, bias] = [tf.zeros([2, 784]), tf.zeros([32, 9]), tf.zeros([32])];
+  const dropout = tf.ones([3, 32]);
+  assert.throws(
+    () => convPool(images as tf.Tensor2D, weight, bias, dropout as tf.Tensor2D),
+    /dropout must be float32 \[2,32\], got float32 \[3,32\]/,
+  );
+  assert.throws(() => convPool(images as tf.Tensor2D, tf.zeros([32, 1, 3, 3]), bias), /weight/);
+  const flat = tf.zeros([2, 32 * 169]) as tf.Tensor2D;
+  assert.throws(
+    () => convPoolGrad(images as tf.Tensor2D, flat, flat, flat, dropout as tf.Tensor2D),
+    /argmax must be int32/,
+  );
+  tf.dispose([images, weight, bias, dropout, flat]);
 });
 
 Deno.test("a fresh build of conv_pool.c computes exactly what the committed conv_pool.wasm does", async () => {

@@ -2,7 +2,7 @@
 // forward and backward, for WebAssembly SIMD (128-bit: four floats per vector).
 //
 // tfjs has no kernel that does this in one pass, and its wasm backend has no Conv2DBackpropFilter.
-// Done with tfjs ops, a training step makes about 36 passes over [N, 26, 26, 32] activations; here
+// Done with tfjs ops, a training step made about 36 passes over [N·169, 32] activations; here
 // the conv outputs never leave registers: each image's patches sit in a small scratch (25–32 KB,
 // in L1 cache), the 2×2 window's four conv outputs are computed side by side, and only the pooled,
 // activated values are written, already in PyTorch's channel-first flatten order.
@@ -53,8 +53,10 @@ static void gather_window_patches(const float* image, float* x) {
   }
 }
 
-// out = dropout · relu(max over the window of conv + bias); argmax as described above (first
-// maximum in row-major window order wins, as in PyTorch). `dropout` and `argmax` may be 0 (inference).
+// out = dropout · max over the window of relu(conv + bias); argmax as described above: the first
+// maximum of conv + bias in row-major window order, which is the one PyTorch's max_pool2d routes
+// the gradient to wherever that gradient is not zero (where ReLU is open). `dropout` and `argmax`
+// may be 0 (inference).
 __attribute__((export_name("conv_pool_forward")))
 void conv_pool_forward(int n, const float* images, const float* weight, const float* bias,
                        const float* dropout, float* out, int* argmax, float* scratch) {
@@ -85,7 +87,7 @@ void conv_pool_forward(int n, const float* images, const float* weight, const fl
           s = wasm_f32x4_add(s, wasm_f32x4_mul(w6, wasm_v128_load(x + 6 * P4)));
           s = wasm_f32x4_add(s, wasm_f32x4_mul(w7, wasm_v128_load(x + 7 * P4)));
           s = wasm_f32x4_add(s, wasm_f32x4_mul(w8, wasm_v128_load(x + 8 * P4)));
-          y[q] = s;
+          y[q] = wasm_f32x4_add(s, b);
         }
         // first maximum wins: a later position takes over only when strictly greater
         v128_t m = y[0], where = wasm_i32x4_splat(0);
@@ -95,7 +97,7 @@ void conv_pool_forward(int n, const float* images, const float* weight, const fl
           m = wasm_v128_bitselect(y[q], m, greater);
           where = wasm_v128_bitselect(wasm_i32x4_splat(offset[q]), where, greater);
         }
-        v128_t a = wasm_f32x4_mul(wasm_f32x4_max(wasm_f32x4_add(m, b), wasm_f32x4_splat(0)), scale);
+        v128_t a = wasm_f32x4_mul(wasm_f32x4_max(m, wasm_f32x4_splat(0)), scale);
         if (p + 4 <= P) {
           wasm_v128_store(o + p, a);
           if (am) wasm_v128_store(am + p, wasm_i32x4_add(where, wasm_v128_load(first + p)));
@@ -109,7 +111,8 @@ void conv_pool_forward(int n, const float* images, const float* weight, const fl
 }
 
 // Gradients of weight [32, 9] and bias [32] given dout = ∂loss/∂out [N, 32, 169] and the forward's
-// out and argmax. Each pooled value's gradient goes to the one conv output that won its window.
+// out, argmax and dropout (required here). Each pooled value's gradient goes to the one conv output
+// that won its window.
 // Scratch: patch[pos] = the 9 taps under conv output pos (of 676), padded to PATCH floats.
 __attribute__((export_name("conv_pool_backward")))
 void conv_pool_backward(int n, const float* images, const float* dout, const float* out,

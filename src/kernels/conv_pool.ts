@@ -10,7 +10,8 @@
  * Layouts: images [N, 784] (normalised pixels of 28×28 images); weight [32, 9] (PyTorch's
  * [32, 1, 3, 3]); bias [32]; dropout [N, 32] (0 or 1/(1−p)); out [N, 32·169] in PyTorch's
  * channel-first flatten order; argmax int32 [N, 32·169]: the conv output (y·26 + x) each pooled
- * value came from, the first maximum of its window in row-major order, as PyTorch picks it.
+ * value came from, the first maximum of conv + bias in its window in row-major order — where
+ * PyTorch's max_pool2d routes the gradient whenever it is not zero (ReLU open).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -48,7 +49,7 @@ export interface ConvPoolExports {
 }
 
 export interface ConvPoolResult {
-  /** dropout · relu(max-pool(conv(images)) + bias), [N, 32·169] */
+  /** dropout · max-pool(relu(conv(images) + bias)), [N, 32·169] */
   out: tf.Tensor2D;
   /** Where each pooled value came from; only for training (when given a dropout mask). */
   argmax?: tf.Tensor2D;
@@ -61,8 +62,12 @@ export function convPool(
   bias: tf.Tensor,
   dropout?: tf.Tensor2D,
 ): ConvPoolResult {
+  const n = images.shape[0];
+  expectShape(images, [n, SIDE * SIDE], "float32", "images");
+  expectShape(weight, [C, K], "float32", "weight");
+  expectShape(bias, [C], "float32", "bias");
   const inputs: tf.NamedTensorMap = { images, weight, bias };
-  if (dropout) inputs.dropout = dropout;
+  if (dropout) inputs.dropout = expectShape(dropout, [n, C], "float32", "dropout");
   const outputs = tf.engine().runKernel(CONV_POOL, inputs) as tf.Tensor2D | tf.Tensor2D[];
   if (!Array.isArray(outputs)) return { out: outputs };
   return { out: outputs[0]!, argmax: outputs[1]! };
@@ -76,11 +81,30 @@ export function convPoolGrad(
   argmax: tf.Tensor2D,
   dropout: tf.Tensor2D,
 ): { dweight: tf.Tensor2D; dbias: tf.Tensor1D } {
+  const n = images.shape[0];
+  expectShape(images, [n, SIDE * SIDE], "float32", "images");
+  for (const [t, name] of [[dout, "dout"], [out, "out"]] as const) {
+    expectShape(t, [n, C * P], "float32", name);
+  }
+  expectShape(argmax, [n, C * P], "int32", "argmax");
+  expectShape(dropout, [n, C], "float32", "dropout");
   const [dweight, dbias] = tf.engine().runKernel(
     CONV_POOL_GRAD,
     { images, dout, out, argmax, dropout },
   ) as [tf.Tensor2D, tf.Tensor1D];
   return { dweight, dbias };
+}
+
+/** The kernels read raw memory: a tensor of another shape or type must never reach them. */
+function expectShape<T extends tf.Tensor>(t: T, shape: number[], dtype: string, name: string): T {
+  if (
+    t.dtype !== dtype || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])
+  ) {
+    throw new TypeError(
+      `convPool: ${name} must be ${dtype} [${shape}], got ${t.dtype} [${t.shape}]`,
+    );
+  }
+  return t;
 }
 
 /**
@@ -144,7 +168,8 @@ function register(kernelName: string, backendName: string, kernelFunc: tf.Kernel
 // The cpu backend's kernels: conv_pool.c's arithmetic, in float32 and in the same order.
 const f32 = Math.fround;
 
-/** The forward pass on plain arrays (see the layouts above); `dropout` absent at inference. */
+/** The forward pass on plain arrays (see the layouts above); `dropout` (and so `argmax`) absent at
+ * inference. */
 export function convPoolForward(
   images: Float32Array,
   weight: Float32Array,
@@ -152,7 +177,7 @@ export function convPoolForward(
   dropout?: Float32Array,
 ): { out: Float32Array; argmax: Int32Array } {
   const n = images.length / (SIDE * SIDE);
-  const out = new Float32Array(n * C * P), argmax = new Int32Array(n * C * P);
+  const out = new Float32Array(n * C * P), argmax = new Int32Array(dropout ? n * C * P : 0);
   for (let img = 0; img < n; img++) {
     for (let c = 0; c < C; c++) {
       const scale = dropout ? dropout[img * C + c]! : 1;
@@ -167,11 +192,12 @@ export function convPoolForward(
             const term = f32(weight[c * K + k]! * pixel);
             s = k === 0 ? term : f32(s + term);
           }
+          s = f32(s + bias[c]!);
           if (q === 0 || s > best) [best, where] = [s, y * CONV_SIDE + x];
         }
         const i = (img * C + c) * P + p;
-        out[i] = f32(Math.max(f32(best + bias[c]!), 0) * scale);
-        argmax[i] = where;
+        out[i] = f32(Math.max(best, 0) * scale);
+        if (dropout) argmax[i] = where;
       }
     }
   }
