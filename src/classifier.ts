@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import {
   type Arch,
   countParams,
+  disposeBatch,
   type Params,
   PIXELS,
   predict,
@@ -68,7 +69,8 @@ function createClassifier(arch: Arch, params: Params, info: ModelInfo): Classifi
       const batch = toBatch(images, digits.length);
       const probs = predict(arch, params, batch);
       const flat = probs.dataSync() as Float32Array;
-      tf.dispose([probs, batch.x]);
+      probs.dispose();
+      disposeBatch(batch);
       return digits.map((_, i) => flat.slice(i * 10, i * 10 + 10));
     },
   };

@@ -236,10 +236,18 @@ export function convPoolBackward(
   return { dweight, dbias };
 }
 
+/** A cpu-backend tensor's values, as the typed array it holds. */
+function valuesOf<T extends Float32Array | Int32Array>(
+  backend: tf.KernelBackend,
+  t: tf.TensorInfo,
+) {
+  return (backend as MathBackendCPU).data.get(t.dataId).values as T;
+}
+
 function cpuKernels(): void {
   register(CONV_POOL, "cpu", ({ inputs, backend }) => {
     const cpu = backend as MathBackendCPU;
-    const values = (t: tf.TensorInfo) => cpu.data.get(t.dataId).values as Float32Array;
+    const values = (t: tf.TensorInfo) => valuesOf<Float32Array>(cpu, t);
     const { images, weight, bias, dropout } = inputs;
     const n = images!.shape[0]!;
     const r = convPoolForward(
@@ -253,14 +261,14 @@ function cpuKernels(): void {
   });
   register(CONV_POOL_GRAD, "cpu", ({ inputs, backend }) => {
     const cpu = backend as MathBackendCPU;
-    const values = (t: tf.TensorInfo) => cpu.data.get(t.dataId).values;
+    const values = (t: tf.TensorInfo) => valuesOf<Float32Array>(cpu, t);
     const { images, dout, out, argmax, dropout } = inputs;
     const r = convPoolBackward(
-      values(images!) as Float32Array,
-      values(dout!) as Float32Array,
-      values(out!) as Float32Array,
-      values(argmax!) as Int32Array,
-      values(dropout!) as Float32Array,
+      values(images!),
+      values(dout!),
+      values(out!),
+      valuesOf<Int32Array>(cpu, argmax!),
+      values(dropout!),
     );
     return [
       cpu.makeTensorInfo([C, K], "float32", r.dweight),
