@@ -2,7 +2,6 @@
  * A loaded model ready to answer: what the Worker (and `deno task serve`) hold once per isolate.
  * It runs the same `toBatch` and `predict` as the trainer's evaluation, so they cannot drift.
  */
-import * as tf from "@tensorflow/tfjs-core";
 import {
   type Arch,
   countParams,
