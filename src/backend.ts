@@ -1,5 +1,6 @@
 /**
- * Starts a tfjs backend: the WASM SIMD build of tfjs-backend-wasm, or the pure-JS cpu backend for comparison.
+ * Starts tfjs' WASM SIMD backend, in Deno and in the Worker. (The pure-JS cpu backend, for comparison,
+ * is Deno's only: backend_deno.ts, so the Worker bundle carries none of it.)
  *
  * tfjs-backend-wasm fetches and compiles its .wasm from bytes, which Cloudflare Workers forbid; there the
  * binary arrives as a precompiled `WebAssembly.Module` (an ES import), and tfjs has no option to take one
@@ -12,7 +13,6 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import "@tensorflow/tfjs-backend-cpu";
 // The Emscripten glue serves both the plain and the SIMD binary; which one runs is the module we pass.
 import wasmGlue from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js";
 import type { BackendWasmModule } from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.d.ts";
@@ -110,9 +110,4 @@ async function startWasm(modules: WasmModules): Promise<BackendWasm> {
   const backend = new BackendWasm(wasm);
   registerWasmConvPool(modules.convPool, memory!, backend);
   return backend;
-}
-
-/** Makes the pure-JS cpu backend active (for parity tests and speed comparisons). */
-export async function useCpuBackend(): Promise<void> {
-  if (!(await tf.setBackend("cpu"))) throw new Error("tfjs could not start the cpu backend");
 }

@@ -5,13 +5,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { CONV_POOL_WASM, startBackend } from "../src/backend_deno.ts";
-import {
-  convPool,
-  convPoolBackward,
-  type ConvPoolExports,
-  convPoolForward,
-  convPoolGrad,
-} from "../src/kernels/conv_pool.ts";
+import { convPool, type ConvPoolExports, convPoolGrad } from "../src/kernels/conv_pool.ts";
+import { convPoolBackward, convPoolForward } from "../src/kernels/conv_pool_cpu.ts";
 import { NORMALIZATION } from "../src/model.ts";
 import { createRng } from "../src/random.ts";
 import { buildConvPool } from "../scripts/build_kernels.ts";
