@@ -1,11 +1,13 @@
 /**
  * The drawing page at GET /: a pad to draw a digit on (mouse, pen or finger), live answers with the ten
- * probabilities and the 28×28 image the model saw, file upload, and how to do the same from curl.
- * One self-contained HTML document with inline CSS and JS, no framework: it calls the same
- * POST /classify as curl does, sending the canvas as a PNG (dark ink on white, as preprocessing expects).
+ * probabilities and the 28×28 image the model saw, photo upload (or the phone's camera), and how to do
+ * the same from curl. One self-contained HTML document with inline CSS and the script from
+ * page/client.js, no framework: it calls the same POST /classify as curl does.
  */
 import type { Context } from "hono";
 import { html, raw } from "hono/html";
+// The browser script as text, inlined as it is on disk: the hash in the CSP is the hash of this file.
+import SCRIPT from "./page/client.js" with { type: "text" };
 
 const STYLE = `
 :root{color-scheme:light dark;--bg:#f6f6f3;--fg:#1b1b1b;--muted:#5d5d5d;--card:#fff;--line:#d5d5d0;
@@ -30,6 +32,7 @@ button,.pick{font:inherit;padding:.45rem .9rem;border-radius:8px;border:1px soli
 background:var(--card);color:var(--fg);cursor:pointer}
 .pick:focus-within,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .pick input{position:absolute;opacity:0;width:1px;height:1px}
+@media (hover:hover) and (pointer:fine){.camera{display:none}}
 .answer{display:flex;align-items:center;gap:1rem}
 #prediction{font-size:4rem;font-weight:700;line-height:1;min-width:3rem;text-align:center}
 #prediction:empty::before{content:"–";color:var(--muted)}
@@ -47,163 +50,6 @@ li span:last-child{text-align:right}
 pre{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem;overflow-x:auto;
 font-size:.85rem}
 a{color:var(--accent)}p code{overflow-wrap:anywhere}
-`;
-
-const SCRIPT = `
-"use strict";
-const $ = (id) => document.getElementById(id);
-const pad = $("pad"), ctx = pad.getContext("2d"), photo = $("photo"), msg = $("msg");
-const SIDE = pad.width, INK = SIDE * 0.075;
-let drawing = null, last = null, timer = 0, firstChange = 0, requests = 0, inFlight = null;
-
-function say(text, error) { msg.textContent = text; msg.classList.toggle("error", !!error); }
-
-function blank() {
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, SIDE, SIDE);
-  ctx.lineCap = ctx.lineJoin = "round";
-  ctx.lineWidth = INK;
-  ctx.strokeStyle = ctx.fillStyle = "#000";
-  photo.hidden = true;
-  if (photo.src) URL.revokeObjectURL(photo.src);
-  photo.removeAttribute("src");
-}
-
-function showAnswer(a) {
-  $("prediction").textContent = a ? String(a.digit) : "";
-  for (let d = 0; d < 10; d++) {
-    const p = a ? a.probabilities[d] : 0, row = document.querySelector('[data-testid="prob-' + d + '"]');
-    row.querySelector("i").style.width = (p * 100).toFixed(1) + "%";
-    row.lastElementChild.textContent = Math.round(p * 100) + "%";
-    row.dataset.value = p.toFixed(4);
-    row.classList.toggle("top", !!a && d === a.digit);
-  }
-  const seen = $("seen").getContext("2d"), img = seen.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) {
-    const v = a && a.debug ? a.debug.pixels[i] : 0;
-    img.data.set([v, v, v, 255], i * 4);
-  }
-  seen.putImageData(img, 0, 0);
-}
-
-function busy(on) { $("result").setAttribute("aria-busy", String(on)); }
-
-function clearAll() {
-  clearTimeout(timer);
-  timer = 0;
-  requests++;
-  if (inFlight) inFlight.abort();
-  blank();
-  showAnswer(null);
-  busy(false);
-  say("The pad is empty: draw a digit, or drop an image file on it.");
-}
-
-// The answer region stays aria-busy from the first change until the newest answer is shown.
-async function classify(body, headers, what) {
-  const seq = ++requests;
-  if (inFlight) inFlight.abort();
-  const controller = inFlight = new AbortController();
-  busy(true);
-  try {
-    const res = await fetch("/classify?debug=1", {
-      method: "POST", body: await body, headers, signal: controller.signal,
-    });
-    const answer = await res.json().catch(() => null);
-    if (seq !== requests) return;
-    if (res.ok) {
-      showAnswer(answer);
-      const pct = Math.round(answer.confidence * 100);
-      say("Looks like a " + answer.digit + (pct < 60 ? ", but only " + pct + "% sure." : " (" + pct + "% sure)."));
-      return;
-    }
-    showAnswer(null);
-    const error = (answer && answer.error) || { code: "", message: "the server answered " + res.status };
-    if (error.code === "no_ink") say("The model found no digit there: draw a larger, darker digit.", true);
-    else if (what === "file") say("That file was rejected: " + error.message, true);
-    else say("The classifier could not answer: " + error.message, true);
-  } catch (e) {
-    if (seq !== requests || e.name === "AbortError") return;
-    say("Could not reach the classifier (network error). Check your connection, then draw or upload again.", true);
-  } finally {
-    if (seq === requests && !timer) busy(false);
-  }
-}
-
-function sendPad() {
-  timer = 0;
-  const png = new Promise((resolve) => pad.toBlob(resolve, "image/png"));
-  classify(png, { "content-type": "image/png" }, "pad");
-}
-
-// Debounced, but never more than ~0.7 s behind a pen that keeps moving.
-function changed() {
-  busy(true);
-  const now = performance.now();
-  if (!timer) firstChange = now;
-  clearTimeout(timer);
-  timer = setTimeout(sendPad, Math.max(0, Math.min(250, firstChange + 700 - now)));
-}
-
-function at(e) {
-  const r = pad.getBoundingClientRect();
-  return [(e.clientX - r.left) * SIDE / r.width, (e.clientY - r.top) * SIDE / r.height];
-}
-
-pad.addEventListener("pointerdown", (e) => {
-  if (drawing !== null || e.button !== 0) return;
-  e.preventDefault();
-  pad.setPointerCapture(e.pointerId);
-  if (!photo.hidden) blank();
-  drawing = e.pointerId;
-  last = at(e);
-  ctx.beginPath();
-  ctx.arc(last[0], last[1], INK / 2, 0, 2 * Math.PI);
-  ctx.fill();
-  changed();
-});
-pad.addEventListener("pointermove", (e) => {
-  if (e.pointerId !== drawing) return;
-  ctx.beginPath();
-  ctx.moveTo(last[0], last[1]);
-  for (const c of e.getCoalescedEvents ? e.getCoalescedEvents() : [e]) {
-    last = at(c);
-    ctx.lineTo(last[0], last[1]);
-  }
-  ctx.stroke();
-  changed();
-});
-for (const type of ["pointerup", "pointercancel"]) {
-  pad.addEventListener(type, (e) => { if (e.pointerId === drawing) drawing = null; });
-}
-
-function upload(file) {
-  if (!file) return;
-  clearAll();
-  photo.src = URL.createObjectURL(file);
-  photo.alt = "Uploaded: " + file.name;
-  photo.hidden = false;
-  say("Reading " + file.name + "…");
-  const form = new FormData();
-  form.append("image", file, file.name);
-  classify(form, undefined, "file");
-}
-
-$("clear").addEventListener("click", clearAll);
-$("file").addEventListener("change", (e) => { upload(e.target.files[0]); e.target.value = ""; });
-const drop = $("drop");
-drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-drop.addEventListener("drop", (e) => {
-  e.preventDefault();
-  drop.classList.remove("over");
-  upload(e.dataTransfer.files[0]);
-});
-document.addEventListener("paste", (e) => upload(e.clipboardData.files[0]));
-photo.addEventListener("error", () => { photo.hidden = true; });
-
-blank();
-showAnswer(null);
 `;
 
 /** The "use it from curl" lines, joined here so formatting the template cannot indent them. */
@@ -263,14 +109,17 @@ export async function drawingPage(c: Context): Promise<Response> {
                 <button type="button" id="clear" data-testid="clear">Clear</button>
                 <label
                   class="pick">Upload an image…<input type="file" id="file" data-testid="file" accept="image/*"></label>
+                <label
+                  class="pick camera">Take a photo<input type="file" id="camera" data-testid="camera"
+                  accept="image/*" capture="environment"></label>
               </div>
               <p class="muted hint">No mouse or touch? Upload a photo or scan of one digit.</p>
             </section>
             <section id="result" aria-label="Prediction" aria-busy="false">
               <div class="answer">
-                <output id="prediction" data-testid="prediction" aria-label="Predicted digit"></output>
-                <p id="msg" data-testid="message"
-                  role="status">Draw a digit in the box: the answer updates as you draw.</p>
+                <div id="prediction" data-testid="prediction" aria-hidden="true"></div>
+                <p id="msg" data-testid="message" role="status" aria-live="polite"
+                  aria-atomic="true">Draw a digit in the box: the answer updates as you draw.</p>
               </div>
               <ol aria-label="Probability of each digit">
     ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((d) =>
@@ -286,6 +135,7 @@ export async function drawingPage(c: Context): Promise<Response> {
                 <p
                   class="muted">What the model saw: your digit cropped, scaled to 20×20 and centred in 28×28, as in MNIST.</p>
               </div>
+              <p class="muted" id="sent" data-testid="sent"></p>
             </section>
           </div>
           <h2>Use it from curl</h2>
@@ -294,7 +144,7 @@ export async function drawingPage(c: Context): Promise<Response> {
     <code>{"digit":7,"confidence":0.99,"probabilities":[…]}</code>. See also
     <a href="/model">/model</a> and <a href="/health">/health</a>.</p>
         </main>
-        <script>${raw(SCRIPT)}</script>
+        <script type="module">${raw(SCRIPT)}</script>
       </body>
     </html>
   `);

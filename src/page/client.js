@@ -1,0 +1,379 @@
+// Type-checked against the DOM library: src/page/deno.json.
+/**
+ * The drawing page's script, inlined by src/page.ts as a module script whose sha256 the page's CSP
+ * allows. It sends what POST /classify works on and no more: the pad downscaled here to 112×112 grey
+ * and encoded as PNG as soon as the pen lifts (no idle-time canvas encoding on the way), and a photo
+ * decoded by the browser (EXIF orientation applied), shrunk to ≤ 1024 px and re-encoded as JPEG.
+ */
+export {};
+
+/** The pad is sent at this side: the size the server works at, 5×5 pad pixels to one. */
+const SENT_SIDE = 112;
+/** A photo is sent at most this long on its long side. */
+const PHOTO_SIDE = 1024;
+/** Send after the pen rests this long, and at least this often while it keeps moving. */
+const PAUSE_MS = 60;
+const MOVING_MS = 400;
+
+/**
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @returns {T}
+ */
+function $(id) {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`#${id} is missing from the page`);
+  return /** @type {T} */ (element);
+}
+
+/** @type {HTMLCanvasElement} */
+const pad = $("pad");
+const ctx = /** @type {CanvasRenderingContext2D} */ (pad.getContext("2d", {
+  willReadFrequently: true,
+}));
+/** @type {HTMLImageElement} */
+const photo = $("photo");
+/** @type {HTMLCanvasElement} */
+const seenCanvas = $("seen");
+const msg = $("msg"), result = $("result"), prediction = $("prediction"), sent = $("sent");
+const SIDE = pad.width, INK = SIDE * 0.075;
+
+/** The pointer drawing now, or null. */
+let drawing = /** @type {number | null} */ (null);
+/** @type {[number, number]} */
+let last = [0, 0];
+/** The pending send while the pen moves, or 0. */
+let timer = /** @type {ReturnType<typeof setTimeout> | 0} */ (0);
+let firstChange = 0, requests = 0;
+/** @type {AbortController | null} */
+let inFlight = null;
+
+/**
+ * @param {string} text
+ * @param {boolean} [error]
+ */
+function say(text, error = false) {
+  msg.textContent = text;
+  msg.classList.toggle("error", error);
+}
+
+function blank() {
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, SIDE, SIDE);
+  ctx.lineCap = ctx.lineJoin = "round";
+  ctx.lineWidth = INK;
+  ctx.strokeStyle = ctx.fillStyle = "#000";
+  photo.hidden = true;
+  if (photo.src) URL.revokeObjectURL(photo.src);
+  photo.removeAttribute("src");
+}
+
+/** @typedef {{ digit: number, confidence: number, probabilities: number[], debug?: { pixels: number[] } }} Answer */
+
+/** @param {Answer | null} answer */
+function showAnswer(answer) {
+  prediction.textContent = answer ? String(answer.digit) : "";
+  for (let d = 0; d < 10; d++) {
+    const p = answer?.probabilities[d] ?? 0;
+    const row = /** @type {HTMLElement} */ (document.querySelector(`[data-testid="prob-${d}"]`));
+    /** @type {HTMLElement} */ (row.querySelector("i")).style.width = `${(p * 100).toFixed(1)}%`;
+    /** @type {Element} */ (row.lastElementChild).textContent = `${Math.round(p * 100)}%`;
+    row.dataset.value = p.toFixed(4);
+    row.classList.toggle("top", !!answer && d === answer.digit);
+  }
+  const seen = /** @type {CanvasRenderingContext2D} */ (seenCanvas.getContext("2d"));
+  const img = seen.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    const v = answer?.debug?.pixels[i] ?? 0;
+    img.data.set([v, v, v, 255], i * 4);
+  }
+  seen.putImageData(img, 0, 0);
+}
+
+/** @param {boolean} on */
+function busy(on) {
+  result.setAttribute("aria-busy", String(on));
+}
+
+/** @param {string} text */
+function showSent(text) {
+  sent.textContent = text;
+}
+
+function clearAll() {
+  clearTimeout(timer);
+  timer = 0;
+  requests++;
+  inFlight?.abort();
+  blank();
+  showAnswer(null);
+  showSent("");
+  busy(false);
+  say("The pad is empty: draw a digit, or drop an image file on it.");
+}
+
+/**
+ * Posts one image and shows the answer, unless a newer request has started meanwhile.
+ * The sequence number is taken before any await, so an older answer can never land after it.
+ * The result stays aria-busy from the first change until the newest answer is shown.
+ *
+ * @param {() => Promise<{ body: Blob, name: string, what: string }>} prepare Encodes the image.
+ * @param {"pad" | "file"} source
+ */
+async function classify(prepare, source) {
+  const seq = ++requests;
+  inFlight?.abort();
+  const controller = inFlight = new AbortController();
+  busy(true);
+  try {
+    const { body, name, what } = await prepare();
+    if (seq !== requests) return;
+    const form = new FormData();
+    form.append("image", body, name);
+    showSent(`Sent ${what}: ${body.size.toLocaleString("en")} bytes.`);
+    sent.dataset.bytes = String(body.size);
+    const res = await fetch("/classify?debug=1", {
+      method: "POST",
+      body: form,
+      signal: controller.signal,
+    });
+    const answer = await res.json().catch(() => null);
+    if (seq !== requests) return;
+    if (res.ok) {
+      showAnswer(answer);
+      const pct = Math.round(answer.confidence * 100);
+      say(
+        `Looks like a ${answer.digit}${pct < 60 ? `, but only ${pct}% sure.` : ` (${pct}% sure).`}`,
+      );
+      return;
+    }
+    showAnswer(null);
+    const error = answer?.error ?? { code: "", message: `the server answered ${res.status}` };
+    if (error.code === "no_ink") {
+      say("The model found no digit there: draw a larger, darker digit.", true);
+    } else if (source === "file") say(`That file was rejected: ${error.message}`, true);
+    else say(`The classifier could not answer: ${error.message}`, true);
+  } catch (e) {
+    if (seq !== requests || /** @type {Error} */ (e).name === "AbortError") return;
+    showAnswer(null);
+    say(
+      "Could not reach the classifier (network error). Check your connection, then draw or upload again.",
+      true,
+    );
+  } finally {
+    if (seq === requests && !timer && drawing === null) busy(false);
+  }
+}
+
+/** @param {Uint8Array} bytes */
+function crc32(bytes) {
+  let crc = -1;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return ~crc >>> 0;
+}
+
+/**
+ * A grey 8-bit PNG of `grey` (`side` × `side`, rows top to bottom), deflated by CompressionStream
+ * (zlib format, as PNG wants it).
+ *
+ * @param {Uint8Array} grey
+ * @param {number} side
+ * @returns {Promise<Blob>}
+ */
+async function greyPng(grey, side) {
+  const rows = new Uint8Array((side + 1) * side); // each row: filter type 0, then its pixels
+  for (let y = 0; y < side; y++) {
+    rows.set(grey.subarray(y * side, (y + 1) * side), y * (side + 1) + 1);
+  }
+  const zlib = new Uint8Array(
+    await new Response(new Blob([rows]).stream().pipeThrough(new CompressionStream("deflate")))
+      .arrayBuffer(),
+  );
+  /**
+   * @param {string} type
+   * @param {Uint8Array} data
+   */
+  const chunk = (type, data) => {
+    const out = new Uint8Array(12 + data.length), view = new DataView(out.buffer);
+    view.setUint32(0, data.length);
+    for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+    out.set(data, 8);
+    view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const header = new Uint8Array(13), view = new DataView(header.buffer);
+  view.setUint32(0, side);
+  view.setUint32(4, side);
+  header.set([8, 0, 0, 0, 0], 8); // 8-bit grey, deflate, no interlace
+  const signature = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
+  const parts = [
+    signature,
+    chunk("IHDR", header),
+    chunk("IDAT", zlib),
+    chunk("IEND", new Uint8Array()),
+  ];
+  return new Blob(parts, { type: "image/png" });
+}
+
+/** The pad's pixels now, averaged down to SENT_SIDE × SENT_SIDE grey (dark ink on white). */
+function padGrey() {
+  const { data } = ctx.getImageData(0, 0, SIDE, SIDE);
+  const grey = new Uint8Array(SENT_SIDE * SENT_SIDE), k = SIDE / SENT_SIDE;
+  const sums = new Uint32Array(SENT_SIDE);
+  for (let y = 0; y < SENT_SIDE; y++) {
+    sums.fill(0);
+    for (let sy = Math.floor(y * k); sy < Math.floor((y + 1) * k); sy++) {
+      for (let sx = 0, i = sy * SIDE * 4; sx < SIDE; sx++, i += 4) {
+        const x = Math.floor(sx / k);
+        sums[x] = (sums[x] ?? 0) + (data[i] ?? 0);
+      }
+    }
+    for (let x = 0; x < SENT_SIDE; x++) {
+      grey[y * SENT_SIDE + x] = Math.round((sums[x] ?? 0) / (k * k));
+    }
+  }
+  return grey;
+}
+
+function sendPad() {
+  clearTimeout(timer);
+  timer = 0;
+  const grey = padGrey(); // read now, synchronously: later strokes belong to the next request
+  classify(async () => ({
+    body: await greyPng(grey, SENT_SIDE),
+    name: "pad.png",
+    what: `the pad as a ${SENT_SIDE}×${SENT_SIDE} grey PNG`,
+  }), "pad");
+}
+
+/** Sends once the pen rests for PAUSE_MS, and at least every MOVING_MS while it keeps moving. */
+function changed() {
+  busy(true);
+  const now = performance.now();
+  if (!timer) firstChange = now;
+  clearTimeout(timer);
+  timer = setTimeout(
+    sendPad,
+    Math.max(0, Math.min(PAUSE_MS, firstChange + MOVING_MS - now)),
+  );
+}
+
+/**
+ * @param {{ clientX: number, clientY: number }} e
+ * @returns {[number, number]}
+ */
+function at(e) {
+  const r = pad.getBoundingClientRect();
+  return [(e.clientX - r.left) * SIDE / r.width, (e.clientY - r.top) * SIDE / r.height];
+}
+
+pad.addEventListener("pointerdown", (e) => {
+  if (drawing !== null || e.button !== 0) return;
+  e.preventDefault();
+  pad.setPointerCapture(e.pointerId);
+  if (!photo.hidden) blank();
+  drawing = e.pointerId;
+  last = at(e);
+  ctx.beginPath();
+  ctx.arc(last[0], last[1], INK / 2, 0, 2 * Math.PI);
+  ctx.fill();
+  changed();
+});
+pad.addEventListener("pointermove", (e) => {
+  if (e.pointerId !== drawing) return;
+  ctx.beginPath();
+  ctx.moveTo(last[0], last[1]);
+  for (const c of e.getCoalescedEvents?.() ?? [e]) {
+    last = at(c);
+    ctx.lineTo(last[0], last[1]);
+  }
+  ctx.stroke();
+  changed();
+});
+for (const type of ["pointerup", "pointercancel"]) {
+  pad.addEventListener(type, (e) => {
+    if (/** @type {PointerEvent} */ (e).pointerId !== drawing) return;
+    drawing = null;
+    sendPad(); // pen-up: answer now, not after the pause
+  });
+}
+
+/**
+ * The photo as the browser shows it (EXIF orientation applied), at most PHOTO_SIDE on its long
+ * side, as JPEG; null when the browser cannot decode the file.
+ *
+ * @param {File} file
+ * @returns {Promise<Blob | null>}
+ */
+async function shrinkPhoto(file) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+  } catch {
+    return null;
+  }
+  const scale = Math.min(1, PHOTO_SIDE / Math.max(bitmap.width, bitmap.height));
+  const width = Math.max(1, Math.round(bitmap.width * scale));
+  const height = Math.max(1, Math.round(bitmap.height * scale));
+  const canvas = new OffscreenCanvas(width, height);
+  const small = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext("2d"));
+  small.fillStyle = "#fff"; // transparent pixels become paper, not black
+  small.fillRect(0, 0, width, height);
+  small.imageSmoothingQuality = "high";
+  small.drawImage(bitmap, 0, 0, width, height);
+  bitmap.close();
+  return await canvas.convertToBlob({ type: "image/jpeg", quality: 0.9 });
+}
+
+/** @param {File | undefined} file */
+function upload(file) {
+  if (!file) return;
+  clearAll();
+  say(`Reading ${file.name}…`);
+  classify(async () => {
+    const jpeg = await shrinkPhoto(file);
+    const body = jpeg ?? file;
+    photo.src = URL.createObjectURL(body);
+    photo.alt = `Uploaded: ${file.name}`;
+    photo.hidden = false;
+    return jpeg
+      ? {
+        body: jpeg,
+        name: "photo.jpg",
+        what: `${file.name} as a JPEG (${file.size.toLocaleString("en")} bytes chosen)`,
+      }
+      : { body: file, name: file.name, what: `${file.name} as it is (the browser cannot read it)` };
+  }, "file");
+}
+
+/** @param {Event} e */
+function chosen(e) {
+  const input = /** @type {HTMLInputElement} */ (e.target);
+  upload(input.files?.[0]);
+  input.value = "";
+}
+
+$("clear").addEventListener("click", clearAll);
+$("file").addEventListener("change", chosen);
+$("camera").addEventListener("change", chosen);
+const drop = $("drop");
+drop.addEventListener("dragover", (e) => {
+  e.preventDefault();
+  drop.classList.add("over");
+});
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  upload(e.dataTransfer?.files[0]);
+});
+document.addEventListener("paste", (e) => upload(e.clipboardData?.files[0]));
+photo.addEventListener("error", () => {
+  photo.hidden = true;
+});
+
+blank();
+showAnswer(null);
