@@ -23,30 +23,38 @@ const SEED = 20261126;
 const REQUESTS = 300;
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 
-/** Inputs that once broke /classify; each was found by `deno task fuzz`. */
-const REGRESSIONS: { name: string; bytes: () => Promise<Uint8Array<ArrayBuffer>> }[] = [
+/**
+ * Inputs that once broke /classify; each was found by `deno task fuzz`. `refusedBy` is the message of
+ * the check that now refuses it before omggif decodes a pixel: the costly loop never starts.
+ */
+const REGRESSIONS: {
+  name: string;
+  bytes: () => Promise<Uint8Array<ArrayBuffer>>;
+  refusedBy: RegExp;
+}[] = [
   {
     // omggif loops over the frame's pixels: 4 G iterations behind a 28×28 screen that passed the size check.
     name: "a GIF whose first frame claims 65535×65535 inside a 28×28 screen",
     bytes: () => Promise.resolve(gifWithFrameOf(65535, 65535)),
+    refusedBy: /65535×65535 .*does not fit/,
   },
   {
     // Seed 1, case 291: flipped bits make an LZW code name an entry not made yet; omggif's code table
     // then holds a cycle and its chase never ends (one workerd core at 100%, /health silent).
     name: "a bit-flipped GIF whose LZW codes link omggif's table into a cycle",
     bytes: () => Deno.readFile(`${FIXTURES}gif_lzw_cycle.gif`),
+    refusedBy: /LZW data is corrupt/,
   },
 ];
 
-Deno.test("decodeImage() refuses every past regression as invalid_image, promptly", async () => {
-  for (const { name, bytes } of REGRESSIONS) {
-    const started = performance.now();
+Deno.test("decodeImage() refuses every past regression as invalid_image before decoding", async () => {
+  for (const { name, bytes, refusedBy } of REGRESSIONS) {
     await assert.rejects(
       decodeImage(await bytes(), { maxPixels: 2048 * 2048 }),
-      (e: Error) => e instanceof ImageError && e.code === "invalid_image",
+      (e: Error) =>
+        e instanceof ImageError && e.code === "invalid_image" && refusedBy.test(e.message),
       name,
     );
-    assert.ok(performance.now() - started < 1_000, `${name}: took over a second`);
   }
 });
 
@@ -72,7 +80,6 @@ Deno.test(`workerd answers ${REQUESTS} seeded hostile requests with JSON 4xx or 
     const report = await runFuzz(worker.url, corpus, {
       seed: SEED,
       requests: REQUESTS,
-      seconds: 60,
       concurrency: 4,
       batch: 100,
     });
