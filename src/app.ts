@@ -4,7 +4,6 @@
  * failure is thrown and shaped once, in `onError`, as `{"error":{"code","message"}}`.
  */
 import { type Context, type Handler, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
@@ -57,16 +56,10 @@ export function createApp(options: AppOptions): Hono {
 
   app.post(
     "/classify",
-    bodyLimit({
-      maxSize: limits.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, "body_too_large", `the body is over ${limits.maxBodyBytes} bytes`);
-      },
-    }),
     async (c) => {
       const preprocess = readPreprocess(c);
       const debug = c.req.query("debug") === "1";
-      const { inputs, batch } = await readClassifyRequest(c.req.raw, limits.maxBatch);
+      const { inputs, batch } = await readClassifyRequest(c.req.raw, limits);
       const digits: Uint8ClampedArray[] = [];
       for (const input of inputs) {
         digits.push(await toDigit(input, { preprocess, maxPixels: limits.maxPixels }));
@@ -96,7 +89,10 @@ export function createApp(options: AppOptions): Hono {
     errorResponse(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}: see GET /`)
   );
   app.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error.status, error.code, error.message);
+    if (error instanceof ApiError) {
+      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+      return errorResponse(c, error.status, error.code, error.message);
+    }
     if (error instanceof ImageError) {
       return errorResponse(c, statusOf(error.code), error.code, error.message);
     }

@@ -8,22 +8,27 @@ export interface Limits {
   maxPixels: number;
   /** Most images in one multipart batch (413 above it). */
   maxBatch: number;
+  /** Bytes all request bodies being received may hold together in one isolate (503 above it). */
+  maxInflightBodyBytes: number;
 }
 
 /**
  * 5 MiB bodies; 4 Mpx images (16 MiB as RGBA, well inside a Worker's 128 MB alongside tfjs' wasm heap);
- * batches of 64, whose forward pass stays within a few milliseconds.
+ * batches of 64, whose forward pass stays within a few milliseconds; 32 MiB of bodies in flight per
+ * isolate (six full-size uploads at once), a quarter of a Worker's 128 MB.
  */
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxBodyBytes: 5 * 1024 * 1024,
   maxPixels: 2048 * 2048,
   maxBatch: 64,
+  maxInflightBodyBytes: 32 * 1024 * 1024,
 };
 
 const VARIABLES = {
   maxBodyBytes: "MAX_BODY_BYTES",
   maxPixels: "MAX_PIXELS",
   maxBatch: "MAX_BATCH",
+  maxInflightBodyBytes: "MAX_INFLIGHT_BODY_BYTES",
 } as const satisfies Record<keyof Limits, string>;
 
 /**

@@ -1,9 +1,12 @@
 /**
  * Reads a POST /classify body into the digits it carries, in order: multipart `image` fields, a raw image
  * body, or JSON with `image` (base64 or a data: URL) or `pixels` (a 28×28 MNIST-format grid).
- * Only the envelope is checked here; image bytes are judged by their magic bytes when decoded.
+ * The envelope is checked here, before anything is parsed or decoded; an image's bytes only by their
+ * magic numbers (the decoder judges the rest).
  */
 import { ApiError } from "./api_error.ts";
+import { type BodyLimits, readBody } from "./body.ts";
+import type { Limits } from "./limits.ts";
 import { PIXELS } from "./model.ts";
 
 /** One digit as the client sent it: image bytes still to decode, or a ready 28×28 grid. */
@@ -17,35 +20,56 @@ export interface ClassifyRequest {
   batch: boolean;
 }
 
+/** The limits {@linkcode readClassifyRequest} enforces. */
+export type RequestLimits = BodyLimits & Pick<Limits, "maxBatch">;
+
+/** Deepest nesting the accepted JSON shapes need: the object, then the `pixels` array. */
+export const MAX_JSON_DEPTH = 2;
+/** Most values (commas outside strings) JSON may carry: 784 pixels and a few keys fit well inside. */
+export const MAX_JSON_COMMAS = 1024;
+/** Parts a multipart body may carry beyond `maxBatch` (other fields a form may add) before it is refused. */
+export const EXTRA_MULTIPART_PARTS = 8;
+
 /**
- * Reads the body of a POST /classify request.
+ * Reads the body of a POST /classify request: once, as a stream, within the body limits, refusing a
+ * hostile envelope (deep or long JSON, a flood of multipart parts, bytes that are no image) before
+ * parsing it.
  *
  * @param request The request; its body is consumed.
- * @param maxBatch Most `image` fields a multipart body may carry.
+ * @param limits The body cap, the isolate's in-flight ceiling and the most images in a batch.
  * @returns The digits in the order sent.
- * @throws ApiError 400 for a malformed envelope or an empty body, 413 for a batch over `maxBatch`.
+ * @throws ApiError 400 for a malformed or incomplete envelope or an empty body, 413 for a body or batch
+ *   over its limit, 415 for bytes that are no supported image, 503 when the isolate holds too many
+ *   bodies already (see {@linkcode readBody}).
  */
 export async function readClassifyRequest(
   request: Request,
-  maxBatch: number,
+  limits: RequestLimits,
 ): Promise<ClassifyRequest> {
-  const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
-  if (type === "multipart/form-data") return await readMultipart(request, maxBatch);
-  if (type === "application/json" || type.endsWith("+json")) {
-    return { inputs: [await readJson(request)], batch: false };
-  }
-  // Anything else is taken as the image itself (curl --data-binary says x-www-form-urlencoded).
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.length === 0) {
-    throw new ApiError(400, "empty_body", "the request has no body: send an image");
-  }
-  return { inputs: [{ kind: "image", bytes }], batch: false };
+  const contentType = request.headers.get("content-type") ?? "";
+  const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  return await readBody(request, limits, (bytes) => {
+    if (type === "multipart/form-data") return readMultipart(bytes, contentType, limits.maxBatch);
+    if (type === "application/json" || type.endsWith("+json")) {
+      return { inputs: [readJson(bytes)], batch: false };
+    }
+    // Anything else is taken as the image itself (curl --data-binary says x-www-form-urlencoded).
+    if (bytes.length === 0) {
+      throw new ApiError(400, "empty_body", "the request has no body: send an image");
+    }
+    return { inputs: [{ kind: "image", bytes: checkedImage(bytes) }], batch: false };
+  });
 }
 
-async function readMultipart(request: Request, maxBatch: number): Promise<ClassifyRequest> {
+async function readMultipart(
+  bytes: Uint8Array<ArrayBuffer>,
+  contentType: string,
+  maxBatch: number,
+): Promise<ClassifyRequest> {
+  countParts(bytes, boundaryOf(contentType), maxBatch + EXTRA_MULTIPART_PARTS);
   let form: FormData;
   try {
-    form = await request.formData();
+    form = await new Response(bytes, { headers: { "content-type": contentType } }).formData();
   } catch (error) {
     throw new ApiError(400, "invalid_multipart", "the multipart body could not be parsed", {
       cause: error,
@@ -71,15 +95,99 @@ async function readMultipart(request: Request, maxBatch: number): Promise<Classi
     if (typeof field === "string") {
       throw new ApiError(400, "invalid_multipart", "the 'image' field must be a file, not text");
     }
-    inputs.push({ kind: "image", bytes: new Uint8Array(await field.arrayBuffer()) });
+    inputs.push({ kind: "image", bytes: checkedImage(new Uint8Array(await field.arrayBuffer())) });
   }
   return { inputs, batch: fields.length > 1 };
 }
 
-async function readJson(request: Request): Promise<DigitInput> {
+/** The boundary parameter of a multipart Content-Type (RFC 2046: 1–70 characters, maybe quoted). */
+function boundaryOf(contentType: string): string {
+  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))\s*(?:;|$)/i.exec(contentType);
+  const boundary = match?.[1] ?? match?.[2];
+  if (!boundary) {
+    throw new ApiError(
+      400,
+      "invalid_multipart",
+      "multipart/form-data needs a boundary of 1 to 70 characters: Content-Type: multipart/form-data; boundary=…",
+    );
+  }
+  return boundary;
+}
+
+/**
+ * Counts the parts by their delimiters, stopping at the first one past `maxParts`: refuses a flood of
+ * parts before the form parser builds an entry for each.
+ */
+function countParts(bytes: Uint8Array, boundary: string, maxParts: number): void {
+  // latin1 maps each byte to one character, so the search runs over the bytes as they are.
+  const text = new TextDecoder("latin1").decode(bytes);
+  const delimiter = `--${boundary}`;
+  let delimiters = 0;
+  for (
+    let at = text.indexOf(delimiter);
+    at >= 0;
+    at = text.indexOf(delimiter, at + delimiter.length)
+  ) {
+    // The closing delimiter (--boundary--) ends the last part and starts none.
+    if (++delimiters > maxParts + 1) {
+      throw new ApiError(
+        413,
+        "too_many_images",
+        `a multipart body holds at most ${maxParts} parts (${
+          maxParts - EXTRA_MULTIPART_PARTS
+        } images): this one has more`,
+      );
+    }
+  }
+  if (delimiters === 0) {
+    throw new ApiError(
+      400,
+      "invalid_multipart",
+      `the multipart body has no part: none starts with the boundary '${delimiter}'`,
+    );
+  }
+}
+
+/**
+ * Refuses JSON nested deeper, or with more values, than `{"image": "…"}` and `{"pixels": [784 numbers]}`
+ * need, in one pass over the bytes, before JSON.parse builds anything. Quotes and backslashes are ASCII,
+ * never part of a multi-byte UTF-8 character, so strings are skipped byte by byte.
+ */
+function checkJsonShape(bytes: Uint8Array): void {
+  let depth = 0, commas = 0, inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (inString) {
+      if (byte === 0x5c) i++; // \ escapes the next byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b || byte === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw new ApiError(
+          400,
+          "invalid_json",
+          `JSON nested deeper than ${MAX_JSON_DEPTH} levels at byte ${i}: ${EXPECTED_JSON}`,
+        );
+      }
+    } else if (byte === 0x7d || byte === 0x5d) depth--;
+    else if (byte === 0x2c && ++commas > MAX_JSON_COMMAS) {
+      throw new ApiError(
+        400,
+        "invalid_json",
+        `JSON with more than ${MAX_JSON_COMMAS + 1} values: ${EXPECTED_JSON}`,
+      );
+    }
+  }
+}
+
+const EXPECTED_JSON =
+  'expected {"image": "<base64 or data: URL>"} or {"pixels": [784 numbers 0–255]}';
+
+function readJson(bytes: Uint8Array): DigitInput {
+  checkJsonShape(bytes);
   let body: unknown;
   try {
-    body = JSON.parse(await request.text());
+    body = JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new ApiError(400, "invalid_json", "the body is not valid JSON", { cause: error });
   }
@@ -92,11 +200,7 @@ async function readJson(request: Request): Promise<DigitInput> {
   }
   if ("image" in body) return { kind: "image", bytes: decodeBase64Image(body.image) };
   if ("pixels" in body) return { kind: "pixels", pixels: readPixels(body.pixels) };
-  throw new ApiError(
-    400,
-    "missing_image",
-    'expected {"image": "<base64 or data: URL>"} or {"pixels": [784 numbers 0–255]}',
-  );
+  throw new ApiError(400, "missing_image", EXPECTED_JSON);
 }
 
 /** Bytes of a base64 string or a `data:…;base64,` URL (what a canvas' toDataURL gives). */
@@ -120,14 +224,52 @@ function decodeBase64Image(value: unknown): Uint8Array {
     }
     base64 = value.slice(comma + 1);
   }
+  // The first 16 characters (12 bytes) hold every magic we know: judge them before decoding the rest.
+  const head = base64.slice(0, 64).replace(/\s/g, "").slice(0, 16);
+  if (head.length === 16) checkedImage(fromBase64(head));
+  const bytes = fromBase64(base64);
+  if (bytes.length === 0) throw new ApiError(400, "invalid_base64", "'image' decodes to no bytes");
+  return checkedImage(bytes);
+}
+
+function fromBase64(base64: string): Uint8Array {
   let binary: string;
   try {
     binary = atob(base64);
   } catch (error) {
     throw new ApiError(400, "invalid_base64", "'image' is not valid base64", { cause: error });
   }
-  if (binary.length === 0) throw new ApiError(400, "invalid_base64", "'image' decodes to no bytes");
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Magic numbers of the formats the decoder reads; `undefined` matches any byte (RIFF's size). */
+const MAGICS: readonly (readonly (number | undefined)[])[] = [
+  [0x89, 0x50, 0x4e, 0x47], // PNG
+  [0xff, 0xd8, 0xff], // JPEG
+  [0x47, 0x49, 0x46, 0x38], // GIF8
+  [0x52, 0x49, 0x46, 0x46, undefined, undefined, undefined, undefined, 0x57, 0x45, 0x42, 0x50], // RIFF····WEBP
+  [0x42, 0x4d], // BM
+];
+
+/**
+ * The bytes, when they start like a PNG, JPEG, GIF, WebP or BMP; refused as the decoder would refuse
+ * them (415 `unsupported_media_type`), before anything is decoded.
+ */
+function checkedImage(bytes: Uint8Array): Uint8Array {
+  const known = MAGICS.some((magic) =>
+    bytes.length >= magic.length &&
+    magic.every((byte, i) => byte === undefined || bytes[i] === byte)
+  );
+  if (!known) {
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      "Not a supported image: send PNG, JPEG, GIF, WebP or BMP",
+    );
+  }
+  return bytes;
 }
 
 /** A 28×28 row-major grid of 0–255 values, rounded to bytes. */
