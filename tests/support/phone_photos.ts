@@ -485,8 +485,9 @@ export interface UploadSetOptions {
 
 /**
  * The uploads for `photoDigits` and `screenshotDigits`, built one at a time (a 12 MP picture holds
- * ~100 MB while it is made): photo k uses camera k mod 4 and orientation k mod 8 + 1, so 8 photos
- * cover every orientation and every camera; screenshot k uses screen k mod 2, RGB then RGBA.
+ * ~100 MB while it is made): photo k uses camera k mod 4 and orientation (k + ⌊k/4⌋) mod 8 + 1, so
+ * 12 photos cover every camera and every orientation and 32 cover every pair of them; screenshot k
+ * uses screen k mod 2, RGB for the first two, RGBA for the next two.
  */
 export async function* uploadSet(options: UploadSetOptions): AsyncGenerator<Upload> {
   const { digits, labels } = options;
@@ -494,7 +495,7 @@ export async function* uploadSet(options: UploadSetOptions): AsyncGenerator<Uplo
     yield await phonePhoto(digits[index]!, {
       label: labels[index]!,
       camera: CAMERAS[k % CAMERAS.length]!,
-      orientation: ORIENTATIONS[k % ORIENTATIONS.length]!,
+      orientation: ORIENTATIONS[(k + Math.floor(k / CAMERAS.length)) % ORIENTATIONS.length]!,
       seed: 1000 + k,
       index,
     });

@@ -1,0 +1,84 @@
+/**
+ * `deno task eval:uploads`: the full set of phone photos and retina screenshots through the built
+ * bundle on plain `workerd serve` — every camera (12, 8, 3, 2 MP) × every EXIF orientation × 2 digits,
+ * and both screens in RGB and RGBA — printing accuracy and refusals per kind, per orientation and per
+ * digit. The last line is one JSON object: {"right", "total", "accuracy", "refused"}.
+ *
+ * usage: deno task eval:uploads [--per-pair N]   (N digits per camera × orientation; default 2)
+ */
+import { parseArgs } from "node:util";
+import { loadTestDigits } from "../tests/support/mnist_test_set.ts";
+import { CAMERAS, ORIENTATIONS, SCREENS, uploadSet } from "../tests/support/phone_photos.ts";
+import { readableDigits, send, uploadInit } from "../tests/support/upload_client.ts";
+import { startWorkerdServe } from "../tests/support/wrangler.ts";
+
+const { values } = parseArgs({ args: Deno.args, options: { "per-pair": { type: "string" } } });
+const perPair = Number(values["per-pair"] ?? 2);
+if (!Number.isSafeInteger(perPair) || perPair < 1 || perPair > 20) {
+  console.error(
+    `'--per-pair' must be an integer from 1 to 20: current value is ${values["per-pair"]}`,
+  );
+  Deno.exit(2);
+}
+const photos = CAMERAS.length * ORIENTATIONS.length * perPair;
+const screenshots = SCREENS.length * 2;
+
+const { digits, labels } = await loadTestDigits();
+// Other digits than the e2e test's (offset 5): this set is for measuring, not for tuning to.
+const chosen = await readableDigits(digits, labels, { count: photos + screenshots, offset: 3001 });
+
+/** Right, refused (a 4xx/5xx answer or none) and total, for one group of uploads. */
+type Tally = { right: number; refused: number; total: number };
+const groups = new Map<string, Tally>();
+const count = (group: string, right: boolean, refused: boolean) => {
+  const tally = groups.get(group) ?? { right: 0, refused: 0, total: 0 };
+  groups.set(group, {
+    right: tally.right + Number(right),
+    refused: tally.refused + Number(refused),
+    total: tally.total + 1,
+  });
+};
+
+await using worker = await startWorkerdServe();
+console.log(
+  `${photos} photos and ${screenshots} screenshots through workerd serve at ${worker.url}`,
+);
+let k = 0;
+for await (
+  const upload of uploadSet({
+    photoDigits: chosen.slice(0, photos),
+    screenshotDigits: chosen.slice(photos),
+    digits,
+    labels,
+  })
+) {
+  const answer = await send(worker.url, "/classify", uploadInit(upload, k++ % 2 === 1))
+    .catch((e: Error) => ({ status: 0, body: e.message, json: undefined }));
+  const right = answer.status === 200 && answer.json?.digit === upload.label;
+  const refused = answer.status !== 200;
+  const orientation = /orientation (\d)/.exec(upload.name)?.[1];
+  count(upload.kind, right, refused);
+  if (orientation) count(`orientation ${orientation}`, right, refused);
+  count(`digit ${upload.label}`, right, refused);
+  count("all", right, refused);
+  const said = refused
+    ? `refused: ${answer.status} ${answer.json?.error?.code ?? answer.body.slice(0, 80)}`
+    : `read ${answer.json?.digit}`;
+  console.log(`${right ? "✓" : "✗"} ${upload.name} (label ${upload.label}): ${said}`);
+}
+
+console.log("");
+for (const [group, { right, refused, total }] of groups) {
+  if (group === "all") continue;
+  console.log(
+    `${group.padEnd(28)} ${String(right).padStart(3)}/${total} right` +
+      ` (${(100 * right / total).toFixed(1)}%), ${refused} refused`,
+  );
+}
+const all = groups.get("all") ?? { right: 0, refused: 0, total: 0 };
+console.log(JSON.stringify({
+  right: all.right,
+  total: all.total,
+  accuracy: all.total ? Number((all.right / all.total).toFixed(4)) : 0,
+  refused: all.refused,
+}));
