@@ -10,7 +10,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "./api_error.ts";
 import type { Classifier } from "./classifier.ts";
-import { type Preprocess, toDigit } from "./digits.ts";
+import { type Preprocess, toDigits } from "./digits.ts";
 import { ImageError, statusOf } from "./image/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { drawingPage } from "./page.ts";
@@ -60,10 +60,7 @@ export function createApp(options: AppOptions): Hono {
       const preprocess = readPreprocess(c);
       const debug = c.req.query("debug") === "1";
       const { inputs, batch } = await readClassifyRequest(c.req.raw, limits);
-      const digits: Uint8ClampedArray[] = [];
-      for (const input of inputs) {
-        digits.push(await toDigit(input, { preprocess, maxPixels: limits.maxPixels }));
-      }
+      const digits = await toDigits(inputs, { preprocess, limits });
       const model = await classifier();
       const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
       const results = model.predict(bytes).map((probabilities, i) =>

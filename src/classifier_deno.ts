@@ -4,8 +4,7 @@
  */
 import { startBackend } from "./backend_deno.ts";
 import { type Classifier, loadClassifier } from "./classifier.ts";
-import { initJpegDecoder, initWebpDecoder } from "./image/decode.ts";
-import { compileJpegModule } from "./image/jpeg_deno.ts";
+import { CODEC_WASM, initCodec, initWebpDecoder } from "./image/decode.ts";
 import { compileWebpModule } from "./image/webp_deno.ts";
 
 /** The committed model's folder. */
@@ -19,7 +18,7 @@ export async function startLocalClassifier(dir = MODELS_DIR): Promise<Classifier
   await startBackend("wasm");
   await Promise.all([
     compileWebpModule().then(initWebpDecoder),
-    compileJpegModule().then(initJpegDecoder),
+    Deno.readFile(CODEC_WASM).then(WebAssembly.compile).then(initCodec),
   ]);
   const [weights, manifest] = await Promise.all([
     Deno.readFile(`${dir}/mnist-cnn.safetensors`),

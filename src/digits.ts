@@ -1,5 +1,8 @@
-/** Turns what a client sent into the 784 bytes the model reads: decode → preprocess, or take a ready grid. */
-import { decodeImage } from "./image/decode.ts";
+/**
+ * Turns what a client sent into the 784 bytes the model reads: decode → preprocess, or take a ready
+ * grid. The whole request's decoding cost is judged from its images' headers before any is decoded.
+ */
+import { type DecodeLimits, decodeImage, planImage } from "./image/decode.ts";
 import { ImageError } from "./image/errors.ts";
 import { fromMnistGrayscale, toMnistDigit } from "./image/preprocess.ts";
 import type { DigitInput } from "./request.ts";
@@ -11,23 +14,51 @@ export type Preprocess = "mnist" | "none";
 const MIN_INK = 64;
 
 /**
- * The 28×28 MNIST-format digit (0 background, 255 ink, row-major) for one input.
+ * The 28×28 MNIST-format digits (0 background, 255 ink, row-major) for a request's inputs, in order.
  *
- * @param input Image bytes or a ready grid, from {@linkcode readClassifyRequest}.
- * @param options `preprocess` for images; `maxPixels` caps the size an image header may declare.
- * @returns 784 bytes.
- * @throws ImageError with the code the HTTP layer maps to 400/413/415/422; never a decoder's raw error.
+ * @param inputs Image bytes or ready grids, from {@linkcode readClassifyRequest}.
+ * @param options `preprocess` for images; `limits` price each image and, summed, the request.
+ * @returns 784 bytes per input.
+ * @throws ImageError with the code the HTTP layer maps to 400/413/415/422 (`request_over_budget`
+ * when the images together cost more than `maxDecodeBytes`); never a decoder's raw error.
  */
-export async function toDigit(
+export async function toDigits(
+  inputs: DigitInput[],
+  options: { preprocess: Preprocess; limits: DecodeLimits },
+): Promise<Uint8ClampedArray[]> {
+  checkRequestBudget(inputs, options.limits);
+  const digits: Uint8ClampedArray[] = [];
+  for (const input of inputs) digits.push(await toDigit(input, options));
+  return digits;
+}
+
+/** Every image's header is read and priced first: a batch over budget costs no decoding at all. */
+function checkRequestBudget(inputs: DigitInput[], limits: DecodeLimits): void {
+  let total = 0;
+  for (const input of inputs) {
+    if (input.kind === "image") total += planImage(input.bytes, limits).cost;
+  }
+  if (total > limits.maxDecodeBytes) {
+    throw new ImageError(
+      "request_over_budget",
+      `Decoding these ${inputs.length} images is ${mib(total)} of work; one request may ask for ` +
+        `${mib(limits.maxDecodeBytes)}: send fewer or smaller images`,
+    );
+  }
+}
+
+async function toDigit(
   input: DigitInput,
-  options: { preprocess: Preprocess; maxPixels: number },
+  options: { preprocess: Preprocess; limits: DecodeLimits },
 ): Promise<Uint8ClampedArray> {
   if (input.kind === "pixels") return requireInk(input.pixels);
+  const none = options.preprocess === "none";
   try {
-    const image = await decodeImage(input.bytes, { maxPixels: options.maxPixels });
-    return options.preprocess === "none"
-      ? requireInk(fromMnistGrayscale(image))
-      : toMnistDigit(image);
+    const image = await decodeImage(input.bytes, {
+      background: none ? 0 : 255,
+      limits: options.limits,
+    });
+    return none ? requireInk(fromMnistGrayscale(image.map, image)) : toMnistDigit(image.map);
   } catch (error) {
     if (error instanceof ImageError) throw error;
     // A decoder that throws something else on hostile bytes is still the client's bad image, not a 500.
@@ -45,4 +76,8 @@ function requireInk(digit: Uint8ClampedArray): Uint8ClampedArray {
     );
   }
   return digit;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

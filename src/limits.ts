@@ -4,8 +4,18 @@
 export interface Limits {
   /** Largest request body, in bytes (413 above it). */
   maxBodyBytes: number;
-  /** Largest image a header may declare, width × height (413 above it, checked before decoding). */
+  /**
+   * Largest image a header may declare, width × height (413 above it, checked before decoding).
+   * JPEG and PNG decode shrunk, so this is what a photo may be; GIF, WebP and BMP decode whole, so
+   * they stop at 2048 × 2048 whatever this says.
+   */
   maxPixels: number;
+  /**
+   * Work one request may ask of the decoders, summed over its images and judged from their headers
+   * before any is decoded (413 above it): a PNG's inflated scanlines, a JPEG's DCT coefficients
+   * (one byte each here), 4 bytes a pixel for the formats decoded whole.
+   */
+  maxDecodeBytes: number;
   /** Most images in one multipart batch (413 above it). */
   maxBatch: number;
   /** Bytes all request bodies being received may hold together in one isolate (503 above it). */
@@ -13,13 +23,16 @@ export interface Limits {
 }
 
 /**
- * 5 MiB bodies; 4 Mpx images (16 MiB as RGBA, well inside a Worker's 128 MB alongside tfjs' wasm heap);
- * batches of 64, whose forward pass stays within a few milliseconds; 32 MiB of bodies in flight per
- * isolate (six full-size uploads at once), a quarter of a Worker's 128 MB.
+ * 5 MiB bodies; 50 Mpx images (a 48 MP phone photo; decoded shrunk, so memory stays small); 80 MiB of
+ * decoding work a request (a 48 MP 4:2:0 JPEG is 72 M coefficients, a 5120×2880 RGBA screenshot 59 MB
+ * of scanlines; either costs tens of milliseconds); batches of 64, whose forward pass stays within a
+ * few milliseconds; 32 MiB of bodies in flight per isolate (six full-size uploads at once), a quarter
+ * of a Worker's 128 MB.
  */
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxBodyBytes: 5 * 1024 * 1024,
-  maxPixels: 2048 * 2048,
+  maxPixels: 8192 * 6144,
+  maxDecodeBytes: 80 * 1024 * 1024,
   maxBatch: 64,
   maxInflightBodyBytes: 32 * 1024 * 1024,
 };
@@ -27,6 +40,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
 const VARIABLES = {
   maxBodyBytes: "MAX_BODY_BYTES",
   maxPixels: "MAX_PIXELS",
+  maxDecodeBytes: "MAX_DECODE_BYTES",
   maxBatch: "MAX_BATCH",
   maxInflightBodyBytes: "MAX_INFLIGHT_BODY_BYTES",
 } as const satisfies Record<keyof Limits, string>;

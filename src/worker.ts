@@ -7,11 +7,11 @@ import type { ExecutionContext, Hono } from "hono";
 import { createApp } from "./app.ts";
 import { useWasmBackend } from "./backend.ts";
 import { type Classifier, loadClassifier } from "./classifier.ts";
-import { initJpegDecoder, initWebpDecoder } from "./image/decode.ts";
+import { initCodec, initWebpDecoder } from "./image/decode.ts";
 import { limitsFrom } from "./limits.ts";
 import {
+  codecWasm,
   convPoolWasm,
-  jpegDecoderWasm,
   modelWeights,
   simdWasm,
   webpDecoderWasm,
@@ -31,7 +31,8 @@ let classifier: Promise<Classifier> | undefined;
 function startClassifier(): Promise<Classifier> {
   classifier ??= (async () => {
     await useWasmBackend({ tfjs: simdWasm, convPool: convPoolWasm });
-    await Promise.all([initWebpDecoder(webpDecoderWasm), initJpegDecoder(jpegDecoderWasm)]);
+    initCodec(codecWasm);
+    await initWebpDecoder(webpDecoderWasm);
     return await loadClassifier(new Uint8Array(modelWeights), manifest);
   })();
   return classifier;

@@ -4,7 +4,7 @@ export declare const simdWasm: WebAssembly.Module;
 export declare const convPoolWasm: WebAssembly.Module;
 /** @jsquash/webp's decoder binary. */
 export declare const webpDecoderWasm: WebAssembly.Module;
-/** @jsquash/jpeg's decoder binary. */
-export declare const jpegDecoderWasm: WebAssembly.Module;
+/** Our JPEG and PNG decoders, src/image/codec/codec.wasm. */
+export declare const codecWasm: WebAssembly.Module;
 /** models/mnist-cnn.safetensors, the committed weights. */
 export declare const modelWeights: ArrayBuffer;

@@ -4,5 +4,5 @@
 export { default as simdWasm } from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm";
 export { default as convPoolWasm } from "./kernels/conv_pool.wasm";
 export { default as webpDecoderWasm } from "@jsquash/webp/codec/dec/webp_dec.wasm";
-export { default as jpegDecoderWasm } from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
+export { default as codecWasm } from "./image/codec/codec.wasm";
 export { default as modelWeights } from "../models/mnist-cnn.safetensors";

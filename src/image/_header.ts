@@ -1,4 +1,8 @@
-/** Format sniffing and header-only size reading, so oversized images are refused before any decoding. */
+/**
+ * Format sniffing by magic bytes, and header-only size reading for the formats decoded whole (GIF,
+ * WebP, BMP), so oversized ones are refused before any decoding. JPEG and PNG headers are read by
+ * their decoder itself (codec.wasm), never here.
+ */
 import { ImageError } from "./errors.ts";
 
 /** The image formats {@linkcode decodeImage} accepts. */
@@ -32,18 +36,17 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
  * Reads width and height from the header alone, allocating nothing in proportion to the image.
  *
  * @param bytes The uploaded file.
- * @param format Its format, from {@linkcode sniffFormat}.
+ * @param format Its format, from {@linkcode sniffFormat}: GIF, WebP or BMP.
  * @returns The declared dimensions (a BMP's negative, top-down height comes back positive).
  * @throws {ImageError} `invalid_image` when the header is truncated or malformed.
  */
-export function readDimensions(bytes: Uint8Array, format: ImageFormat): Dimensions {
+export function readDimensions(
+  bytes: Uint8Array,
+  format: Exclude<ImageFormat, "jpeg" | "png">,
+): Dimensions {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
     switch (format) {
-      case "png":
-        return readPngDimensions(bytes, view);
-      case "jpeg":
-        return readJpegDimensions(bytes, view);
       case "gif":
         return { width: view.getUint16(6, true), height: view.getUint16(8, true) };
       case "webp":
@@ -56,36 +59,6 @@ export function readDimensions(bytes: Uint8Array, format: ImageFormat): Dimensio
     // DataView reads past the end throw RangeError: the header is cut short.
     throw new ImageError("invalid_image", `The ${format} header is truncated`, { cause: error });
   }
-}
-
-function readPngDimensions(bytes: Uint8Array, view: DataView): Dimensions {
-  if (ascii(bytes, 12, 4) !== "IHDR") throw headerError("png", "IHDR must be the first chunk");
-  return { width: view.getUint32(16), height: view.getUint32(20) };
-}
-
-/** Walks the JPEG markers up to the first SOFn frame header, which holds the size. */
-function readJpegDimensions(bytes: Uint8Array, view: DataView): Dimensions {
-  let offset = 2;
-  while (offset + 4 <= bytes.length) {
-    if (bytes[offset] !== 0xff) throw headerError("jpeg", "expected a marker");
-    const marker = view.getUint8(offset + 1);
-    if (marker === 0xff) { // fill byte before a marker
-      offset += 1;
-      continue;
-    }
-    if (isStartOfFrame(marker)) {
-      return { height: view.getUint16(offset + 5), width: view.getUint16(offset + 7) };
-    }
-    if (marker === 0xd9 || marker === 0xda) break; // end of image or scan data before any frame
-    offset += 2 + view.getUint16(offset + 2);
-  }
-  throw headerError("jpeg", "no frame header (SOF) found");
-}
-
-/** SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC), which share the range. */
-function isStartOfFrame(marker: number): boolean {
-  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 &&
-    marker !== 0xcc;
 }
 
 /** The first chunk after "WEBP" is VP8 (lossy), VP8L (lossless) or VP8X (extended, with a canvas size). */

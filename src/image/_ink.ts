@@ -1,25 +1,13 @@
 /**
- * From RGBA to an ink map: grayscale over white, polarity, background removal, speck removal.
+ * From a grey working map to an ink map: polarity, background removal, speck removal.
  * Shapes: a "map" is a Float32Array [height, width] row-major; ink maps hold 0 (paper) … 255 (ink).
  *
- * Everything after {@linkcode lumaOverWhite} runs on a small working image (long side ≤
- * {@linkcode WORKING_MAX_SIDE}), so its cost does not grow with the upload.
+ * Everything here runs on the small working map the decoders produce (long side ≤ 112, see
+ * _grey.ts), so its cost does not grow with the upload.
  */
 import { ImageError } from "./errors.ts";
-import type { RgbaImage } from "./types.ts";
+import type { FloatMap } from "./types.ts";
 
-/** A single-channel float image, [height, width] row-major. */
-export interface FloatMap {
-  width: number;
-  height: number;
-  data: Float32Array;
-}
-
-/**
- * Uploads are box-averaged down to at most this a side before any ink work: the digit ends up in a
- * 20-px box, so a few times that keeps every stroke while the later steps stay well under a millisecond.
- */
-const WORKING_MAX_SIDE = 112;
 /** Ink must stand out from its local background by this much (of 255) to count at all. */
 const MIN_CONTRAST = 48;
 /** Background tiles per long side; the estimate is a low percentile, eroded over 5×5 tiles. */
@@ -28,42 +16,6 @@ const BACKGROUND_PERCENTILE = 0.25;
 const EROSION_RADIUS_TILES = 2;
 /** Anti-aliased edges up to this far from solid ink are kept. */
 const EDGE_RADIUS = 2;
-/** Rec. 601 luma weights in thousandths, so a pixel's weighted sum stays an exact integer. */
-const LUMA_R = 299, LUMA_G = 587, LUMA_B = 114, LUMA_WHITE = 255 * 1000;
-
-/**
- * Luma (Rec. 601) with transparency composited over white — a canvas export is dark ink on
- * transparent — box-averaged by a whole factor to at most {@linkcode WORKING_MAX_SIDE} a side.
- */
-export function lumaOverWhite(image: RgbaImage): FloatMap {
-  const factor = Math.ceil(Math.max(image.width, image.height) / WORKING_MAX_SIDE);
-  const width = Math.ceil(image.width / factor);
-  const height = Math.ceil(image.height / factor);
-  // Per working pixel: Σ luma·alpha + 255·(255 − alpha), in thousandths of a level times 255.
-  const sum = new Float64Array(width * height);
-  const rgba = image.data;
-  for (let y = 0, i = 0; y < image.height; y++) {
-    const row = ((y / factor) | 0) * width;
-    for (let tx = 0, x = 0; tx < width; tx++) {
-      let cell = 0; // the `factor` source pixels of this row that fall in working pixel tx
-      for (const end = Math.min(x + factor, image.width); x < end; x++, i += 4) {
-        const alpha = rgba[i + 3]!;
-        const luma = LUMA_R * rgba[i]! + LUMA_G * rgba[i + 1]! + LUMA_B * rgba[i + 2]!;
-        cell += luma * alpha + LUMA_WHITE * (255 - alpha);
-      }
-      sum[row + tx]! += cell;
-    }
-  }
-  const data = new Float32Array(width * height);
-  for (let ty = 0; ty < height; ty++) {
-    const rows = Math.min(factor, image.height - ty * factor);
-    for (let tx = 0; tx < width; tx++) {
-      const count = rows * Math.min(factor, image.width - tx * factor);
-      data[ty * width + tx] = sum[ty * width + tx]! / (count * LUMA_WHITE);
-    }
-  }
-  return { width, height, data };
-}
 
 /**
  * Ink as bright: dark-on-light is inverted, light-on-dark kept. The background is what most pixels

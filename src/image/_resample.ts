@@ -1,5 +1,6 @@
 /** Geometry of the MNIST recipe: crop, fit in 20×20 by area averaging, centre by mass in 28×28. */
-import { clamp, type FloatMap } from "./_ink.ts";
+import { clamp } from "./_ink.ts";
+import type { FloatMap } from "./types.ts";
 
 export const MNIST_SIDE = 28;
 export const DIGIT_BOX = 20;

@@ -1,65 +1,344 @@
 /**
- * Uploaded bytes → 8-bit RGBA. The format comes from magic bytes; the declared size is checked
- * against `maxPixels` before any decoder allocates; every decoder failure becomes an ImageError.
+ * Uploaded bytes → the grey working map the preprocessing reads, within a budget decided before any
+ * pixel is decoded. The format comes from magic bytes; the size and cost from the header as the
+ * decoder itself reads it. JPEG and PNG decode shrunk (DCT scaling, rows streamed into a box filter,
+ * codec.wasm); GIF, WebP and BMP decode whole and are capped at {@linkcode FULL_DECODE_MAX_PIXELS}.
+ * EXIF orientation is applied. Every decoder failure becomes an ImageError.
  */
 import { decodeBmp } from "./_bmp.ts";
 import { decodeGif } from "./_gif.ts";
+import { boxFactor, greyMap, WORKING_MAX_SIDE } from "./_grey.ts";
 import { type ImageFormat, readDimensions, sniffFormat } from "./_header.ts";
-import { decodePng } from "./_png.ts";
+import { exifOrientation, orient, swapsSides } from "./_orientation.ts";
+import {
+  type CodecDecodeOptions,
+  CodecError,
+  type CodecFormat,
+  type CodecHeader,
+  decodeWithCodec,
+  readCodecHeader,
+} from "./codec/codec.ts";
 import { ImageError } from "./errors.ts";
-import { decodeJpeg } from "./jpeg.ts";
-import type { RgbaImage } from "./types.ts";
+import type { FloatMap, RgbaImage } from "./types.ts";
 import { decodeWebp } from "./webp.ts";
 
-export { type Dimensions, type ImageFormat, readDimensions, sniffFormat } from "./_header.ts";
-export type { RgbaImage } from "./types.ts";
-export { initJpegDecoder, JPEG_WASM_SPECIFIER } from "./jpeg.ts";
+export { type ImageFormat, sniffFormat } from "./_header.ts";
+export type { FloatMap, RgbaImage } from "./types.ts";
+export { CODEC_WASM, initCodec } from "./codec/codec.ts";
 export { initWebpDecoder, WEBP_WASM_SPECIFIER } from "./webp.ts";
+
+/** GIF, WebP and BMP decoders hold the whole RGBA image: 4 Mpx is 16 MiB of it. */
+export const FULL_DECODE_MAX_PIXELS = 2048 * 2048;
+/**
+ * A progressive (or multi-scan) JPEG keeps every DCT coefficient until its last scan: 128 bytes a
+ * block. 16 MiB of them is a 5.6 MP 4:2:0 photo; phone cameras write baseline JPEGs, which need none.
+ */
+export const JPEG_COEFFICIENT_BYTES = 16 * 1024 * 1024;
+/**
+ * Scans × blocks a multi-scan JPEG may ask for (each scan revisits every block of its components),
+ * and never more than {@linkcode JPEG_MAX_SCANS} scans: libjpeg-turbo's scan limit, scaled to the
+ * image. Encoders write about 10 scans; at the coefficient limit this still allows 23.
+ */
+const JPEG_SCAN_BLOCKS = 3_000_000;
+export const JPEG_MAX_SCANS = 100;
+/** codec.wasm's own ceiling for libjpeg's allocations (coefficients and buffers). */
+const JPEG_MEMORY_BYTES = JPEG_COEFFICIENT_BYTES + 4 * 1024 * 1024;
+/** libspng refuses a side above this outright (the pixel limit is checked next). */
+const PNG_MAX_SIDE = 1 << 24;
+const CODEC_LIMITS = { jpegMemoryBytes: JPEG_MEMORY_BYTES, pngMaxSide: PNG_MAX_SIDE };
+
+/** What an upload may cost: see src/limits.ts. */
+export interface DecodeLimits {
+  /** Largest width × height a header may declare. */
+  maxPixels: number;
+  /** Most decoding work for this image (and, summed, for a request), in bytes. */
+  maxDecodeBytes: number;
+}
 
 /** Options for {@linkcode decodeImage}. */
 export interface DecodeOptions {
-  /** Largest width × height accepted; RGBA output costs 4 bytes a pixel. */
-  maxPixels: number;
+  /** What transparency is composited over: 255 (white paper) for the MNIST recipe, 0 for MNIST input. */
+  background: 0 | 255;
+  limits: DecodeLimits;
+}
+
+/** An image's cost, judged from its header before decoding. */
+export interface ImagePlan {
+  format: ImageFormat;
+  /** As stored (before EXIF orientation). */
+  width: number;
+  height: number;
+  /** Decoding work in bytes: PNG scanlines, JPEG coefficients, RGBA for formats decoded whole. */
+  cost: number;
+}
+
+/** The work a decode did: what tests assert instead of time. */
+export interface DecodeWork {
+  /** The plan's cost, in bytes. */
+  cost: number;
+  /** PNG: scanline bytes inflated (filter bytes included). */
+  inflatedBytes: number;
+  /** JPEG: scans read. */
+  scans: number;
+  /** Rows the decoder produced. */
+  rows: number;
+  /** The size the decoder produced before the box filter (a JPEG after DCT scaling). */
+  decodedWidth: number;
+  decodedHeight: number;
+}
+
+/** A decoded upload, upright. */
+export interface DecodedImage {
+  format: ImageFormat;
+  /** Upright: after EXIF orientation. */
+  width: number;
+  height: number;
+  /** EXIF orientation 1–8 that was applied (1: as stored). */
+  orientation: number;
+  /** Luma over the background, box-averaged to ≤ 112 a side, upright. */
+  map: FloatMap;
+  work: DecodeWork;
 }
 
 const ACCEPTED = "PNG, JPEG, GIF, WebP or BMP";
 
 /**
- * Decodes an uploaded image to 8-bit RGBA.
- *
- * @example
- * ```ts ignore
- * const image = await decodeImage(bytes, { maxPixels: DEFAULT_LIMITS.maxPixels });
- * image.data.length === image.width * image.height * 4; // true
- * ```
+ * Reads an upload's header with the decoder that would decode it and prices the decode.
  *
  * @param bytes The file as uploaded.
- * @param options `maxPixels`: the most width × height to accept.
- * @returns The image as RGBA, 4 bytes a pixel, rows top to bottom.
- * @throws {ImageError} `unsupported_media_type` for an unknown format, `image_too_large` when the
- * header declares more than `maxPixels` (or a zero side), `invalid_image` for corrupt data.
+ * @param limits `maxPixels` and `maxDecodeBytes` for this one image.
+ * @returns The format, stored size and cost.
+ * @throws {ImageError} `unsupported_media_type` for an unknown format, `image_too_large` over a limit,
+ * `invalid_image` for a malformed header or a side of 0.
  */
-export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Promise<RgbaImage> {
-  const { maxPixels } = options;
-  if (!Number.isInteger(maxPixels) || maxPixels <= 0) {
-    throw new RangeError(`'maxPixels' must be a positive integer: current value is ${maxPixels}`);
-  }
+export function planImage(bytes: Uint8Array, limits: DecodeLimits): ImagePlan {
   const format = sniffFormat(bytes);
   if (!format) {
     throw new ImageError("unsupported_media_type", `Not a supported image: send ${ACCEPTED}`);
   }
-  checkDeclaredSize(bytes, format, maxPixels);
   try {
-    const image = await decodeByFormat(bytes, format);
-    checkDecodedShape(image, format);
-    return image;
+    if (format === "jpeg" || format === "png") {
+      return planCodec(format, readCodecHeader(format, bytes, CODEC_LIMITS), limits);
+    }
+    const { width, height } = readDimensions(bytes, format);
+    checkSize(format, width, height, Math.min(limits.maxPixels, FULL_DECODE_MAX_PIXELS));
+    return { format, width, height, cost: width * height * 4 };
   } catch (error) {
     throw asImageError(error, format);
   }
 }
 
-function checkDeclaredSize(bytes: Uint8Array, format: ImageFormat, maxPixels: number): void {
-  const { width, height } = readDimensions(bytes, format);
+/**
+ * Decodes an upload to its grey working map, upright.
+ *
+ * @example
+ * ```ts ignore
+ * const image = await decodeImage(bytes, { background: 255, limits: DEFAULT_LIMITS });
+ * image.map.width <= 112 && image.map.height <= 112; // true
+ * ```
+ *
+ * @param bytes The file as uploaded.
+ * @param options The background transparency is composited over, and the limits.
+ * @throws {ImageError} as {@linkcode planImage}, and `invalid_image` for corrupt data.
+ */
+export async function decodeImage(
+  bytes: Uint8Array,
+  options: DecodeOptions,
+): Promise<DecodedImage> {
+  const { limits, background } = options;
+  for (const key of ["maxPixels", "maxDecodeBytes"] as const) {
+    if (!Number.isSafeInteger(limits[key]) || limits[key] <= 0) {
+      throw new RangeError(`'${key}' must be a positive integer: current value is ${limits[key]}`);
+    }
+  }
+  const plan = planImage(bytes, limits);
+  try {
+    return plan.format === "jpeg" || plan.format === "png"
+      ? decodeShrunk(plan.format, bytes, background, limits)
+      : await decodeWhole(plan, bytes, background);
+  } catch (error) {
+    throw asImageError(error, plan.format);
+  }
+}
+
+/** JPEG and PNG through codec.wasm: the size, cost and scale come from the header it reads. */
+function decodeShrunk(
+  format: CodecFormat,
+  bytes: Uint8Array,
+  background: 0 | 255,
+  limits: DecodeLimits,
+): DecodedImage {
+  let plan: ImagePlan | undefined;
+  let options: CodecDecodeOptions | undefined;
+  const decoded = decodeWithCodec(format, bytes, (header) => {
+    plan = planCodec(format, header, limits);
+    options = codecOptions(format, header, background);
+    return options;
+  }, CODEC_LIMITS);
+  const { header, work } = decoded;
+  // The decoder's output must be what its header promised: a mismatch is a corrupt file.
+  const scaled = (side: number) => Math.ceil((side * options!.scaleNum) / 8);
+  if (work.outWidth !== scaled(header.width) || work.outHeight !== scaled(header.height)) {
+    throw new ImageError("invalid_image", `The ${format} decoded to another size than it declares`);
+  }
+  const orientation = exifOrientation(header.exif);
+  const swap = swapsSides(orientation);
+  return {
+    format,
+    width: swap ? header.height : header.width,
+    height: swap ? header.width : header.height,
+    orientation,
+    map: orient(decoded.map, orientation),
+    work: {
+      cost: plan!.cost,
+      inflatedBytes: work.inflatedBytes,
+      scans: work.scans,
+      rows: work.rows,
+      decodedWidth: work.outWidth,
+      decodedHeight: work.outHeight,
+    },
+  };
+}
+
+/** GIF, WebP and BMP: whole RGBA, then the same box filter in TypeScript. */
+async function decodeWhole(
+  plan: ImagePlan,
+  bytes: Uint8Array,
+  background: 0 | 255,
+): Promise<DecodedImage> {
+  const image = await decodeRgba(plan.format, bytes);
+  if (image.width !== plan.width || image.height !== plan.height) {
+    throw new ImageError(
+      "invalid_image",
+      `The ${plan.format} decoded to ${image.width}×${image.height}, not the ${plan.width}×${plan.height} it declares`,
+    );
+  }
+  if (image.data.length !== image.width * image.height * 4) {
+    throw new ImageError("invalid_image", `The ${plan.format} decoded to an inconsistent buffer`);
+  }
+  const orientation = plan.format === "webp" ? exifOrientation(webpExif(bytes)) : 1;
+  const swap = swapsSides(orientation);
+  return {
+    format: plan.format,
+    width: swap ? image.height : image.width,
+    height: swap ? image.width : image.height,
+    orientation,
+    map: orient(greyMap(image, background), orientation),
+    work: {
+      cost: plan.cost,
+      inflatedBytes: 0,
+      scans: 0,
+      rows: image.height,
+      decodedWidth: image.width,
+      decodedHeight: image.height,
+    },
+  };
+}
+
+function decodeRgba(format: ImageFormat, bytes: Uint8Array): RgbaImage | Promise<RgbaImage> {
+  switch (format) {
+    case "gif":
+      return decodeGif(bytes);
+    case "webp":
+      return decodeWebp(bytes);
+    case "bmp":
+      return decodeBmp(bytes);
+    default:
+      throw new Error(`${format} is decoded by codec.wasm`);
+  }
+}
+
+/** The limits a JPEG or PNG header must meet, and its cost. */
+function planCodec(format: CodecFormat, header: CodecHeader, limits: DecodeLimits): ImagePlan {
+  const { width, height } = header;
+  checkSize(format, width, height, limits.maxPixels);
+  let cost: number;
+  if (format === "jpeg") {
+    cost = header.blocks * 64;
+    const coefficients = header.blocks * 128;
+    if (header.multiscan && coefficients > JPEG_COEFFICIENT_BYTES) {
+      throw new ImageError(
+        "image_too_large",
+        `The progressive JPEG is ${width}×${height}: decoding it would hold ${
+          mib(coefficients)
+        } of ` +
+          `coefficients, the limit is ${mib(JPEG_COEFFICIENT_BYTES)}; send it as a baseline JPEG ` +
+          `or smaller`,
+      );
+    }
+  } else {
+    cost = pngScanlineBytes(header);
+  }
+  if (cost > limits.maxDecodeBytes) {
+    throw new ImageError(
+      "image_too_large",
+      `The ${format} is ${width}×${height}: decoding it is ${mib(cost)} of work, the limit is ` +
+        `${mib(limits.maxDecodeBytes)}; send a smaller image`,
+    );
+  }
+  return { format, width, height, cost };
+}
+
+/** Every scanline's bytes, filter byte included, over the seven Adam7 passes when interlaced. */
+function pngScanlineBytes(
+  { width, height, bitDepth, components, interlaced }: CodecHeader,
+): number {
+  const bits = bitDepth * components;
+  const lines = (
+    w: number,
+    h: number,
+  ) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bits) / 8)) : 0);
+  if (!interlaced) return lines(width, height);
+  return ADAM7.reduce(
+    (sum, [x0, y0, dx, dy]) =>
+      sum + lines(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)),
+    0,
+  );
+}
+
+/** Adam7 passes: first column, first row, column step, row step. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/**
+ * How codec.wasm should decode: a JPEG is DCT-scaled by 1/8, 1/4 or 1/2 while at least twice the
+ * working size remains (the box filter does the rest, so the working map is as without scaling);
+ * the scan limit shrinks as the image grows.
+ */
+function codecOptions(
+  format: CodecFormat,
+  header: CodecHeader,
+  background: 0 | 255,
+): CodecDecodeOptions {
+  const long = Math.max(header.width, header.height);
+  let scaleNum = 8;
+  if (format === "jpeg") {
+    scaleNum = [1, 2, 4].find((m) => Math.ceil((long * m) / 8) >= 2 * WORKING_MAX_SIDE) ?? 8;
+  }
+  const scaled = (side: number) => Math.ceil((side * scaleNum) / 8);
+  const scanLimit = header.multiscan
+    ? Math.max(
+      1,
+      Math.min(JPEG_MAX_SCANS, Math.floor(JPEG_SCAN_BLOCKS / Math.max(1, header.blocks))),
+    )
+    : 1;
+  return {
+    scaleNum,
+    box: boxFactor(scaled(header.width), scaled(header.height)),
+    background,
+    scanLimit,
+    ...CODEC_LIMITS,
+  };
+}
+
+function checkSize(format: ImageFormat, width: number, height: number, maxPixels: number): void {
   if (width === 0 || height === 0) {
     throw new ImageError(
       "invalid_image",
@@ -69,36 +348,54 @@ function checkDeclaredSize(bytes: Uint8Array, format: ImageFormat, maxPixels: nu
   if (width * height > maxPixels) {
     throw new ImageError(
       "image_too_large",
-      `The image is ${width}×${height} pixels; the limit is ${maxPixels} pixels in all`,
+      `The image is ${width}×${height} pixels; the limit for ${format} is ${maxPixels} pixels in all`,
     );
   }
 }
 
-function decodeByFormat(bytes: Uint8Array, format: ImageFormat): RgbaImage | Promise<RgbaImage> {
-  switch (format) {
-    case "png":
-      return decodePng(bytes);
-    case "jpeg":
-      return decodeJpeg(bytes);
-    case "gif":
-      return decodeGif(bytes);
-    case "webp":
-      return decodeWebp(bytes);
-    case "bmp":
-      return decodeBmp(bytes);
+/** The payload of a WebP's EXIF chunk (RIFF), from its TIFF header on. */
+function webpExif(bytes: Uint8Array): Uint8Array | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let offset = 12; offset + 8 <= bytes.length;) {
+    const type = String.fromCharCode(...bytes.subarray(offset, offset + 4));
+    const size = view.getUint32(offset + 4, true);
+    const body = bytes.subarray(offset + 8, offset + 8 + size);
+    if (type === "EXIF") {
+      // Some writers keep JPEG's "Exif\0\0" prefix.
+      const prefixed = String.fromCharCode(...body.subarray(0, 6)) === "Exif\0\0";
+      return prefixed ? body.subarray(6) : body;
+    }
+    offset += 8 + size + (size & 1);
   }
+  return undefined;
 }
 
-/** Guards against decoders that return short buffers instead of throwing on bad input. */
-function checkDecodedShape(image: RgbaImage, format: ImageFormat): void {
-  if (image.data.length !== image.width * image.height * 4) {
-    throw new ImageError("invalid_image", `The ${format} decoded to an inconsistent pixel buffer`);
-  }
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** Keeps our own ImageErrors; any decoder exception becomes `invalid_image` (cause kept for logs). */
+/** Keeps our own ImageErrors; a decoder's exception becomes the matching code (cause kept for logs). */
 function asImageError(error: unknown, format: ImageFormat): ImageError {
   if (error instanceof ImageError) return error;
+  if (error instanceof CodecError) {
+    if (error.reason === "memory") {
+      return new ImageError("image_too_large", `The ${format} needs more memory than allowed`, {
+        cause: error,
+      });
+    }
+    if (error.reason === "unsupported") {
+      return new ImageError(
+        "unsupported_media_type",
+        `The ${format} uses a feature not decoded here: ${error.message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return new ImageError("invalid_image", `The ${format} is corrupt: ${error.message}`, {
+      cause: error,
+    });
+  }
   return new ImageError("invalid_image", `The ${format} file is corrupt or truncated`, {
     cause: error,
   });

@@ -3,13 +3,16 @@
 /**
  * Why an image was refused:
  * - `unsupported_media_type`: the bytes are not a format we decode (judged by magic bytes).
- * - `image_too_large`: the header declares more pixels than allowed, or a zero dimension.
- * - `invalid_image`: corrupt or truncated data, or the wrong size for `?preprocess=none`.
+ * - `image_too_large`: the header declares more pixels, or more decoding work, than allowed.
+ * - `request_over_budget`: the request's images together cost more decoding work than allowed.
+ * - `invalid_image`: corrupt or truncated data, a zero side, a header that disagrees with the data, too
+ *   many JPEG scans, or the wrong size for `?preprocess=none`.
  * - `no_ink`: the image decoded but holds no digit (blank canvas, paper with specks).
  */
 export type ImageErrorCode =
   | "unsupported_media_type"
   | "image_too_large"
+  | "request_over_budget"
   | "invalid_image"
   | "no_ink";
 
@@ -39,6 +42,7 @@ export class ImageError extends Error {
 const STATUS_BY_CODE = {
   unsupported_media_type: 415,
   image_too_large: 413,
+  request_over_budget: 413,
   invalid_image: 400,
   no_ink: 422,
 } as const satisfies Record<ImageErrorCode, number>;

@@ -38,9 +38,10 @@ export function initWebpDecoder(module: WebAssembly.Module): Promise<void> {
 }
 
 /**
- * Decodes a WebP (lossy or lossless; the first frame of an animation) to RGBA.
+ * Decodes a WebP (lossy or lossless; of an animation, the first frame on its canvas) to RGBA.
  *
- * @throws {ImageError} `unsupported_media_type` when {@linkcode initWebpDecoder} was not called.
+ * @throws {ImageError} `unsupported_media_type` when {@linkcode initWebpDecoder} was not called;
+ * `invalid_image` when an animation's first frame is missing or does not fit its canvas.
  */
 export async function decodeWebp(bytes: Uint8Array): Promise<RgbaImage> {
   if (!ready) {
@@ -50,8 +51,140 @@ export async function decodeWebp(bytes: Uint8Array): Promise<RgbaImage> {
     );
   }
   await ready;
+  const frame = firstAnimationFrame(bytes);
+  const image = await decodeStill(frame?.webp ?? bytes);
+  return frame ? onCanvas(image, frame) : image;
+}
+
+async function decodeStill(bytes: Uint8Array): Promise<RgbaImage> {
   // The codec takes an ArrayBuffer; copy so a view into a larger buffer passes only its bytes.
   const image = await decodeWithJsquash(bytes.slice().buffer);
   // Copy out: the result may be a view on wasm memory that the next decode reuses.
   return { width: image.width, height: image.height, data: new Uint8ClampedArray(image.data) };
+}
+
+/** An animation's first frame as a still WebP of its own, and where it sits on the canvas. */
+interface Frame {
+  webp: Uint8Array;
+  x: number;
+  y: number;
+  canvasWidth: number;
+  canvasHeight: number;
+}
+
+/** VP8X's flag for an animation. */
+const ANIMATION = 0x02;
+const ALPHA = 0x10;
+
+/**
+ * libwebp's simple decoder refuses animations, so the first ANMF frame's ALPH and VP8/VP8L chunks
+ * are rewrapped as a still WebP (RIFF, VP8X with the frame's size when it has alpha). `undefined` for
+ * a file that is not an animation.
+ */
+function firstAnimationFrame(bytes: Uint8Array): Frame | undefined {
+  const chunks = riffChunks(bytes, 12);
+  const vp8x = chunks[0]?.type === "VP8X" ? chunks[0].body : undefined;
+  if (!vp8x || vp8x.length < 10 || ((vp8x[0] ?? 0) & ANIMATION) === 0) return undefined;
+  const anmf = chunks.find((c) => c.type === "ANMF")?.body;
+  if (!anmf || anmf.length < 16) {
+    throw new ImageError("invalid_image", "The animated webp has no frame");
+  }
+  const frameChunks = riffChunks(anmf, 16).filter((c) => c.type !== "UNKN");
+  const image = frameChunks.find((c) => c.type === "VP8 " || c.type === "VP8L");
+  if (!image) throw new ImageError("invalid_image", "The animated webp's first frame has no image");
+  const alph = frameChunks.find((c) => c.type === "ALPH");
+  const width = uint24(anmf, 6) + 1, height = uint24(anmf, 9) + 1;
+  const parts = alph && image.type === "VP8 "
+    ? [chunk("VP8X", vp8xBody(width, height)), alph.whole, image.whole]
+    : [image.whole];
+  return {
+    webp: riff(parts),
+    x: uint24(anmf, 0) * 2,
+    y: uint24(anmf, 3) * 2,
+    canvasWidth: uint24(vp8x, 4) + 1,
+    canvasHeight: uint24(vp8x, 7) + 1,
+  };
+}
+
+/** The frame placed on a transparent canvas, as a viewer shows the first frame. */
+function onCanvas(image: RgbaImage, frame: Frame): RgbaImage {
+  const { canvasWidth: width, canvasHeight: height, x, y } = frame;
+  if (x + image.width > width || y + image.height > height) {
+    throw new ImageError(
+      "invalid_image",
+      `The animated webp's first frame (${image.width}×${image.height} at ${x},${y}) does not fit its ${width}×${height} canvas`,
+    );
+  }
+  if (image.width === width && image.height === height) return image;
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let row = 0; row < image.height; row++) {
+    const from = row * image.width * 4;
+    data.set(image.data.subarray(from, from + image.width * 4), ((y + row) * width + x) * 4);
+  }
+  return { width, height, data };
+}
+
+interface Chunk {
+  type: string;
+  body: Uint8Array;
+  /** Header, body and padding. */
+  whole: Uint8Array;
+}
+
+/** The RIFF chunks from `offset` on; a chunk cut short ends the list. */
+function riffChunks(bytes: Uint8Array, offset: number): Chunk[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const chunks: Chunk[] = [];
+  while (offset + 8 <= bytes.length) {
+    const size = view.getUint32(offset + 4, true);
+    const end = offset + 8 + size + (size & 1);
+    if (offset + 8 + size > bytes.length) break;
+    chunks.push({
+      type: String.fromCharCode(...bytes.subarray(offset, offset + 4)),
+      body: bytes.subarray(offset + 8, offset + 8 + size),
+      whole: bytes.subarray(offset, Math.min(end, bytes.length)),
+    });
+    offset = end;
+  }
+  return chunks;
+}
+
+function vp8xBody(width: number, height: number): Uint8Array {
+  const body = new Uint8Array(10);
+  body[0] = ALPHA;
+  putUint24(body, 4, width - 1);
+  putUint24(body, 7, height - 1);
+  return body;
+}
+
+function chunk(type: string, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + body.length + (body.length & 1));
+  out.set(Array.from(type, (c) => c.charCodeAt(0)));
+  new DataView(out.buffer).setUint32(4, body.length, true);
+  out.set(body, 8);
+  return out;
+}
+
+function riff(parts: Uint8Array[]): Uint8Array {
+  const size = 4 + parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(8 + size);
+  out.set(Array.from("RIFF", (c) => c.charCodeAt(0)));
+  new DataView(out.buffer).setUint32(4, size, true);
+  out.set(Array.from("WEBP", (c) => c.charCodeAt(0)), 8);
+  let offset = 12;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function uint24(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8) | ((bytes[offset + 2] ?? 0) << 16);
+}
+
+function putUint24(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >> 8) & 0xff;
+  bytes[offset + 2] = (value >> 16) & 0xff;
 }

@@ -79,6 +79,7 @@ export function jpegDeclaring(width: number, height: number): Uint8Array<ArrayBu
     3,
     0x11,
     0, // three components, no subsampling
+    ...[0xff, 0xda, 0x00, 0x0c, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0], // SOS: the header ends here
     0xff,
     0xd9, // EOI
   ]);
