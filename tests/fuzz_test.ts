@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { decodeImage } from "../src/image/decode.ts";
+import { DEFAULT_LIMITS } from "../src/limits.ts";
 import { ImageError } from "../src/image/errors.ts";
 import {
   ANY_ANSWER,
@@ -50,7 +51,10 @@ const REGRESSIONS: {
 Deno.test("decodeImage() refuses every past regression as invalid_image before decoding", async () => {
   for (const { name, bytes, refusedBy } of REGRESSIONS) {
     await assert.rejects(
-      decodeImage(await bytes(), { maxPixels: 2048 * 2048 }),
+      decodeImage(await bytes(), {
+        background: 255,
+        limits: { maxPixels: 2048 * 2048, maxDecodeBytes: DEFAULT_LIMITS.maxDecodeBytes },
+      }),
       (e: Error) =>
         e instanceof ImageError && e.code === "invalid_image" && refusedBy.test(e.message),
       name,

@@ -1,13 +1,14 @@
 /**
- * toMnistDigit() on synthetic drawings and photos. Passing proves the output matches MNIST's
- * conventions (light ink on 0, long side ≈ 20 px, centre of mass at (14, 14)) whatever the polarity,
- * transparency, lighting or position of the input, and that blank images are refused.
+ * toMnistDigit() on synthetic drawings and photos, each turned into the decoder's grey working map by
+ * greyMap() (luma over white; over black for fromMnistGrayscale). Passing proves the output matches
+ * MNIST's conventions (light ink on 0, long side ≈ 20 px, centre of mass at (14, 14)) whatever the
+ * polarity, transparency, lighting or position of the input, and that blank images are refused.
  */
 import assert from "node:assert/strict";
 import { fromMnistGrayscale, toMnistDigit } from "../src/image/preprocess.ts";
-import { lumaOverWhite } from "../src/image/_ink.ts";
+import { greyMap } from "../src/image/_grey.ts";
 import { ImageError } from "../src/image/errors.ts";
-import type { RgbaImage } from "../src/image/types.ts";
+import type { FloatMap, RgbaImage } from "../src/image/types.ts";
 
 type Rgba = [number, number, number, number];
 
@@ -85,39 +86,46 @@ function assertMnistLike(digit: Uint8ClampedArray, longSide: "width" | "height")
   return s;
 }
 
+/** The working map the decoder hands over for this picture: luma over white paper. */
+const overWhite = (image: RgbaImage): FloatMap => greyMap(image, 255);
+/** The working map for `?preprocess=none`: transparency over MNIST's black. */
+const overBlack = (image: RgbaImage): FloatMap => greyMap(image, 0);
+
 function assertNoInk(image: RgbaImage): void {
   assert.throws(
-    () => toMnistDigit(image),
+    () => toMnistDigit(overWhite(image)),
     (e: unknown) => e instanceof ImageError && e.code === "no_ink",
   );
 }
 
 Deno.test("toMnistDigit() centres an off-centre black-on-white 1 by mass and fits it in 20×20", () => {
-  const digit = toMnistDigit(draw(280, 280, () => WHITE, BLACK, one(20, 110)));
+  const digit = toMnistDigit(overWhite(draw(280, 280, () => WHITE, BLACK, one(20, 110))));
   const s = assertMnistLike(digit, "height");
   assert.ok(s.box.width >= 3 && s.box.width <= 6, `keeps the aspect ratio: ${s.box.width} wide`);
 });
 
 Deno.test("toMnistDigit() turns an off-centre ring into a centred ring with a hollow middle", () => {
-  const digit = toMnistDigit(draw(280, 280, () => WHITE, BLACK, ring(190, 90)));
+  const digit = toMnistDigit(overWhite(draw(280, 280, () => WHITE, BLACK, ring(190, 90))));
   assertMnistLike(digit, "width");
   assert.equal(digit[14 * 28 + 14], 0, "the hole stays background");
 });
 
 Deno.test("toMnistDigit() reads dark ink on a transparent canvas export as ink on white", () => {
-  const digit = toMnistDigit(draw(280, 280, () => TRANSPARENT, BLACK, ring(140, 140)));
+  const digit = toMnistDigit(overWhite(draw(280, 280, () => TRANSPARENT, BLACK, ring(140, 140))));
   assertMnistLike(digit, "width");
 });
 
 Deno.test("toMnistDigit() keeps light ink on a dark background as it is", () => {
-  const dark = toMnistDigit(draw(280, 280, () => BLACK, WHITE, one(200, 20)));
-  const light = toMnistDigit(draw(280, 280, () => WHITE, BLACK, one(200, 20)));
+  const dark = toMnistDigit(overWhite(draw(280, 280, () => BLACK, WHITE, one(200, 20))));
+  const light = toMnistDigit(overWhite(draw(280, 280, () => WHITE, BLACK, one(200, 20))));
   assertMnistLike(dark, "height");
   assert.deepEqual(Array.from(dark), Array.from(light), "both polarities give the same digit");
 });
 
 Deno.test("toMnistDigit() anti-aliases by area averaging: edges come out grey, not jagged", () => {
-  const digit = toMnistDigit(draw(280, 280, () => WHITE, BLACK, ring(140, 140, 100, 25)));
+  const digit = toMnistDigit(
+    overWhite(draw(280, 280, () => WHITE, BLACK, ring(140, 140, 100, 25))),
+  );
   const greys = Array.from(digit).filter((v) => v > 0 && v < 255).length;
   assert.ok(greys >= 10, `${greys} grey edge pixels`);
 });
@@ -134,7 +142,7 @@ Deno.test("toMnistDigit() turns a photo of a thin pen digit on unevenly lit pape
     (y >= 80 && y < 84 && x >= 120 && x < 220) || // top bar
     (distanceToSegment(x, y, 218, 82, 150, 260) < 2.2) ||
     Math.hypot(x - 500, y - 400) < 1.5 || Math.hypot(x - 40, y - 430) < 1.2; // dust
-  const digit = toMnistDigit(draw(640, 480, paper, [60, 55, 70, 255], seven));
+  const digit = toMnistDigit(overWhite(draw(640, 480, paper, [60, 55, 70, 255], seven)));
   const s = assertMnistLike(digit, "height");
   const inked = Array.from(digit).filter((v) => v > 128).length;
   assert.ok(inked >= 25, `strokes are widened to MNIST thickness: ${inked} solid pixels`);
@@ -159,10 +167,10 @@ Deno.test("toMnistDigit() refuses blank paper with noise and a few specks as no_
 
 Deno.test("toMnistDigit() passes an MNIST-like 28×28 digit through with its centre in place", () => {
   const mnist = draw(28, 28, () => BLACK, WHITE, (x, y) => x >= 12 && x < 16 && y >= 4 && y < 24);
-  assertMnistLike(toMnistDigit(mnist), "height");
+  assertMnistLike(toMnistDigit(overWhite(mnist)), "height");
 });
 
-Deno.test("toMnistDigit() reads a 640×480 photo's bytes once, then works on ≤ 112 px a side", () => {
+Deno.test("greyMap() reads a 640×480 photo's bytes once; toMnistDigit() then works on ≤ 112 px a side", () => {
   const image = draw(640, 480, () => WHITE, BLACK, ring(300, 200, 120, 10));
   // Every read of the upload's pixels is counted: the cost that grows with the upload.
   let reads = 0;
@@ -173,23 +181,25 @@ Deno.test("toMnistDigit() reads a 640×480 photo's bytes once, then works on ≤
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  const digit = toMnistDigit({ ...image, data: counted });
-  assert.deepEqual(digit, toMnistDigit(image), "counting changes nothing");
+  const map = greyMap({ ...image, data: counted }, 255);
+  assert.deepEqual(map, overWhite(image), "counting changes nothing");
   assert.ok(reads <= image.data.length, `${reads} reads of ${image.data.length} bytes`);
   assert.ok(reads >= 640 * 480, `every pixel is looked at: ${reads} reads`);
-  // Everything after the luma step runs on the working image, whatever the upload's size.
+  assert.deepEqual([map.width, map.height], [107, 80], "box-averaged by 6");
+  assertMnistLike(toMnistDigit(map), "width");
+  // Everything after the luma step runs on the working map, whatever the upload's size.
   for (const [width, height] of [[640, 480], [2048, 2048], [4000, 3]] as const) {
-    const gray = lumaOverWhite(draw(width, height, () => WHITE, BLACK, () => false));
+    const grey = overWhite(draw(width, height, () => WHITE, BLACK, () => false));
     assert.ok(
-      gray.width <= 112 && gray.height <= 112,
-      `${width}×${height} → ${gray.width}×${gray.height}`,
+      grey.width <= 112 && grey.height <= 112,
+      `${width}×${height} → ${grey.width}×${grey.height}`,
     );
   }
 });
 
 Deno.test("fromMnistGrayscale() returns a 28×28 image's luma bytes unchanged", () => {
   const image = draw(28, 28, () => BLACK, [200, 200, 200, 255], (x, y) => x === 3 && y === 5);
-  const out = fromMnistGrayscale(image);
+  const out = fromMnistGrayscale(overBlack(image));
   assert.equal(out.length, 784);
   assert.equal(out[5 * 28 + 3], 200);
   assert.equal(out.reduce((sum, v) => sum + v, 0), 200);
@@ -197,17 +207,21 @@ Deno.test("fromMnistGrayscale() returns a 28×28 image's luma bytes unchanged", 
 
 Deno.test("fromMnistGrayscale() composites transparency over black, MNIST's background", () => {
   const image = draw(28, 28, () => [255, 255, 255, 0], [255, 255, 255, 128], (x) => x === 0);
-  const out = fromMnistGrayscale(image);
+  const out = fromMnistGrayscale(overBlack(image));
   assert.equal(out[1], 0);
   assert.equal(out[0], 128);
 });
 
 Deno.test("fromMnistGrayscale() refuses other sizes, saying which size is required", () => {
+  const refusedFor28 = (e: unknown) =>
+    e instanceof ImageError && e.code === "invalid_image" && /28×28/.test(e.message);
   assert.throws(
-    () => fromMnistGrayscale(draw(280, 280, () => WHITE, BLACK, () => false)),
-    (e: unknown) =>
-      e instanceof ImageError && e.code === "invalid_image" && /28×28/.test(e.message),
+    () => fromMnistGrayscale(overBlack(draw(280, 280, () => WHITE, BLACK, () => false))),
+    refusedFor28,
   );
+  // A 56×56 upload shrinks to a 28×28 map (box 1 keeps it, but the upload was not MNIST's size).
+  const grid = overBlack(draw(28, 28, () => BLACK, WHITE, () => false));
+  assert.throws(() => fromMnistGrayscale(grid, { width: 56, height: 56 }), refusedFor28);
 });
 
 function distanceToSegment(x: number, y: number, ax: number, ay: number, bx: number, by: number) {
@@ -250,7 +264,8 @@ Deno.test("toMnistDigit() puts re-rendered MNIST digits back where MNIST centred
         data[(y * side + x) * 4 + 3] = 255;
       }
     }
-    const before = centre(digit), after = centre(toMnistDigit({ width: side, height: side, data }));
+    const before = centre(digit),
+      after = centre(toMnistDigit(overWhite({ width: side, height: side, data })));
     drift += Math.hypot(after.x - before.x, after.y - before.y) / n;
   }
   assert.ok(drift < 0.5, `mean centre-of-mass drift ${drift.toFixed(2)} px`);
