@@ -4,7 +4,8 @@
  */
 import { startBackend } from "./backend_deno.ts";
 import { type Classifier, loadClassifier } from "./classifier.ts";
-import { CODEC_WASM, initCodec, initWebpDecoder } from "./image/decode.ts";
+import { compileCodec } from "./image/codec/codec_deno.ts";
+import { initCodec, initWebpDecoder } from "./image/decode.ts";
 import { compileWebpModule } from "./image/webp_deno.ts";
 
 /** The committed model's folder. */
@@ -18,7 +19,7 @@ export async function startLocalClassifier(dir = MODELS_DIR): Promise<Classifier
   await startBackend("wasm");
   await Promise.all([
     compileWebpModule().then(initWebpDecoder),
-    Deno.readFile(CODEC_WASM).then(WebAssembly.compile).then(initCodec),
+    compileCodec().then(initCodec),
   ]);
   const [weights, manifest] = await Promise.all([
     Deno.readFile(`${dir}/mnist-cnn.safetensors`),

@@ -8,6 +8,7 @@
  * the costly work starts.
  */
 import assert from "node:assert/strict";
+import { compileCodec } from "../src/image/codec/codec_deno.ts";
 import { createRequire } from "node:module";
 import encodeMozjpeg, { init as initMozjpeg } from "@jsquash/jpeg/encode.js";
 import { decode as decodeFastPng, encode as encodeFastPng } from "fast-png";
@@ -18,7 +19,6 @@ import { loadDataset } from "../src/data/mnist.ts";
 import { toDigits } from "../src/digits.ts";
 import { greyMap } from "../src/image/_grey.ts";
 import {
-  CODEC_WASM,
   decodeImage,
   type DecodeLimits,
   FULL_DECODE_MAX_PIXELS,
@@ -42,7 +42,7 @@ import {
   withSegmentAfterSoi,
 } from "./support/phone_photos.ts";
 
-initCodec(await WebAssembly.compile(await Deno.readFile(CODEC_WASM)));
+initCodec(await compileCodec());
 
 const LIMITS: DecodeLimits = {
   maxPixels: DEFAULT_LIMITS.maxPixels,

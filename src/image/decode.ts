@@ -24,7 +24,7 @@ import { decodeWebp } from "./webp.ts";
 
 export { type ImageFormat, sniffFormat } from "./_header.ts";
 export type { FloatMap, RgbaImage } from "./types.ts";
-export { CODEC_WASM, initCodec } from "./codec/codec.ts";
+export { initCodec } from "./codec/codec.ts";
 export { initWebpDecoder, WEBP_WASM_SPECIFIER } from "./webp.ts";
 
 /** GIF, WebP and BMP decoders hold the whole RGBA image: 4 Mpx is 16 MiB of it. */

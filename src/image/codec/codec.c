@@ -392,8 +392,12 @@ static int png_decode(uint32_t box, uint32_t background) {
   }
   free(row);
   if (status) return status;
-  /* Chunks after the image data may hold EXIF; a failure there leaves the image as decoded. */
-  spng_decode_chunks(png);
+  /*
+   * Chunks after the image data may hold EXIF; a failure there leaves the image as decoded, except a
+   * bad CRC: the last IDAT's own CRC is only checked here, and with Adler-32 ignored it is all that
+   * vouches for the image data.
+   */
+  if (spng_decode_chunks(png) == SPNG_ECHUNK_CRC) return SPNG_ECHUNK_CRC;
   struct spng_exif exif;
   if (spng_get_exif(png, &exif) == 0 && exif.length > 8) {
     info.exif_ptr = (uint32_t)(uintptr_t)exif.data;

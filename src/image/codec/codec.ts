@@ -9,14 +9,13 @@
  * initCodec(codecWasm);
  * ```
  *
+ * In Deno, {@linkcode compileCodec} from `codec_deno.ts` compiles the committed binary.
+ *
  * One instance serves every request of an isolate, one image at a time (decoding is synchronous). An
  * instance that failed mid-decode, or whose memory grew past {@linkcode RETIRE_ABOVE_BYTES}, is
  * dropped and the next decode gets a fresh one, so no failure or large image leaves memory behind.
  */
 import type { FloatMap } from "../types.ts";
-
-/** The binary's path, for `import` in a Worker or `readFile` in Deno. */
-export const CODEC_WASM = new URL("./codec.wasm", import.meta.url);
 
 /** An instance whose memory grew past this is replaced after the decode (wasm memory never shrinks). */
 const RETIRE_ABOVE_BYTES = 8 * 1024 * 1024;
@@ -118,7 +117,7 @@ class Abort {
 /**
  * Hands the compiled codec.wasm to the decoders. Call once per isolate; later calls are ignored.
  *
- * @param module The compiled `codec.wasm` ({@linkcode CODEC_WASM}).
+ * @param module The compiled `codec.wasm`.
  */
 export function initCodec(module: WebAssembly.Module): void {
   if (!(module instanceof WebAssembly.Module)) {
@@ -208,7 +207,8 @@ export function decodeWithCodec(
       inflatedBytes: info.inflated_hi * 2 ** 32 + info.inflated_lo,
       memoryBytes: codec.memory.buffer.byteLength,
     };
-    return { header, map, work };
+    // A PNG's eXIf chunk is read while decoding (it may follow the image data): read the header again.
+    return { header: readHeader(codec), map, work };
   });
 }
 
