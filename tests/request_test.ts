@@ -437,3 +437,34 @@ Deno.test("readClassifyRequest() returns raw, base64 and pixel digits as sent", 
   );
   assert.deepEqual(read.inputs, [{ kind: "pixels", pixels: Uint8ClampedArray.from(pixels) }]);
 });
+
+Deno.test("readClassifyRequest() refuses bytes that are no image in every envelope, before decoding", async (t) => {
+  const pdf = new TextEncoder().encode("%PDF-1.7\n%âãÏÓ\n");
+  const envelopes: [string, BodyInit, string][] = [
+    ["raw body", pdf, "application/pdf"],
+    [
+      "JSON base64",
+      JSON.stringify({ image: btoa(String.fromCharCode(...pdf)) }),
+      "application/json",
+    ],
+    [
+      "JSON base64 under 16 characters",
+      JSON.stringify({ image: btoa("%PDF") }),
+      "application/json",
+    ],
+    ["multipart", multipartBody("b", [["image", pdf, "a.pdf"]]), "multipart/form-data; boundary=b"],
+  ];
+  for (const [name, body, type] of envelopes) {
+    await t.step(name, async () => {
+      const request = new Request("http://x/classify", {
+        method: "POST",
+        body,
+        headers: { "content-type": type },
+      });
+      await assert.rejects(readClassifyRequest(request, DEFAULT_LIMITS), {
+        status: 415,
+        code: "unsupported_media_type",
+      });
+    });
+  }
+});
