@@ -72,10 +72,10 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
 /**
  * Builds the Worker (`scripts/build.ts`, the bundle `wrangler deploy` would upload) and serves it
  * with plain `workerd serve` — the production runtime without wrangler dev's proxy and tooling —
- * on a free loopback port, with wrangler.toml's [vars].
+ * on a free loopback port, with wrangler.toml's [vars] (`vars` overrides any of them).
  */
 export async function startWorkerdServe(
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; vars?: Record<string, string> } = {},
 ): Promise<WranglerDev> {
   const dir = await Deno.makeTempDir({ prefix: "mnist-edge-workerd-" });
   const build = await new Deno.Command(Deno.execPath(), {
@@ -89,7 +89,13 @@ export async function startWorkerdServe(
   const files = [...Deno.readDirSync(`${dir}/dist`)].map((e) => e.name);
   const module = (name: string) =>
     name.endsWith(".wasm") ? `wasm = embed "dist/${name}"` : `data = embed "dist/${name}"`;
-  const vars = [...Deno.readTextFileSync(`${ROOT}wrangler.toml`).matchAll(/^(MAX_\w+) = (\d+)$/gm)];
+  const vars = Object.entries({
+    ...Object.fromEntries(
+      [...Deno.readTextFileSync(`${ROOT}wrangler.toml`).matchAll(/^(MAX_\w+) = (\d+)$/gm)]
+        .map(([, name, value]) => [name, value]),
+    ),
+    ...options.vars,
+  });
   const port = freePort();
   await Deno.writeTextFile(
     `${dir}/config.capnp`,
@@ -111,7 +117,7 @@ ${
   compatibilityDate = "${
       /^compatibility_date = "(.+)"$/m.exec(Deno.readTextFileSync(`${ROOT}wrangler.toml`))![1]
     }",
-  bindings = [${vars.map(([, name, value]) => `(name = "${name}", text = "${value}")`).join(", ")}],
+  bindings = [${vars.map(([name, value]) => `(name = "${name}", text = "${value}")`).join(", ")}],
 );
 `,
   );
