@@ -1,9 +1,15 @@
 /**
  * `deno task train`: trains the seed's CNN (or its MLP exercise) on MNIST with tfjs on WASM SIMD and
  * exports the weights to models/. Run with --help for the flags.
+ *
+ * For tests, `MNIST_EDGE_PAUSE_AT=EPOCH:BATCH` pauses the run once BATCH batches of EPOCH are done:
+ * it prints `Paused after batch BATCH of epoch EPOCH` and waits for a signal, so that a test can
+ * interrupt (SIGINT: stop there with a checkpoint) or kill it at a known point, whatever the speed
+ * of the machine.
  */
 import { parseArgs } from "node:util";
 import { type Arch, ARCHS } from "../src/model.ts";
+import type { StopCheck } from "../src/train/loop.ts";
 import { train, type TrainConfig } from "../src/train/run.ts";
 
 const HELP = `Usage: deno task train [flags]
@@ -30,6 +36,17 @@ log every 10 batches), but for the learning rate: --lr 0.001 --schedule constant
 
 /** A bad command line: one line, exit 2. */
 class UsageError extends Error {}
+
+const PAUSE_AT = "MNIST_EDGE_PAUSE_AT";
+
+/** The point `MNIST_EDGE_PAUSE_AT` names, if set. */
+function pausePoint(): { epoch: number; batch: number } | undefined {
+  const value = Deno.env.get(PAUSE_AT);
+  if (value === undefined) return undefined;
+  const match = /^(\d+):(\d+)$/.exec(value);
+  if (!match) throw new UsageError(`${PAUSE_AT} must be EPOCH:BATCH: got "${value}"`);
+  return { epoch: Number(match[1]), batch: Number(match[2]) };
+}
 
 function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
@@ -97,9 +114,10 @@ function parseConfig(args: string[]): TrainConfig | "help" {
 }
 
 async function main(): Promise<number> {
-  let config;
+  let config, pauseAt;
   try {
     config = parseConfig(Deno.args);
+    pauseAt = pausePoint();
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`error: ${e.message} (see --help)`);
@@ -110,16 +128,26 @@ async function main(): Promise<number> {
     return 0;
   }
   let stop = false;
+  let interrupted = () => {};
+  const interrupt = new Promise<void>((resolve) => (interrupted = resolve));
   const onInterrupt = () => {
     if (stop) Deno.exit(130); // a second Ctrl-C: leave now
     stop = true;
+    interrupted();
     console.error(
       "\nStopping after this batch and saving a checkpoint (Ctrl-C again to quit at once)",
     );
   };
+  const shouldStop: StopCheck = async ({ epoch, batch }) => {
+    if (epoch === pauseAt?.epoch && batch === pauseAt.batch) {
+      console.log(`Paused after batch ${batch} of epoch ${epoch} (${PAUSE_AT})`);
+      await interrupt;
+    }
+    return stop;
+  };
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {
-    const result = await train(config, () => stop);
+    const result = await train(config, shouldStop);
     return result.exported ? 0 : 130;
   } catch (e) {
     // A value that only the data can judge (--val-split too large) is still a bad flag: exit 2.

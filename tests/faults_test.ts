@@ -26,7 +26,7 @@ Deno.test("deno task train: kill -9 during epoch 2, then --resume, ends where an
   const [whole, killed] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
 
   const wholeScore = testScore(await trainToEnd(args(whole)));
-  await killDuringEpoch(args(killed), 2, 30);
+  await killDuringEpoch(args(killed), 2, 30); // of 100 batches
   await Deno.stat(`${killed}/mnist-cnn.checkpoint.safetensors`); // epoch 1's, written atomically
   const resumed = await trainToEnd([...args(killed), "--resume"]);
   assert.match(resumed, /Resuming from .*: epoch 2, batch 0/);

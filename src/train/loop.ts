@@ -113,6 +113,12 @@ export interface StepEvent {
   loss: number;
 }
 
+/**
+ * Asked after every step but an epoch's last, with the epoch (1-based) and the batches done in it:
+ * whether to stop there. It may wait before answering (the CLI's pause for tests does).
+ */
+export type StopCheck = (at: { epoch: number; batch: number }) => boolean | Promise<boolean>;
+
 /** The order of the training images in `epoch` (1-based): the same for the same seed, on resume too. */
 export function epochOrder(count: number, seed: number, epoch: number): Uint32Array {
   const order = Uint32Array.from({ length: count }, (_, i) => i);
@@ -131,7 +137,7 @@ export async function trainEpoch(
   progress: Progress,
   options: TrainOptions,
   onStep: (e: StepEvent) => void,
-  shouldStop: () => boolean,
+  shouldStop: StopCheck,
 ): Promise<boolean> {
   const { arch, batchSize } = options;
   const epoch = progress.epoch + 1;
@@ -177,7 +183,7 @@ export async function trainEpoch(
       await new Promise((resolve) => setTimeout(resolve, 0));
       lastYield = performance.now();
     }
-    if (b + 1 < batches && shouldStop()) return false;
+    if (b + 1 < batches && await shouldStop({ epoch, batch: b + 1 })) return false;
   }
   progress.epoch = epoch;
   progress.batch = 0;

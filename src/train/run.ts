@@ -12,7 +12,7 @@ import { ADAM_DEFAULTS, createAdamState } from "./adam.ts";
 import { type Checkpoint, loadCheckpoint, type RunIdentity, saveCheckpoint } from "./checkpoint.ts";
 import { exportModel, type ExportResult, testLine } from "./export.ts";
 import { ensureDir } from "./files.ts";
-import { evaluate, type Progress, type Schedule, trainEpoch } from "./loop.ts";
+import { evaluate, type Progress, type Schedule, type StopCheck, trainEpoch } from "./loop.ts";
 import { createReporter } from "./progress.ts";
 
 export interface TrainConfig {
@@ -47,12 +47,12 @@ export function checkpointPath(config: Pick<TrainConfig, "out" | "arch">): strin
 }
 
 /**
- * Runs training as configured. `shouldStop` is polled after every step (Ctrl-C): the run then saves a
- * checkpoint and returns without exporting.
+ * Runs training as configured. `shouldStop` is asked after every step (Ctrl-C): when it says so, the
+ * run saves a checkpoint and returns without exporting.
  */
 export async function train(
   config: TrainConfig,
-  shouldStop: () => boolean = () => false,
+  shouldStop: StopCheck = () => false,
   log: (line: string) => void = console.log,
 ): Promise<TrainResult> {
   const data = await loadDataset(config.data);

@@ -1,9 +1,9 @@
 /**
- * Killing a training run: start `deno task train`, SIGKILL it (no chance to save) part-way through an
- * epoch, then `--resume` from the last epoch-end checkpoint. Shared by `deno task faults` (the full
- * MNIST run) and tests/faults_test.ts (a small subset).
+ * Killing a training run: start `deno task train`, SIGKILL it (no chance to save) at a batch it
+ * reports part-way through an epoch, then `--resume` from the last epoch-end checkpoint. Shared by
+ * `deno task faults` (the full MNIST run) and tests/faults_test.ts (a small subset).
  */
-import { text, trainCli } from "./train_cli.ts";
+import { startPaused, text, trainCli } from "./train_cli.ts";
 
 /** What a finished run printed last: its test-set score. */
 export interface TestScore {
@@ -32,39 +32,17 @@ export async function trainToEnd(args: string[]): Promise<string> {
 }
 
 /**
- * Starts the trainer and SIGKILLs it at the first progress line of `epoch` at or past `percent`%.
- * @returns The progress line it was killed after.
+ * Starts the trainer, lets it pause once `batch` batches of `epoch` are done, and SIGKILLs it there:
+ * no chance to save, at the same point on any machine.
+ * @returns The line it printed when it paused.
  * @throws Error when the run ends before reaching that point.
  */
 export async function killDuringEpoch(
   args: string[],
   epoch: number,
-  percent: number,
+  batch: number,
 ): Promise<string> {
-  const child = trainCli(args).spawn();
-  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const progress = new RegExp(`^Train Epoch: ${epoch} \\[\\d+/\\d+ \\((\\d+)%\\)\\]`, "m");
-  let seen = "";
-  try {
-    while (true) {
-      const { value, done } = await lines.read();
-      if (done) {
-        const { value: error } = await stderr.read();
-        throw new Error(
-          `the run ended before epoch ${epoch} reached ${percent}%:\n${seen}${error}`,
-        );
-      }
-      seen += value;
-      const at = [...seen.matchAll(new RegExp(progress, "gm"))].at(-1);
-      if (at && Number(at[1]) >= percent) {
-        child.kill("SIGKILL");
-        return at[0];
-      }
-    }
-  } finally {
-    await child.status;
-    await lines.cancel().catch(() => {});
-    await stderr.cancel().catch(() => {});
-  }
+  const run = await startPaused(args, { epoch, batch });
+  await run.signal("SIGKILL");
+  return run.stdout.trimEnd().split("\n").at(-1)!;
 }
