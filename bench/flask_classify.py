@@ -100,13 +100,16 @@ def health():
 
 @app.post("/classify")
 def classify():
-    if request.mimetype == "multipart/form-data":
-        part = next(iter(request.files.values()), None)
-        if part is None:
-            return error(400, "no_image", "the multipart body has no file part")
-        data = part.read()
-    else:
-        data = request.get_data()
+    try:
+        if request.mimetype == "multipart/form-data":
+            part = next(iter(request.files.values()), None)
+            data = part.read() if part is not None else b""
+        else:
+            data = request.get_data()
+    except Exception as e:  # gunicorn's NoMoreData, werkzeug's ClientDisconnected: a cut-short body
+        return error(400, "body_incomplete", f"the body ended early: {type(e).__name__}")
+    if not data:
+        return error(400, "no_image", "the request carries no image")
     try:
         digit = to_mnist(decode(data))
     except Image.DecompressionBombError as e:
