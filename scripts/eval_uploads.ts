@@ -4,7 +4,9 @@
  * and both screens in RGB and RGBA — printing accuracy and refusals per kind, per orientation and per
  * digit. The last line is one JSON object: {"right", "total", "accuracy", "refused"}.
  *
- * usage: deno task eval:uploads [--per-pair N]   (N digits per camera × orientation; default 2)
+ * usage: deno task eval:uploads [--per-pair N] [--offset K]
+ *   N digits per camera × orientation (default 2); K the first test-set index tried (default 3001;
+ *   another K measures the same pipeline on other digits).
  */
 import { parseArgs } from "node:util";
 import { loadTestDigits } from "../tests/support/mnist_test_set.ts";
@@ -12,7 +14,15 @@ import { CAMERAS, ORIENTATIONS, SCREENS, uploadSet } from "../tests/support/phon
 import { readableDigits, send, uploadInit } from "../tests/support/upload_client.ts";
 import { startWorkerdServe } from "../tests/support/wrangler.ts";
 
-const { values } = parseArgs({ args: Deno.args, options: { "per-pair": { type: "string" } } });
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { "per-pair": { type: "string" }, offset: { type: "string", default: "3001" } },
+});
+const offset = Number(values.offset);
+if (!Number.isSafeInteger(offset) || offset < 0 || offset >= 10_000) {
+  console.error(`'--offset' must be an integer from 0 to 9999: current value is ${values.offset}`);
+  Deno.exit(2);
+}
 const perPair = Number(values["per-pair"] ?? 2);
 if (!Number.isSafeInteger(perPair) || perPair < 1 || perPair > 20) {
   console.error(
@@ -25,7 +35,7 @@ const screenshots = SCREENS.length * 2;
 
 const { digits, labels } = await loadTestDigits();
 // Other digits than the e2e test's (offset 5): this set is for measuring, not for tuning to.
-const chosen = await readableDigits(digits, labels, { count: photos + screenshots, offset: 3001 });
+const chosen = await readableDigits(digits, labels, { count: photos + screenshots, offset });
 
 /** Right, refused (a 4xx/5xx answer or none) and total, for one group of uploads. */
 type Tally = { right: number; refused: number; total: number };

@@ -10,7 +10,7 @@ import type { FloatMap } from "./types.ts";
 
 /** Ink must stand out from its local background by this much (of 255) to count at all. */
 const MIN_CONTRAST = 48;
-/** Background tiles per long side; the estimate is a low percentile, eroded over 5×5 tiles. */
+/** Background tiles per long side; the estimate is a low percentile, opened over 5×5 tiles. */
 const TILES_PER_SIDE = 16;
 const BACKGROUND_PERCENTILE = 0.25;
 const EROSION_RADIUS_TILES = 2;
@@ -38,7 +38,7 @@ export function subtractBackground(ink: FloatMap): FloatMap {
   const tile = Math.max(4, Math.ceil(Math.max(width, height) / TILES_PER_SIDE));
   const tilesX = Math.ceil(width / tile);
   const tilesY = Math.ceil(height / tile);
-  const levels = erodeTiles(tileLevels(ink, tile, tilesX, tilesY), tilesX, tilesY);
+  const levels = openTiles(tileLevels(ink, tile, tilesX, tilesY), tilesX, tilesY);
   // Per column: the two tiles whose centres enclose it and the weight of the right one.
   const left = new Int32Array(width), right = new Int32Array(width), wx = new Float32Array(width);
   for (let x = 0; x < width; x++) {
@@ -83,19 +83,33 @@ function tileLevels(ink: FloatMap, tile: number, tilesX: number, tilesY: number)
   return levels;
 }
 
-/** Min over a (2r+1)² neighbourhood of tiles: the cleanest paper nearby. */
-function erodeTiles(levels: Float32Array, tilesX: number, tilesY: number): Float32Array {
+/**
+ * A grey opening of the tile levels over (2r+1)² tiles: the min takes the cleanest paper nearby, so
+ * tiles inside thick strokes borrow from it; the max after it gives back the level of any lit or
+ * shaded area larger than the window, so the edge of a shadow is not left behind as a band of "ink".
+ */
+function openTiles(levels: Float32Array, tilesX: number, tilesY: number): Float32Array {
   const r = EROSION_RADIUS_TILES;
+  return tileFilter(tileFilter(levels, tilesX, tilesY, r, Math.min), tilesX, tilesY, r, Math.max);
+}
+
+function tileFilter(
+  levels: Float32Array,
+  tilesX: number,
+  tilesY: number,
+  r: number,
+  pick: (a: number, b: number) => number,
+): Float32Array {
   const out = new Float32Array(levels.length);
   for (let ty = 0; ty < tilesY; ty++) {
     for (let tx = 0; tx < tilesX; tx++) {
-      let min = Infinity;
+      let best = levels[ty * tilesX + tx]!;
       for (let y = Math.max(0, ty - r); y <= Math.min(tilesY - 1, ty + r); y++) {
         for (let x = Math.max(0, tx - r); x <= Math.min(tilesX - 1, tx + r); x++) {
-          min = Math.min(min, levels[y * tilesX + x]!);
+          best = pick(best, levels[y * tilesX + x]!);
         }
       }
-      out[ty * tilesX + tx] = min;
+      out[ty * tilesX + tx] = best;
     }
   }
   return out;
@@ -128,9 +142,19 @@ export function isolateInk(flat: FloatMap): FloatMap {
   return { width, height, data: out };
 }
 
+/** One connected component: its pixel count and inclusive bounding box. */
+interface Component {
+  area: number;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
 /**
- * Connected components (8-neighbour) of the pixels at or above `threshold`; returns them as a mask
- * of 1s with specks removed.
+ * Connected components (8-neighbour) of the pixels at or above `threshold`; returns the writing among
+ * them as a mask of 1s: specks removed, and marks along the frame's edge (a strip of desk, the edge of
+ * a shadow) removed when they are away from the writing inside it.
  */
 function keepWritingComponents(
   data: Float32Array,
@@ -138,13 +162,28 @@ function keepWritingComponents(
   width: number,
   height: number,
 ): Uint8Array {
+  const { labels, components } = labelComponents(data, threshold, width, height);
+  const kept = chooseWriting(components, width, height);
+  const mask = new Uint8Array(width * height);
+  for (let i = 0; i < mask.length; i++) {
+    const label = labels[i]!;
+    if (label >= 0) mask[i] = kept[label]!;
+  }
+  return mask;
+}
+
+function labelComponents(
+  data: Float32Array,
+  threshold: number,
+  width: number,
+  height: number,
+): { labels: Int32Array; components: Component[] } {
   const labels = new Int32Array(width * height).fill(-1);
   const queue = new Int32Array(width * height); // each pixel is labelled, so queued, at most once
-  const areas: number[] = [];
-  const spans: number[] = []; // longer side of each component's bounding box
+  const components: Component[] = [];
   for (let start = 0; start < data.length; start++) {
     if (data[start]! < threshold || labels[start] !== -1) continue;
-    const label = areas.length;
+    const label = components.length;
     labels[start] = label;
     queue[0] = start;
     let tail = 1;
@@ -167,27 +206,47 @@ function keepWritingComponents(
         }
       }
     }
-    areas.push(tail);
-    spans.push(Math.max(x1 - x0, y1 - y0) + 1);
+    components.push({ area: tail, x0, y0, x1, y1 });
   }
-  const largest = Math.max(0, ...areas);
-  // A speck is tiny next to the image and next to the largest stroke.
+  return { labels, components };
+}
+
+/**
+ * Which components are writing (1) or not (0). A speck is tiny next to the image and next to the
+ * largest stroke. When writing-sized marks lie inside the frame, marks touching its edge count only
+ * where they come close to the largest of those (a stroke cut by the frame), not elsewhere.
+ *
+ * @throws {ImageError} `no_ink` when only specks or a dot remain.
+ */
+function chooseWriting(components: Component[], width: number, height: number): Uint8Array {
+  const largest = Math.max(0, ...components.map((c) => c.area));
   const minArea = Math.max(3, (width * height) / 4000, 0.02 * largest);
-  const kept = new Uint8Array(areas.length);
-  let span = 0;
-  areas.forEach((area, label) => {
-    if (area < minArea) return;
+  const minSpan = Math.max(3, 0.04 * Math.max(width, height));
+  const span = (c: Component) => Math.max(c.x1 - c.x0, c.y1 - c.y0) + 1;
+  const onEdge = (c: Component) =>
+    c.x0 === 0 || c.y0 === 0 || c.x1 === width - 1 || c.y1 === height - 1;
+  const candidates = components.map((c) => c.area >= minArea);
+  const inside = components.filter((c, i) => candidates[i] && !onEdge(c) && span(c) >= minSpan);
+  const anchor = inside.reduce<Component | undefined>(
+    (a, c) => (!a || c.area > a.area ? c : a),
+    undefined,
+  );
+  const near = (c: Component) => {
+    if (!anchor) return true;
+    const mx = (anchor.x1 - anchor.x0 + 1) / 2, my = (anchor.y1 - anchor.y0 + 1) / 2;
+    return c.x0 <= anchor.x1 + mx && c.x1 >= anchor.x0 - mx && c.y0 <= anchor.y1 + my &&
+      c.y1 >= anchor.y0 - my;
+  };
+  const kept = new Uint8Array(components.length);
+  let widest = 0;
+  components.forEach((c, label) => {
+    if (!candidates[label] || (onEdge(c) && !near(c))) return;
     kept[label] = 1;
-    span = Math.max(span, spans[label]!);
+    widest = Math.max(widest, span(c));
   });
-  if (span === 0) throw blank("only specks of noise were found");
-  if (span < Math.max(3, 0.04 * Math.max(width, height))) throw blank("the only mark is a dot");
-  const mask = new Uint8Array(width * height);
-  for (let i = 0; i < mask.length; i++) {
-    const label = labels[i]!;
-    if (label >= 0) mask[i] = kept[label]!;
-  }
-  return mask;
+  if (widest === 0) throw blank("only specks of noise were found");
+  if (widest < minSpan) throw blank("the only mark is a dot");
+  return kept;
 }
 
 /** Square binary dilation by `radius`, separable (rows then columns). */
