@@ -8,7 +8,7 @@
  *   deno task bench:cold [--rounds 3]
  */
 import { parseArgs } from "node:util";
-import { startWorkerdServe } from "../tests/support/wrangler.ts";
+import { startWorkerdServe } from "./lib/wrangler.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 

@@ -14,10 +14,10 @@ import {
   blackOnWhiteWebp,
   type ClientImage,
   offCentreJpeg,
-} from "../tests/support/client_images.ts";
-import { type LoadResult, measureLoad } from "../tests/support/load.ts";
-import { loadTestDigits } from "../tests/support/mnist_test_set.ts";
-import { startWranglerDev } from "../tests/support/wrangler.ts";
+} from "./lib/client_images.ts";
+import { type LoadResult, measureLoad } from "./lib/load.ts";
+import { loadTestDigits } from "./lib/mnist_test_set.ts";
+import { startWranglerDev } from "./lib/wrangler.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -19,7 +19,7 @@ import {
   penUpToAnswerMs,
   settled,
 } from "../tests/support/page_driver.ts";
-import { startWranglerDev } from "../tests/support/wrangler.ts";
+import { startWranglerDev } from "./lib/wrangler.ts";
 
 const TARGET = { p50Ms: 150, maxMs: 300 };
 

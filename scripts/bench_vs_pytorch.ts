@@ -7,8 +7,8 @@
  */
 import { parseArgs } from "node:util";
 import { mnistPackageDir } from "../src/data/mnist.ts";
-import { trainCli } from "../tests/support/train_cli.ts";
-import { testScore } from "../tests/support/train_faults.ts";
+import { trainCli } from "./lib/train_cli.ts";
+import { testScore } from "./lib/train_faults.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

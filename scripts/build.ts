@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { startBackend } from "../src/backend_deno.ts";
 import { loadClassifier } from "../src/classifier.ts";
-import { WRANGLER } from "../tests/support/wrangler.ts";
+import { WRANGLER } from "./lib/wrangler.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 /** The Workers Free plan's compressed size limit is 3 MiB; we hold ourselves to 1 MiB. */

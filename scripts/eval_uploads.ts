@@ -9,10 +9,10 @@
  *   another K measures the same pipeline on other digits).
  */
 import { parseArgs } from "node:util";
-import { loadTestDigits } from "../tests/support/mnist_test_set.ts";
+import { loadTestDigits } from "./lib/mnist_test_set.ts";
 import { CAMERAS, ORIENTATIONS, SCREENS, uploadSet } from "../tests/support/phone_photos.ts";
 import { readableDigits, send, uploadInit } from "../tests/support/upload_client.ts";
-import { startWorkerdServe } from "../tests/support/wrangler.ts";
+import { startWorkerdServe } from "./lib/wrangler.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -10,7 +10,7 @@
  *                                                  938 batches)
  */
 import { parseArgs } from "node:util";
-import { killDuringEpoch, testScore, trainToEnd } from "../tests/support/train_faults.ts";
+import { killDuringEpoch, testScore, trainToEnd } from "./lib/train_faults.ts";
 
 const TOLERANCE_POINTS = 0.2;
 /** Batches in an epoch of the default run: 60,000 images in batches of 64. */

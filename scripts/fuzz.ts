@@ -1,6 +1,6 @@
 /**
  * `deno task fuzz`: hostile requests to POST /classify on a `wrangler dev` (real workerd) it starts on
- * loopback. Every answer must be a JSON 4xx or a valid 200 (tests/support/fuzz.ts judges), GET /health
+ * loopback. Every answer must be a JSON 4xx or a valid 200 (scripts/lib/fuzz.ts judges), GET /health
  * must answer after every batch, and workerd's resident memory is sampled after every batch.
  * A failure replays from its seed and case index: `deno task fuzz --seed S --from I --requests 1`.
  *
@@ -13,9 +13,9 @@
  * without wrangler dev's proxy, whose own memory grows with every request.
  */
 import { parseArgs } from "node:util";
-import { buildCorpus, type FuzzReport, runFuzz } from "../tests/support/fuzz.ts";
-import { loadTestDigits } from "../tests/support/mnist_test_set.ts";
-import { startWorkerdServe, startWranglerDev } from "../tests/support/wrangler.ts";
+import { buildCorpus, type FuzzReport, runFuzz } from "./lib/fuzz.ts";
+import { loadTestDigits } from "./lib/mnist_test_set.ts";
+import { startWorkerdServe, startWranglerDev } from "./lib/wrangler.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { loadDataset } from "../src/data/mnist.ts";
 import { loadModel, ModelFileError } from "../src/model_file.ts";
-import { idxFolder, text, trainCli } from "./support/train_cli.ts";
-import { killDuringEpoch, testScore, trainToEnd } from "./support/train_faults.ts";
+import { idxFolder, text, trainCli } from "../scripts/lib/train_cli.ts";
+import { killDuringEpoch, testScore, trainToEnd } from "../scripts/lib/train_faults.ts";
 
 const MODEL = new URL("../models/mnist-cnn", import.meta.url).pathname;
 const BUILD = new URL("../scripts/build.ts", import.meta.url).pathname;

@@ -16,9 +16,9 @@ import {
   judge,
   runFuzz,
   sendCase,
-} from "./support/fuzz.ts";
-import { loadTestDigits } from "./support/mnist_test_set.ts";
-import { startWranglerDev } from "./support/wrangler.ts";
+} from "../scripts/lib/fuzz.ts";
+import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
+import { startWranglerDev } from "../scripts/lib/wrangler.ts";
 
 const SEED = 20261126;
 const REQUESTS = 300;

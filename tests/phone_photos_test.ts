@@ -16,7 +16,7 @@ import {
   retinaScreenshot,
   storeForOrientation,
 } from "./support/phone_photos.ts";
-import { loadTestDigits } from "./support/mnist_test_set.ts";
+import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SHRINK = 8;

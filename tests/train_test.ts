@@ -12,7 +12,7 @@ import { createRng } from "../src/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "../src/train/adam.ts";
 import { loadCheckpoint, type RunIdentity, saveCheckpoint } from "../src/train/checkpoint.ts";
 import { evaluate, type Progress, trainEpoch, type TrainOptions } from "../src/train/loop.ts";
-import { idxFolder as idxFolderOf, startPaused, text, trainCli } from "./support/train_cli.ts";
+import { idxFolder as idxFolderOf, startPaused, text, trainCli } from "../scripts/lib/train_cli.ts";
 
 await startBackend("wasm");
 const mnist = await loadDataset();

@@ -8,9 +8,9 @@
  * What is asserted is work and memory, never wall-clock time: time only bounds the loops.
  */
 import assert from "node:assert/strict";
-import { blackOnWhitePng } from "./support/client_images.ts";
+import { blackOnWhitePng } from "../scripts/lib/client_images.ts";
 import { hostileUploads } from "./support/hostile_uploads.ts";
-import { loadTestDigits } from "./support/mnist_test_set.ts";
+import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 import { type Upload, uploadSet } from "./support/phone_photos.ts";
 import {
   type Answer,
@@ -22,7 +22,7 @@ import {
   settledRss,
   uploadInit,
 } from "./support/upload_client.ts";
-import { startWorkerdServe } from "./support/wrangler.ts";
+import { startWorkerdServe } from "../scripts/lib/wrangler.ts";
 
 /** 12 photos cover every camera and every orientation; 4 screenshots both screens, RGB and RGBA. */
 const PHOTOS = 12;

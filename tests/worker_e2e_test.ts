@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { startBackend } from "../src/backend_deno.ts";
 import { loadClassifier } from "../src/classifier.ts";
-import { badInputs } from "./support/bad_inputs.ts";
+import { badInputs } from "../scripts/lib/bad_inputs.ts";
 import {
   blackOnWhiteBmp,
   blackOnWhiteGif,
@@ -19,9 +19,9 @@ import {
   dataUrl,
   nativePng,
   offCentreJpeg,
-} from "./support/client_images.ts";
-import { loadTestDigits } from "./support/mnist_test_set.ts";
-import { startWranglerDev } from "./support/wrangler.ts";
+} from "../scripts/lib/client_images.ts";
+import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
+import { startWranglerDev } from "../scripts/lib/wrangler.ts";
 
 const MODEL = new URL("../models/mnist-cnn", import.meta.url).pathname;
 const PER_KIND = 80;

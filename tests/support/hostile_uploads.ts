@@ -8,7 +8,7 @@
 import { encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
 import { GifWriter } from "omggif";
-import { bytesOf, pngChunk } from "./bad_inputs.ts";
+import { bytesOf, pngChunk } from "../../scripts/lib/bad_inputs.ts";
 
 /** One hostile upload and the answers it may get. */
 export interface HostileUpload {
