@@ -10,8 +10,8 @@
  */
 import { parseArgs } from "node:util";
 import { loadTestDigits } from "./lib/mnist_test_set.ts";
-import { CAMERAS, ORIENTATIONS, SCREENS, uploadSet } from "../tests/support/phone_photos.ts";
-import { readableDigits, send, uploadInit } from "../tests/support/upload_client.ts";
+import { CAMERAS, ORIENTATIONS, SCREENS, uploadSet } from "./lib/phone_photos.ts";
+import { readableDigits, send, uploadInit } from "./lib/upload_client.ts";
 import { startWorkerdServe } from "./lib/wrangler.ts";
 
 const { values } = parseArgs({

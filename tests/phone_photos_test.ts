@@ -15,7 +15,7 @@ import {
   type Picture,
   retinaScreenshot,
   storeForOrientation,
-} from "./support/phone_photos.ts";
+} from "../scripts/lib/phone_photos.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -134,7 +134,7 @@ Deno.test({
         args.push(`${dir}/${k}.jpg`, `${dir}/${k}.png`);
       }
       const run = await new Deno.Command(PYTHON, {
-        args: [new URL("./support/exif_upright.py", import.meta.url).pathname, ...args],
+        args: [new URL("../scripts/lib/exif_upright.py", import.meta.url).pathname, ...args],
         stdout: "piped",
         stderr: "piped",
       }).output();

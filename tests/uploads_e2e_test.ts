@@ -9,9 +9,9 @@
  */
 import assert from "node:assert/strict";
 import { blackOnWhitePng } from "../scripts/lib/client_images.ts";
-import { hostileUploads } from "./support/hostile_uploads.ts";
+import { hostileUploads } from "../scripts/lib/hostile_uploads.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
-import { type Upload, uploadSet } from "./support/phone_photos.ts";
+import { type Upload, uploadSet } from "../scripts/lib/phone_photos.ts";
 import {
   type Answer,
   MB,
@@ -21,7 +21,7 @@ import {
   sendRaw,
   settledRss,
   uploadInit,
-} from "./support/upload_client.ts";
+} from "../scripts/lib/upload_client.ts";
 import { startWorkerdServe } from "../scripts/lib/wrangler.ts";
 
 /** 12 photos cover every camera and every orientation; 4 screenshots both screens, RGB and RGBA. */
