@@ -12,8 +12,8 @@
  * or sampled VmRSS) over the RSS before the upload's warm-up.
  *
  * Uploads: a 280×280 grey PNG of an MNIST digit, a 640×480 JPEG photo, a 12 MP (4032×3024) phone
- * photo of a digit on paper (tests/support/phone_photos.ts, EXIF orientation 6, as a phone held
- * upright stores it), and every hostile upload of tests/support/hostile_uploads.ts, whose worst CPU
+ * photo of a digit on paper (scripts/lib/phone_photos.ts, EXIF orientation 6, as a phone held
+ * upright stores it), and every hostile upload of scripts/lib/hostile_uploads.ts, whose worst CPU
  * per request is the figure. A figure whose requests did not all get an answer that makes it stand
  * (200; for a hostile upload, any 4xx or 200 — never a 5xx or none) is printed with its statuses and
  * given as null in the JSON, its measurement under `invalid`; workerd answers to a hostile upload
@@ -29,16 +29,12 @@
  * decoder inflates whole); `--body raw` sends the image as the body instead of a multipart `image`.
  */
 import { parseArgs } from "node:util";
-import {
-  blackOnWhitePng,
-  type ClientImage,
-  offCentreJpeg,
-} from "../tests/support/client_images.ts";
-import { hostileUploads } from "../tests/support/hostile_uploads.ts";
-import { loadTestDigits } from "../tests/support/mnist_test_set.ts";
-import { CAMERAS, phonePhoto } from "../tests/support/phone_photos.ts";
-import { send, sendRaw } from "../tests/support/upload_client.ts";
-import { freePort, startWorkerdServe } from "../tests/support/wrangler.ts";
+import { blackOnWhitePng, type ClientImage, offCentreJpeg } from "./lib/client_images.ts";
+import { hostileUploads } from "./lib/hostile_uploads.ts";
+import { loadTestDigits } from "./lib/mnist_test_set.ts";
+import { CAMERAS, phonePhoto } from "./lib/phone_photos.ts";
+import { send, sendRaw } from "./lib/upload_client.ts";
+import { freePort, startWorkerdServe } from "./lib/wrangler.ts";
 
 /** CPU per request the issue sets for workerd, in ms. */
 const TARGETS_MS = { png_280: 1.0, jpeg_640x480: 2.5, jpeg_12mp: 30, worst_hostile: 100 };
