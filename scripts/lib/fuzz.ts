@@ -11,6 +11,7 @@ import { encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
 import { GifWriter } from "omggif";
 import { createRng, type Rng } from "../../src/random.ts";
+import { EXTRA_MULTIPART_PARTS } from "../../src/request.ts";
 import { bytesOf, jpegDeclaring, OVER_BODY_LIMIT, pngDeclaring } from "./bad_inputs.ts";
 import {
   blackOnWhiteBmp,
@@ -507,6 +508,8 @@ const GENERATORS: readonly [number, Generator][] = [
     // A batch of big BMPs can pass the body limit before it passes the batch limit.
     const bytes = fields.reduce((n, [, v]) => n + v.length, 0);
     const allowed = bytes > OVER_BODY_LIMIT
+      ? [413]
+      : images + others > MAX_BATCH + EXTRA_MULTIPART_PARTS // counted before the form is parsed
       ? [413]
       : images === 0
       ? [400]
