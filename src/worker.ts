@@ -23,6 +23,7 @@ export interface Env {
   MAX_BODY_BYTES?: number | string;
   MAX_PIXELS?: number | string;
   MAX_BATCH?: number | string;
+  MAX_INFLIGHT_BODY_BYTES?: number | string;
 }
 
 let classifier: Promise<Classifier> | undefined;

@@ -107,6 +107,18 @@ Deno.test("a Content-Length over MAX_BODY_BYTES is refused before a byte is read
   await stream.cancel();
 });
 
+Deno.test("a Content-Length that is not a byte count is refused before a byte is read", async () => {
+  const { stream, meter } = meteredBody([new Uint8Array(PNG_MAGIC)]);
+  const res = await appWith().request(
+    "/classify",
+    post(stream, { "content-type": "image/png", "content-length": "-8" }),
+  );
+  assert.equal(res.status, 400);
+  assert.equal((await errorOf(res)).code, "invalid_content_length");
+  assert.equal(meter.pulled, 0);
+  await stream.cancel();
+});
+
 Deno.test("a body that runs over MAX_BODY_BYTES while streaming stops being read", async () => {
   const { stream, meter } = meteredBody(Array.from({ length: 100 }, () => new Uint8Array(1000)));
   const res = await appWith({ maxBodyBytes: 5000 }).request(
