@@ -7,7 +7,7 @@
  * ceiling, and /health answers after.
  */
 import assert from "node:assert/strict";
-import { startWorkerdServe } from "./support/wrangler.ts";
+import { startWorkerdServe } from "../scripts/lib/wrangler.ts";
 
 const MiB = 1024 * 1024;
 /** Low enough that two 5 MiB uploads fill it. */
