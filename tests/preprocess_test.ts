@@ -149,6 +149,21 @@ Deno.test("toMnistDigit() turns a photo of a thin pen digit on unevenly lit pape
   assert.ok(s.box.width >= 8, `the 7 keeps its width: ${s.box.width}`);
 });
 
+Deno.test("toMnistDigit() ignores a strip of desk along the frame and the edge of a shadow", () => {
+  // 800×600 paper; a dark desk strip along the bottom; a shadow darkens the top-left with a soft
+  // diagonal edge that runs close to the digit; a thick "1" stands just above the desk.
+  const paper = (x: number, y: number): Rgba => {
+    if (y >= 570) return [70, 60, 50, 255];
+    const across = (x + y - 700) / 40; // < 0 in shadow, > 0 in light, soft over ±40 px
+    const light = 0.8 + 0.2 * Math.min(1, Math.max(0, (across + 1) / 2));
+    const v = Math.round(235 * light);
+    return [v, v, v - 6, 255];
+  };
+  const digit = toMnistDigit(overWhite(draw(800, 600, paper, [25, 25, 60, 255], one(430, 405))));
+  const s = assertMnistLike(digit, "height");
+  assert.ok(s.box.width <= 8, `only the narrow 1 is left: ${JSON.stringify(s.box)}`);
+});
+
 Deno.test("toMnistDigit() refuses a blank canvas as no_ink", () => {
   assertNoInk(draw(280, 280, () => WHITE, BLACK, () => false));
   assertNoInk(draw(280, 280, () => TRANSPARENT, BLACK, () => false));

@@ -10,10 +10,12 @@ import type { FloatMap } from "./types.ts";
 
 /** Ink must stand out from its local background by this much (of 255) to count at all. */
 const MIN_CONTRAST = 48;
-/** Background tiles per long side; the estimate is a low percentile, opened over 5×5 tiles. */
+/** Background tiles per long side; the estimate is the median of each tile, opened over 5×5 tiles. */
 const TILES_PER_SIDE = 16;
-const BACKGROUND_PERCENTILE = 0.25;
+const BACKGROUND_PERCENTILE = 0.5;
 const EROSION_RADIUS_TILES = 2;
+/** A mark whose strongest pixel is below this share of the strongest ink's is not writing. */
+const FAINT = 0.35;
 /** Anti-aliased edges up to this far from solid ink are kept. */
 const EDGE_RADIUS = 2;
 
@@ -128,7 +130,7 @@ export function isolateInk(flat: FloatMap): FloatMap {
   for (let i = 0; i < data.length; i++) if (data[i]! > strongest) strongest = data[i]!;
   if (strongest < MIN_CONTRAST) throw blank("nothing stands out from the background");
   const threshold = Math.max(otsuThreshold(data), MIN_CONTRAST / 2);
-  const core = keepWritingComponents(data, threshold, width, height);
+  const core = keepWritingComponents(withoutEdgeStrips(flat, threshold), threshold, width, height);
   const solid = median(data, core);
   const low = threshold / 2;
   const scale = 255 / Math.max(1, solid - low);
@@ -142,9 +144,54 @@ export function isolateInk(flat: FloatMap): FloatMap {
   return { width, height, data: out };
 }
 
-/** One connected component: its pixel count and inclusive bounding box. */
+/** How far in from the frame a strip of desk or table may reach, as a share of the short side. */
+const EDGE_BAND = 0.08;
+/** A line of the band that is at least this much ink belongs to a strip, not to writing. */
+const STRIP_FILL = 0.5;
+
+/**
+ * A photo often shows a strip of desk along one edge: a band of lines parallel to the frame that are
+ * mostly "ink". Those lines, and the ones between them and the frame, are cleared, so writing that
+ * comes close to the strip is not joined to it.
+ */
+function withoutEdgeStrips(flat: FloatMap, threshold: number): Float32Array {
+  const { width, height } = flat;
+  const data = flat.data.slice();
+  const band = Math.ceil(EDGE_BAND * Math.min(width, height));
+  const inked = (count: number, at: (i: number) => number) => {
+    let n = 0;
+    for (let i = 0; i < count; i++) if (data[at(i)]! >= threshold) n++;
+    return n >= STRIP_FILL * count;
+  };
+  const rowInked = (y: number) => inked(width, (x) => y * width + x);
+  const columnInked = (x: number) => inked(height, (y) => y * width + x);
+  // The innermost strip line within the band from each side, then everything outside it cleared.
+  const innermost = (inkedAt: (line: number) => boolean, line: (k: number) => number) => {
+    let last = -1;
+    for (let k = 0; k < band; k++) if (inkedAt(line(k))) last = k;
+    return last;
+  };
+  const top = innermost(rowInked, (k) => k);
+  const bottom = innermost(rowInked, (k) => height - 1 - k);
+  const left = innermost(columnInked, (k) => k);
+  const right = innermost(columnInked, (k) => width - 1 - k);
+  // One line more than the strip itself: its soft edge.
+  const clear = (x0: number, y0: number, x1: number, y1: number) => {
+    for (let y = Math.max(0, y0); y < Math.min(height, y1); y++) {
+      data.fill(0, y * width + Math.max(0, x0), y * width + Math.min(width, x1));
+    }
+  };
+  if (top >= 0) clear(0, 0, width, top + 2);
+  if (bottom >= 0) clear(0, height - bottom - 2, width, height);
+  if (left >= 0) clear(0, 0, left + 2, height);
+  if (right >= 0) clear(width - right - 2, 0, width, height);
+  return data;
+}
+
+/** One connected component: its pixel count, strongest pixel and inclusive bounding box. */
 interface Component {
   area: number;
+  peak: number;
   x0: number;
   y0: number;
   x1: number;
@@ -187,9 +234,10 @@ function labelComponents(
     labels[start] = label;
     queue[0] = start;
     let tail = 1;
-    let x0 = width, y0 = height, x1 = -1, y1 = -1;
+    let x0 = width, y0 = height, x1 = -1, y1 = -1, peak = 0;
     for (let head = 0; head < tail; head++) {
       const i = queue[head]!;
+      if (data[i]! > peak) peak = data[i]!;
       const x = i % width;
       const y = (i - x) / width;
       if (x < x0) x0 = x;
@@ -206,26 +254,28 @@ function labelComponents(
         }
       }
     }
-    components.push({ area: tail, x0, y0, x1, y1 });
+    components.push({ area: tail, peak, x0, y0, x1, y1 });
   }
   return { labels, components };
 }
 
 /**
  * Which components are writing (1) or not (0). A speck is tiny next to the image and next to the
- * largest stroke. When writing-sized marks lie inside the frame, marks touching its edge count only
- * where they come close to the largest of those (a stroke cut by the frame), not elsewhere.
+ * largest stroke; a faint mark (what is left of a shadow's edge) is far weaker than the ink. When
+ * writing-sized marks lie inside the frame, marks touching its edge count only where they come close
+ * to the largest of those (a stroke cut by the frame), not elsewhere.
  *
  * @throws {ImageError} `no_ink` when only specks or a dot remain.
  */
 function chooseWriting(components: Component[], width: number, height: number): Uint8Array {
   const largest = Math.max(0, ...components.map((c) => c.area));
+  const strongest = Math.max(0, ...components.map((c) => c.peak));
   const minArea = Math.max(3, (width * height) / 4000, 0.02 * largest);
   const minSpan = Math.max(3, 0.04 * Math.max(width, height));
   const span = (c: Component) => Math.max(c.x1 - c.x0, c.y1 - c.y0) + 1;
   const onEdge = (c: Component) =>
     c.x0 === 0 || c.y0 === 0 || c.x1 === width - 1 || c.y1 === height - 1;
-  const candidates = components.map((c) => c.area >= minArea);
+  const candidates = components.map((c) => c.area >= minArea && c.peak >= FAINT * strongest);
   const inside = components.filter((c, i) => candidates[i] && !onEdge(c) && span(c) >= minSpan);
   const anchor = inside.reduce<Component | undefined>(
     (a, c) => (!a || c.area > a.area ? c : a),
