@@ -32,8 +32,12 @@ export async function toDigits(
   return digits;
 }
 
-/** Every image's header is read and priced first: a batch over budget costs no decoding at all. */
+/**
+ * Every image's header is read and priced first: a batch over budget costs no decoding at all. (One
+ * image is priced by its own decode against the same limit.)
+ */
 function checkRequestBudget(inputs: DigitInput[], limits: DecodeLimits): void {
+  if (inputs.length < 2) return;
   let total = 0;
   for (const input of inputs) {
     if (input.kind === "image") total += planImage(input.bytes, limits).cost;

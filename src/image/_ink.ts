@@ -25,7 +25,10 @@ const EDGE_RADIUS = 2;
  */
 export function inkPolarity(gray: FloatMap): FloatMap {
   const data = gray.data.slice();
-  if (percentile(data, 0.5) >= 128) {
+  // The median is ≥ 128 exactly when no more than ⌊n/2⌋ values lie below 128: counted, not sorted.
+  let below = 0;
+  for (let i = 0; i < data.length; i++) if (data[i]! < 128) below++;
+  if (below <= Math.floor(data.length / 2)) {
     for (let i = 0; i < data.length; i++) data[i] = 255 - data[i]!;
   }
   return { ...gray, data };
@@ -79,7 +82,7 @@ function tileLevels(ink: FloatMap, tile: number, tilesX: number, tilesY: number)
       for (let y = ty * tile; y < y1; y++) {
         for (let x = tx * tile; x < x1; x++) values[n++] = ink.data[y * ink.width + x]!;
       }
-      levels[ty * tilesX + tx] = percentile(values.subarray(0, n), BACKGROUND_PERCENTILE);
+      levels[ty * tilesX + tx] = quantileInPlace(values.subarray(0, n), BACKGROUND_PERCENTILE);
     }
   }
   return levels;
@@ -356,13 +359,38 @@ function median(data: Float32Array, mask: Uint8Array): number {
   let n = 0;
   const values = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) if (mask[i] === 1) values[n++] = data[i]!;
-  return percentile(values.subarray(0, n), 0.5);
+  return quantileInPlace(values.subarray(0, n), 0.5);
 }
 
-/** The `q` quantile (0…1) of the values; sorts a copy, so the input is left as is. */
-export function percentile(values: Float32Array, q: number): number {
-  const sorted = values.slice().sort();
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+/**
+ * The element a sort would put at ⌊q·n⌋, found by quickselect (linear on average; sorting was a third
+ * of the preprocessing). Reorders `a`.
+ */
+function quantileInPlace(a: Float32Array, q: number): number {
+  const n = a.length;
+  if (n === 0) return 0;
+  const k = Math.min(n - 1, Math.floor(q * n));
+  let lo = 0, hi = n - 1;
+  while (lo < hi) {
+    // Median of three as the pivot keeps sorted and constant runs linear.
+    const mid = (lo + hi) >> 1;
+    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
 }
 
 export function clamp(v: number, lo: number, hi: number): number {

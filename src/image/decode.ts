@@ -151,11 +151,18 @@ export async function decodeImage(
       throw new RangeError(`'${key}' must be a positive integer: current value is ${limits[key]}`);
     }
   }
+  const format = sniffFormat(bytes);
+  // JPEG and PNG are priced inside the decode, from the header the decoding instance reads.
+  if (format === "jpeg" || format === "png") {
+    try {
+      return decodeShrunk(format, bytes, background, limits);
+    } catch (error) {
+      throw asImageError(error, format);
+    }
+  }
   const plan = planImage(bytes, limits);
   try {
-    return plan.format === "jpeg" || plan.format === "png"
-      ? decodeShrunk(plan.format, bytes, background, limits)
-      : await decodeWhole(plan, bytes, background);
+    return await decodeWhole(plan, bytes, background);
   } catch (error) {
     throw asImageError(error, plan.format);
   }

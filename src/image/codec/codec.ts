@@ -109,6 +109,9 @@ const ABORT = { corrupt: 1, scanLimit: 2, truncated: 3, memory: 4, unsupported: 
 let compiled: WebAssembly.Module | undefined;
 let live: Exports | undefined;
 
+/** What the caller's own code threw between wasm calls: the instance is still sound. */
+const callerErrors = new WeakSet<object>();
+
 /** Thrown by codec_abort inside the wasm call, caught where the call was made. */
 class Abort {
   constructor(readonly code: number, readonly detail: number) {}
@@ -184,7 +187,13 @@ export function decodeWithCodec(
 ): { header: CodecHeader; map: FloatMap; work: CodecWork } {
   return withImage(format, bytes, limits, (codec) => {
     const header = readHeader(codec);
-    const options = choose(header);
+    let options: CodecDecodeOptions;
+    try {
+      options = choose(header);
+    } catch (error) {
+      if (typeof error === "object" && error !== null) callerErrors.add(error);
+      throw error;
+    }
     const status = codec.codec_decode(
       options.scaleNum,
       options.box,
@@ -221,7 +230,7 @@ function withImage<T>(
 ): T {
   const codec = instance();
   let input = 0;
-  let failed = true;
+  let aborted = false;
   try {
     input = codec.codec_malloc(bytes.length);
     if (input === 0) throw new CodecError("memory", "the decoder has no memory left for the file");
@@ -229,15 +238,17 @@ function withImage<T>(
     const limit = format === "jpeg" ? limits.jpegMemoryBytes : limits.pngMaxSide;
     const opened = codec.codec_open(KIND[format], input, bytes.length, limit);
     if (opened !== 0) throw pngError(codec, opened);
-    const result = body(codec);
-    failed = false;
-    return result;
+    return body(codec);
   } catch (error) {
+    if (error instanceof CodecError || callerErrors.has(error as object)) throw error;
+    // An abort (or a trap) unwound the wasm stack mid-call.
+    aborted = true;
     if (error instanceof Abort) throw abortError(codec, error);
-    throw error;
+    throw new CodecError("corrupt", `the decoder stopped: ${String(error)}`);
   } finally {
-    if (failed) {
-      // After an abort the instance's stack and heap are in an unknown state: start afresh.
+    if (aborted) {
+      // The instance's stack and heap are in an unknown state: it is dropped, and the next decode
+      // starts afresh.
       live = undefined;
     } else {
       codec.codec_close();
