@@ -120,37 +120,37 @@ static void grid_add_row(const uint8_t *row, uint32_t count, uint32_t channels, 
     }
     return;
   }
+  /* One loop per layout, so the per-pixel work has no branches (narrow images have tiny cells). */
   for (uint32_t start = 0, cell = 0; start < count; start += factor, cell++) {
     uint32_t end = start + factor < count ? start + factor : count;
+    const uint8_t *p = row + (size_t)start * channels, *stop = row + (size_t)end * channels;
     uint64_t sum = 0;
-    if (channels == 1) {
-      uint32_t grey = 0;
-      for (uint32_t i = start; i < end; i++) grey += row[i];
-      sum = 255000ull * grey;
-    } else if (channels == 3) {
-      uint32_t r = 0, g = 0, b = 0;
-      for (const uint8_t *p = row + 3 * start, *stop = row + 3 * end; p < stop; p += 3) {
-        r += p[0];
-        g += p[1];
-        b += p[2];
+    switch (channels) {
+      case 1: {
+        uint32_t grey = 0;
+        for (; p < stop; p++) grey += p[0];
+        sum = 255000ull * grey;
+        break;
       }
-      sum = 255ull * (299ull * r + 587ull * g + 114ull * b);
-    } else if (channels == 4) {
-      /* Opaque cells (most of a screenshot) need only the channel sums, like RGB. */
-      uint32_t r = 0, g = 0, b = 0, opaque = 255;
-      for (const uint8_t *p = row + 4 * start, *stop = row + 4 * end; p < stop; p += 4) {
-        r += p[0];
-        g += p[1];
-        b += p[2];
-        opaque &= p[3];
-      }
-      if (opaque == 255) {
+      case 3: {
+        uint32_t r = 0, g = 0, b = 0;
+        for (; p < stop; p += 3) r += p[0], g += p[1], b += p[2];
         sum = 255ull * (299ull * r + 587ull * g + 114ull * b);
-      } else {
-        for (uint32_t i = start; i < end; i++) sum += pixel_value(row + (size_t)i * 4, 4);
+        break;
       }
-    } else {
-      for (uint32_t i = start; i < end; i++) sum += pixel_value(row + (size_t)i * channels, channels);
+      case 4: {
+        /* Opaque cells (most of a screenshot) need only the channel sums, like RGB. */
+        uint32_t r = 0, g = 0, b = 0, opaque = 255;
+        for (const uint8_t *q = p; q < stop; q += 4) r += q[0], g += q[1], b += q[2], opaque &= q[3];
+        if (opaque == 255) {
+          sum = 255ull * (299ull * r + 587ull * g + 114ull * b);
+        } else {
+          for (; p < stop; p += 4) sum += pixel_value(p, 4);
+        }
+        break;
+      }
+      default:
+        for (; p < stop; p += channels) sum += pixel_value(p, channels);
     }
     cells[cell] += (double)sum;
   }

@@ -339,6 +339,10 @@ struct spng_ctx
     struct spng_subimage subimage[7];
 
     z_stream zstream;
+    /* mnist-edge: image data inflated ahead of the scanline being read (read_scanline_bytes) */
+    unsigned char *ahead;
+    size_t ahead_pos, ahead_len;
+    int ahead_end;
     unsigned char *scanline_buf, *prev_scanline_buf, *row_buf, *filtered_scanline_buf;
     unsigned char *scanline, *prev_scanline, *row, *filtered_scanline;
 
@@ -1386,28 +1390,34 @@ static int read_idat_bytes(spng_ctx *ctx, uint32_t *bytes_read)
     return ret;
 }
 
-static int read_scanline_bytes(spng_ctx *ctx, unsigned char *dest, size_t len)
+/* mnist-edge: scanlines are served from a 32 KiB buffer that inflate fills in one call, instead of
+   inflating each scanline (and each 1-byte filter type) on its own: zlib's fast path needs at least
+   258 bytes of output room, so narrow images were inflated almost entirely on its slow path. At most
+   the buffer's size is inflated beyond the image data, so a decompression bomb stays bounded. */
+#define SPNG_AHEAD_SIZE (32 * 1024)
+
+static int fill_ahead(spng_ctx *ctx)
 {
-    if(ctx == NULL || dest == NULL) return SPNG_EINTERNAL;
-
-    int ret = Z_OK;
-    uint32_t bytes_read;
-
     z_stream *zstream = &ctx->zstream;
+    uint32_t bytes_read;
+    int ret;
 
-    zstream->avail_out = (uInt)len;
-    zstream->next_out = dest;
-
-    while(zstream->avail_out != 0)
+    if(ctx->ahead == NULL)
     {
+        ctx->ahead = spng__malloc(ctx, SPNG_AHEAD_SIZE);
+        if(ctx->ahead == NULL) return SPNG_EMEM;
+    }
+
+    zstream->avail_out = SPNG_AHEAD_SIZE;
+    zstream->next_out = ctx->ahead;
+
+    while(zstream->avail_out == SPNG_AHEAD_SIZE)
+    {
+        if(ctx->ahead_end) return SPNG_EIDAT_TOO_SHORT;
+
         ret = inflate(zstream, Z_NO_FLUSH);
 
-        if(ret == Z_OK) continue;
-
-        if(ret == Z_STREAM_END) /* Reached an end-marker */
-        {
-            if(zstream->avail_out != 0) return SPNG_EIDAT_TOO_SHORT;
-        }
+        if(ret == Z_STREAM_END) ctx->ahead_end = 1;
         else if(ret == Z_BUF_ERROR) /* Read more IDAT bytes */
         {
             ret = read_idat_bytes(ctx, &bytes_read);
@@ -1416,7 +1426,34 @@ static int read_scanline_bytes(spng_ctx *ctx, unsigned char *dest, size_t len)
             zstream->avail_in = bytes_read;
             zstream->next_in = ctx->data;
         }
-        else return SPNG_EIDAT_STREAM;
+        else if(ret != Z_OK) return SPNG_EIDAT_STREAM;
+    }
+
+    ctx->ahead_pos = 0;
+    ctx->ahead_len = SPNG_AHEAD_SIZE - zstream->avail_out;
+
+    return 0;
+}
+
+static int read_scanline_bytes(spng_ctx *ctx, unsigned char *dest, size_t len)
+{
+    if(ctx == NULL || dest == NULL) return SPNG_EINTERNAL;
+
+    while(len != 0)
+    {
+        if(ctx->ahead_pos == ctx->ahead_len)
+        {
+            int ret = fill_ahead(ctx);
+            if(ret) return ret;
+        }
+
+        size_t n = ctx->ahead_len - ctx->ahead_pos;
+        if(n > len) n = len;
+
+        memcpy(dest, ctx->ahead + ctx->ahead_pos, n);
+        ctx->ahead_pos += n;
+        dest += n;
+        len -= n;
     }
 
     return 0;
@@ -4995,6 +5032,7 @@ void spng_ctx_free(spng_ctx *ctx)
     spng__free(ctx, ctx->gamma_lut16);
 
     spng__free(ctx, ctx->row_buf);
+    spng__free(ctx, ctx->ahead);
     spng__free(ctx, ctx->scanline_buf);
     spng__free(ctx, ctx->prev_scanline_buf);
     spng__free(ctx, ctx->filtered_scanline_buf);
