@@ -95,15 +95,16 @@ function tileLevels(ink: FloatMap, tile: number, tilesX: number, tilesY: number)
  */
 function openTiles(levels: Float32Array, tilesX: number, tilesY: number): Float32Array {
   const r = EROSION_RADIUS_TILES;
-  return tileFilter(tileFilter(levels, tilesX, tilesY, r, Math.min), tilesX, tilesY, r, Math.max);
+  return tileFilter(tileFilter(levels, tilesX, tilesY, r, false), tilesX, tilesY, r, true);
 }
 
+/** The min (or, with `max`, the max) over each tile's (2r+1)² neighbourhood. */
 function tileFilter(
   levels: Float32Array,
   tilesX: number,
   tilesY: number,
   r: number,
-  pick: (a: number, b: number) => number,
+  max: boolean,
 ): Float32Array {
   const out = new Float32Array(levels.length);
   for (let ty = 0; ty < tilesY; ty++) {
@@ -111,7 +112,8 @@ function tileFilter(
       let best = levels[ty * tilesX + tx]!;
       for (let y = Math.max(0, ty - r); y <= Math.min(tilesY - 1, ty + r); y++) {
         for (let x = Math.max(0, tx - r); x <= Math.min(tilesX - 1, tx + r); x++) {
-          best = pick(best, levels[y * tilesX + x]!);
+          const v = levels[y * tilesX + x]!;
+          if (max ? v > best : v < best) best = v;
         }
       }
       out[ty * tilesX + tx] = best;
@@ -305,32 +307,39 @@ function chooseWriting(components: Component[], width: number, height: number): 
 /** Square binary dilation by `radius`, separable (rows then columns). */
 function dilate(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
   const rows = new Uint8Array(mask.length);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (mask[y * width + x] !== 1) continue;
-      rows.fill(
-        1,
-        y * width + Math.max(0, x - radius),
-        y * width + Math.min(width, x + radius + 1),
-      );
-    }
-  }
   const out = new Uint8Array(mask.length);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (rows[y * width + x] !== 1) continue;
-      for (let d = Math.max(0, y - radius); d <= Math.min(height - 1, y + radius); d++) {
-        out[d * width + x] = 1;
+  // A running count of 1s in the window [i − radius, i + radius] along each line.
+  const pass = (
+    from: Uint8Array,
+    to: Uint8Array,
+    lines: number,
+    length: number,
+    along: number,
+    across: number,
+  ) => {
+    for (let line = 0; line < lines; line++) {
+      const base = line * across;
+      let count = 0;
+      for (let i = 0; i < Math.min(radius, length); i++) count += from[base + i * along]!;
+      for (let i = 0; i < length; i++) {
+        if (i + radius < length) count += from[base + (i + radius) * along]!;
+        if (i - radius - 1 >= 0) count -= from[base + (i - radius - 1) * along]!;
+        to[base + i * along] = count > 0 ? 1 : 0;
       }
     }
-  }
+  };
+  pass(mask, rows, height, width, 1, width);
+  pass(rows, out, width, height, width, 1);
   return out;
 }
 
 /** Otsu's method on a 256-bin histogram: the level that best splits background from ink. */
 function otsuThreshold(data: Float32Array): number {
   const histogram = new Float64Array(256);
-  for (let i = 0; i < data.length; i++) histogram[clamp(Math.round(data[i]!), 0, 255)]! += 1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!; // rounded half up, as Math.round does for these non-negative levels
+    histogram[v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0]! += 1;
+  }
   const total = data.length;
   let sumAll = 0;
   for (let level = 0; level < 256; level++) sumAll += level * histogram[level]!;
