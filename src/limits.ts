@@ -7,7 +7,7 @@ export interface Limits {
   /**
    * Largest image a header may declare, width × height (413 above it, checked before decoding).
    * JPEG and PNG decode shrunk, so this is what a photo may be; GIF, WebP and BMP decode whole, so
-   * they stop at 2048 × 2048 whatever this says.
+   * they stop at 2048 × 1024 (2 Mpx) whatever this says.
    */
   maxPixels: number;
   /**

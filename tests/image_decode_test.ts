@@ -638,28 +638,29 @@ const greyPngWith = (width: number, height: number, zlib: Uint8Array) =>
     pngChunk("IEND", new Uint8Array()),
   );
 
-Deno.test("decodeImage() reads a PNG bomb (1×1 or 16×16 declared, 50 MB of zeros in 49 KB of zlib) inflating only what its header allows", async () => {
+Deno.test("decodeImage() refuses a PNG bomb (1×1 or 16×16 declared, 50 MB of zeros in 49 KB of zlib) once its data runs past the header", async () => {
   for (const side of [1, 16]) {
     const bomb = greyPngWith(side, side, zlibZeros(50_000_000));
     assert.ok(bomb.length < 60_000, `${bomb.length} bytes`);
-    const image = await decode(bomb);
-    assert.equal(
-      image.work.inflatedBytes,
-      side * (side + 1),
-      "one filter byte and the samples a row",
-    );
-    assert.ok(image.map.data.every((v) => v === 0), "the zeros are black");
+    const error = await decode(bomb).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof ImageError && error.code === "invalid_image", String(error));
+    assert.match(error.message, /inflates past what its header allows/);
   }
+  // The same rows without the surplus decode: what is refused is the data past the header.
+  const exact = await decode(greyPngWith(16, 16, zlibZeros(16 * 17)));
+  assert.equal(exact.work.inflatedBytes, 16 * 17, "one filter byte and the samples a row");
 });
 
-Deno.test("decodeImage() stops inflating a PNG bomb at its last row: a corrupt block 50 MB on is never reached", async () => {
+Deno.test("decodeImage() stops inflating a PNG bomb just past its last row: a corrupt block 50 MB on is never reached", async () => {
   // zlibZeros' single block made non-final, then a stored block whose LEN and NLEN disagree.
   const zeros = zlibZeros(50_000_000);
   const zlib = concat(zeros.subarray(0, zeros.length - 4), new Uint8Array(5));
   zlib[2]! &= 0xfe; // BFINAL = 0
   assert.throws(() => unzlibSync(zlib), "fflate inflates it all and finds the corruption");
-  const image = await decode(greyPngWith(1, 1, zlib));
-  assert.equal(image.work.inflatedBytes, 2);
+  // Refused for running past the header (within one 32 KiB read-ahead), not for zlib's corruption.
+  const error = await decode(greyPngWith(1, 1, zlib)).then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof ImageError && error.code === "invalid_image", String(error));
+  assert.match(error.message, /inflates past what its header allows/);
 });
 
 /** A PNG's chunks: type and the whole chunk (length, type, data, CRC). */

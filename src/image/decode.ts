@@ -27,8 +27,11 @@ export type { FloatMap, RgbaImage } from "./types.ts";
 export { initCodec } from "./codec/codec.ts";
 export { initWebpDecoder, WEBP_WASM_SPECIFIER } from "./webp.ts";
 
-/** GIF, WebP and BMP decoders hold the whole RGBA image: 4 Mpx is 16 MiB of it. */
-export const FULL_DECODE_MAX_PIXELS = 2048 * 2048;
+/**
+ * GIF, WebP and BMP decoders hold the whole RGBA image, garbage until the isolate next collects it:
+ * 2 Mpx (a full-HD screenshot) is 8 MiB of it.
+ */
+export const FULL_DECODE_MAX_PIXELS = 2048 * 1024;
 /**
  * A progressive (or multi-scan) JPEG keeps every DCT coefficient until its last scan: 128 bytes a
  * block. 16 MiB of them is a 5.6 MP 4:2:0 photo; phone cameras write baseline JPEGs, which need none.

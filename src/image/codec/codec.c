@@ -37,7 +37,7 @@ enum {
   ABORT_UNSUPPORTED = 5  /* valid, but a feature not built in (arithmetic coding) */
 };
 /** codec_open / codec_decode results besides 0 (ok) and libspng's own codes (-2…-1, 1…). */
-enum { ERR_STATE = -100, ERR_NO_MEMORY = -101, ERR_ARGUMENT = -102 };
+enum { ERR_STATE = -100, ERR_NO_MEMORY = -101, ERR_ARGUMENT = -102, ERR_OVERRUN = -103 };
 
 /** What the host reads back; kept as 32-bit fields so it is a plain Uint32Array there. */
 static struct {
@@ -392,6 +392,8 @@ static int png_decode(uint32_t box, uint32_t background) {
   }
   free(row);
   if (status) return status;
+  /* Image data that inflates past what the header allows is a decompression bomb's payload. */
+  if (spng_image_data_overruns(png)) return ERR_OVERRUN;
   /*
    * Chunks after the image data may hold EXIF; a failure there leaves the image as decoded, except a
    * bad CRC: the last IDAT's own CRC is only checked here, and with Adler-32 ignored it is all that

@@ -312,6 +312,7 @@ function cString(codec: Exports, pointer: number): string {
 
 /** codec.c's own failures (ERR_*): all below libspng's codes. */
 const CODEC_OUT_OF_MEMORY = -101;
+const CODEC_OVERRUN = -103;
 /** libspng's SPNG_IO_EOF and SPNG_IO_ERROR: the data ends early. */
 const PNG_TRUNCATED = new Set([-1, -2]);
 /** libspng's SPNG_EMEM and SPNG_ECHUNK_LIMITS: over an allocation or metadata limit. */
@@ -320,6 +321,9 @@ const PNG_MEMORY = new Set([2, 77]);
 function pngError(codec: Exports, status: number): CodecError {
   if (status === CODEC_OUT_OF_MEMORY) {
     return new CodecError("memory", "the decoder ran out of memory");
+  }
+  if (status === CODEC_OVERRUN) {
+    return new CodecError("corrupt", "its image data inflates past what its header allows");
   }
   if (status < -2) return new CodecError("corrupt", `the decoder was misused (${status})`);
   if (PNG_TRUNCATED.has(status)) return new CodecError("corrupt", "the PNG data ends early");

@@ -1459,6 +1459,16 @@ static int read_scanline_bytes(spng_ctx *ctx, unsigned char *dest, size_t len)
     return 0;
 }
 
+int spng_image_data_overruns(spng_ctx *ctx)
+{
+    if(ctx == NULL) return 0;
+    if(ctx->ahead_pos < ctx->ahead_len) return 1;
+    if(ctx->ahead_end) return 0;
+    /* Nothing left in the buffer and the stream not ended yet: one more fill tells. A fill that
+       finds no more data (end of stream or of the IDAT chunks) means the data ended in time. */
+    return fill_ahead(ctx) == 0 && ctx->ahead_len > 0;
+}
+
 static uint8_t paeth(uint8_t a, uint8_t b, uint8_t c)
 {
     int16_t p = a + b - c;
