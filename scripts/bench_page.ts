@@ -1,14 +1,14 @@
 /**
  * `deno task bench:page`: pen-up → answer on the drawing page, as a person sees it. Starts
  * `wrangler dev` (local workerd) and headless Chromium, draws digits with the mouse (the strokes of
- * tests/support/drawn_digits.ts, round after round), and times each from the last pointerup to the
+ * scripts/lib/drawn_digits.ts, round after round), and times each from the last pointerup to the
  * prediction being written, inside the page with performance.now(). Prints one line a digit, then
  * the p50 and max against the targets (≤ 150 ms p50, ≤ 300 ms max) as one JSON object, the last line.
  *
  *   deno task bench:page [--digits 30]
  */
 import { parseArgs } from "node:util";
-import { DRAWN_DIGITS } from "../tests/support/drawn_digits.ts";
+import { DRAWN_DIGITS } from "./lib/drawn_digits.ts";
 import {
   bytesSent,
   clear,
@@ -18,7 +18,7 @@ import {
   medianAndMax,
   penUpToAnswerMs,
   settled,
-} from "../tests/support/page_driver.ts";
+} from "./lib/page_driver.ts";
 import { startWranglerDev } from "./lib/wrangler.ts";
 
 const TARGET = { p50Ms: 150, maxMs: 300 };

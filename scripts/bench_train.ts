@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
-import { startBackend } from "../src/backend_deno.ts";
+import { startBackend } from "../src/deno.ts";
 import { loadDataset } from "../src/data/mnist.ts";
 import {
   type Arch,
@@ -17,8 +17,8 @@ import {
   nllLoss,
   toBatch,
   toTensors,
-} from "../src/model.ts";
-import { createRng } from "../src/random.ts";
+} from "../src/model/model.ts";
+import { createRng } from "../src/model/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "../src/train/adam.ts";
 import { evaluate, type Progress, trainEpoch } from "../src/train/loop.ts";
 

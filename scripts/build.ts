@@ -9,8 +9,8 @@
  * wrangler.toml, since src/worker.ts imports ../models/.
  */
 import { parseArgs } from "node:util";
-import { startBackend } from "../src/backend_deno.ts";
-import { loadClassifier } from "../src/classifier.ts";
+import { startBackend } from "../src/deno.ts";
+import { loadClassifier } from "../src/model/classifier.ts";
 import { WRANGLER } from "./lib/wrangler.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;

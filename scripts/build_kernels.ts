@@ -1,6 +1,6 @@
 /**
- * `deno task build:kernels [--out FILE]`: compiles src/kernels/conv_pool.c to WebAssembly SIMD with
- * clang (Debian: `apt-get install clang lld`) into src/kernels/conv_pool.wasm, which is committed so
+ * `deno task build:kernels [--out FILE]`: compiles src/model/kernels/conv_pool.c to WebAssembly SIMD with
+ * clang (Debian: `apt-get install clang lld`) into src/model/kernels/conv_pool.wasm, which is committed so
  * that training and the Worker need no C toolchain.
  *
  * The module runs inside tfjs-backend-wasm's memory, so it must import that memory and nothing else;
@@ -8,9 +8,9 @@
  * build of the source computes exactly what the committed binary does.
  */
 import { parseArgs } from "node:util";
-import { CONV_POOL_WASM } from "../src/backend_deno.ts";
+import { CONV_POOL_WASM } from "../src/deno.ts";
 
-const SOURCE = new URL("../src/kernels/conv_pool.c", import.meta.url).pathname;
+const SOURCE = new URL("../src/model/kernels/conv_pool.c", import.meta.url).pathname;
 const EXPORTS = ["conv_pool_backward", "conv_pool_forward", "conv_pool_scratch_bytes"];
 
 /**

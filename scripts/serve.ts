@@ -7,10 +7,10 @@
  * as in wrangler.toml.
  */
 import { parseArgs } from "node:util";
-import { createApp } from "../src/app.ts";
-import type { Classifier } from "../src/classifier.ts";
-import { startLocalClassifier } from "../src/classifier_deno.ts";
-import { limitsFrom } from "../src/limits.ts";
+import { createApp } from "../src/server/app.ts";
+import type { Classifier } from "../src/model/classifier.ts";
+import { startLocalClassifier } from "../src/deno.ts";
+import { limitsFrom } from "../src/server/limits.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -8,7 +8,7 @@
  * of the machine.
  */
 import { parseArgs } from "node:util";
-import { type Arch, ARCHS } from "../src/model.ts";
+import { type Arch, ARCHS } from "../src/model/model.ts";
 import type { StopCheck } from "../src/train/loop.ts";
 import { train, type TrainConfig } from "../src/train/run.ts";
 

@@ -1,14 +1,14 @@
 /**
- * The Cloudflare Workers entry: the app from app.ts over the model bundled into the Worker.
+ * The Cloudflare Workers entry: the app from server/app.ts over the model bundled into the Worker.
  * The tfjs backend and the classifier start once per isolate, on the first request that needs them, so
  * the isolate's start-up stays well inside the 1 s limit.
  */
 import type { ExecutionContext, Hono } from "hono";
-import { createApp } from "./app.ts";
-import { useWasmBackend } from "./backend.ts";
-import { type Classifier, loadClassifier } from "./classifier.ts";
+import { createApp } from "./server/app.ts";
+import { useWasmBackend } from "./model/backend.ts";
+import { type Classifier, loadClassifier } from "./model/classifier.ts";
 import { initCodec, initWebpDecoder } from "./image/decode.ts";
-import { limitsFrom } from "./limits.ts";
+import { limitsFrom } from "./server/limits.ts";
 import {
   codecWasm,
   convPoolWasm,

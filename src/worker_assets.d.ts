@@ -1,6 +1,6 @@
 /** tfjs-backend-wasm's SIMD binary, compiled by the Workers runtime at deploy time. */
 export declare const simdWasm: WebAssembly.Module;
-/** Our kernels, src/kernels/conv_pool.wasm. */
+/** Our kernels, src/model/kernels/conv_pool.wasm. */
 export declare const convPoolWasm: WebAssembly.Module;
 /** @jsquash/webp's decoder binary. */
 export declare const webpDecoderWasm: WebAssembly.Module;

@@ -4,10 +4,10 @@
  * against real workerd are in worker_e2e_test.ts.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../src/app.ts";
-import type { Classifier } from "../src/classifier.ts";
-import { startLocalClassifier } from "../src/classifier_deno.ts";
-import { badInputs } from "./support/bad_inputs.ts";
+import { createApp } from "../src/server/app.ts";
+import type { Classifier } from "../src/model/classifier.ts";
+import { startLocalClassifier } from "../src/deno.ts";
+import { badInputs } from "../scripts/lib/bad_inputs.ts";
 import {
   blackOnWhiteBmp,
   blackOnWhiteGif,
@@ -17,8 +17,8 @@ import {
   dataUrl,
   nativePng,
   offCentreJpeg,
-} from "./support/client_images.ts";
-import { loadTestDigits } from "./support/mnist_test_set.ts";
+} from "../scripts/lib/client_images.ts";
+import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 
 const classifier = await startLocalClassifier();
 const app = createApp({ classifier: () => Promise.resolve(classifier) });

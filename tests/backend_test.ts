@@ -1,8 +1,8 @@
 /** Starting tfjs's wasm backend from a precompiled module, as the Worker does. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { hasWasmSimd, useWasmBackend } from "../src/backend.ts";
-import { compileWasmModules } from "../src/backend_deno.ts";
+import { hasWasmSimd, useWasmBackend } from "../src/model/backend.ts";
+import { compileWasmModules } from "../src/deno.ts";
 
 Deno.test("useWasmBackend() runs tfjs on the SIMD module it is given", async () => {
   assert.ok(hasWasmSimd());

@@ -1,7 +1,7 @@
 /**
  * The drawing page at GET / in a real browser (headless Chromium through playwright-core) against the
  * Worker in the real runtime (`wrangler dev`, local workerd). Passing proves that the 20 digits of
- * tests/support/drawn_digits.ts drawn with the mouse, and five drawn with one finger on an emulated
+ * scripts/lib/drawn_digits.ts drawn with the mouse, and five drawn with one finger on an emulated
  * phone, are each read right live; that the page answers soon after pen-up (a loose p50 bound only:
  * `deno task bench:page` measures the real figure); that the pad goes out as a small grey PNG and a
  * 12 MP phone photo turned by its EXIF orientation is read right and sent shrunk; that screen readers
@@ -13,9 +13,9 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Browser, Page } from "playwright-core";
-import { offCentreJpeg } from "./support/client_images.ts";
-import { DRAWN_DIGITS } from "./support/drawn_digits.ts";
-import { loadTestDigits } from "./support/mnist_test_set.ts";
+import { offCentreJpeg } from "../scripts/lib/client_images.ts";
+import { DRAWN_DIGITS } from "../scripts/lib/drawn_digits.ts";
+import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 import {
   bytesSent,
   clear,
@@ -27,8 +27,8 @@ import {
   penUpToAnswerMs,
   readProbe,
   settled,
-} from "./support/page_driver.ts";
-import { startWranglerDev } from "./support/wrangler.ts";
+} from "../scripts/lib/page_driver.ts";
+import { startWranglerDev } from "../scripts/lib/wrangler.ts";
 
 const OUTPUT = new URL("../test-output/", import.meta.url).pathname;
 /** The digit on screen in the light and dark screenshots. */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { buildCodec } from "../scripts/build_codec.ts";
-import { CODEC_WASM } from "../src/image/codec/codec_deno.ts";
+import { CODEC_WASM } from "../src/deno.ts";
 
 Deno.test("a fresh build of codec.c and its vendored libraries is byte for byte the committed codec.wasm", async () => {
   const dir = await Deno.makeTempDir({ prefix: "mnist-edge-codec-" });

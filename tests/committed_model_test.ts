@@ -1,10 +1,10 @@
 /** The model committed in models/ is the one the README promises: ≥ 98.0% on all 10,000 test images. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { startBackend } from "../src/backend_deno.ts";
+import { startBackend } from "../src/deno.ts";
 import { loadDataset } from "../src/data/mnist.ts";
-import { toTensors } from "../src/model.ts";
-import { loadModel } from "../src/model_file.ts";
+import { toTensors } from "../src/model/model.ts";
+import { loadModel } from "../src/model/model_file.ts";
 import { evaluate } from "../src/train/loop.ts";
 
 Deno.test("the committed model scores ≥ 98.0% on the 10,000 MNIST test images, as its manifest says", async () => {

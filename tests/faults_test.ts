@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { loadDataset } from "../src/data/mnist.ts";
-import { loadModel, ModelFileError } from "../src/model_file.ts";
+import { loadModel, ModelFileError } from "../src/model/model_file.ts";
 import { idxFolder, text, trainCli } from "../scripts/lib/train_cli.ts";
 import { killDuringEpoch, testScore, trainToEnd } from "../scripts/lib/train_faults.ts";
 

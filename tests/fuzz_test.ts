@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { decodeImage } from "../src/image/decode.ts";
-import { DEFAULT_LIMITS } from "../src/limits.ts";
+import { DEFAULT_LIMITS } from "../src/server/limits.ts";
 import { ImageError } from "../src/image/errors.ts";
 import {
   ANY_ANSWER,

@@ -8,7 +8,7 @@
  * the costly work starts.
  */
 import assert from "node:assert/strict";
-import { compileCodec } from "../src/image/codec/codec_deno.ts";
+import { compileCodec } from "../src/deno.ts";
 import { createRequire } from "node:module";
 import encodeMozjpeg, { init as initMozjpeg } from "@jsquash/jpeg/encode.js";
 import { decode as decodeFastPng, encode as encodeFastPng } from "fast-png";
@@ -16,7 +16,7 @@ import { unzlibSync, zlibSync } from "fflate";
 import { encode as encodeJpegJs } from "jpeg-js";
 import { GifWriter } from "omggif";
 import { loadDataset } from "../src/data/mnist.ts";
-import { toDigits } from "../src/digits.ts";
+import { toDigits } from "../src/server/digits.ts";
 import { greyMap } from "../src/image/_grey.ts";
 import {
   decodeImage,
@@ -30,17 +30,17 @@ import {
 } from "../src/image/decode.ts";
 import { ImageError, type ImageErrorCode, statusOf } from "../src/image/errors.ts";
 import type { FloatMap, RgbaImage } from "../src/image/types.ts";
-import { compileWebpModule } from "../src/image/webp_deno.ts";
-import { DEFAULT_LIMITS } from "../src/limits.ts";
-import { pngChunk, pngDeclaring } from "./support/bad_inputs.ts";
-import { offCentreJpeg } from "./support/client_images.ts";
-import { zlibZeros } from "./support/hostile_uploads.ts";
+import { compileWebpModule } from "../src/deno.ts";
+import { DEFAULT_LIMITS } from "../src/server/limits.ts";
+import { pngChunk, pngDeclaring } from "../scripts/lib/bad_inputs.ts";
+import { offCentreJpeg } from "../scripts/lib/client_images.ts";
+import { zlibZeros } from "../scripts/lib/hostile_uploads.ts";
 import {
   exifOrientationSegment,
   ORIENTATIONS,
   storeForOrientation,
   withSegmentAfterSoi,
-} from "./support/phone_photos.ts";
+} from "../scripts/lib/phone_photos.ts";
 
 initCodec(await compileCodec());
 

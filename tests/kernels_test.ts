@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { CONV_POOL_WASM, startBackend } from "../src/backend_deno.ts";
-import { convPool, type ConvPoolExports, convPoolGrad } from "../src/kernels/conv_pool.ts";
-import { convPoolBackward, convPoolForward } from "../src/kernels/conv_pool_cpu.ts";
-import { NORMALIZATION } from "../src/model.ts";
-import { createRng } from "../src/random.ts";
+import { CONV_POOL_WASM, startBackend } from "../src/deno.ts";
+import { convPool, type ConvPoolExports, convPoolGrad } from "../src/model/kernels/conv_pool.ts";
+import { convPoolBackward, convPoolForward } from "../src/model/kernels/conv_pool_cpu.ts";
+import { NORMALIZATION } from "../src/model/model.ts";
+import { createRng } from "../src/model/random.ts";
 import { buildConvPool } from "../scripts/build_kernels.ts";
 
 const C = 32, CP = 32 * 169;

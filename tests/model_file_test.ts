@@ -1,7 +1,7 @@
 /** The model file: safetensors round trip, and a loader that refuses anything wrong with a fix. */
 import assert from "node:assert/strict";
-import { createRng } from "../src/random.ts";
-import { initParams } from "../src/model.ts";
+import { createRng } from "../src/model/random.ts";
+import { initParams } from "../src/model/model.ts";
 import {
   checkManifest,
   decodeModel,
@@ -9,8 +9,8 @@ import {
   loadModel,
   type Manifest,
   ModelFileError,
-} from "../src/model_file.ts";
-import { encodeSafetensors } from "../src/safetensors.ts";
+} from "../src/model/model_file.ts";
+import { encodeSafetensors } from "../src/model/safetensors.ts";
 
 const modelsDir = new URL("../models/", import.meta.url);
 const committed = {

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 // The umbrella package registers tfjs's gradients; only this test needs them (for the reference).
 import * as tfRef from "@tensorflow/tfjs";
 import * as tf from "@tensorflow/tfjs-core";
-import { startBackend } from "../src/backend_deno.ts";
-import { decodeModel } from "../src/model_file.ts";
+import { startBackend } from "../src/deno.ts";
+import { decodeModel } from "../src/model/model_file.ts";
 import {
   type Arch,
   backward,
@@ -22,8 +22,8 @@ import {
   PARAM_SPECS,
   toBatch,
   toTensors,
-} from "../src/model.ts";
-import { createRng } from "../src/random.ts";
+} from "../src/model/model.ts";
+import { createRng } from "../src/model/random.ts";
 
 const N = 6;
 const rng = createRng(7);

@@ -1,11 +1,11 @@
 /**
  * GET / through `app.request()`, no server or browser: browsers get the drawing page, curl gets the
  * usage text. Passing proves the page carries the hooks the browser test (browser_test.ts) relies on,
- * offers the phone's camera, stays small, and that its inline script — src/page/client.js as it is
- * on disk — is exactly the one its Content-Security-Policy allows.
+ * offers the phone's camera, stays small, and that its inline script — src/server/page/client.js as
+ * it is on disk — is exactly the one its Content-Security-Policy allows.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../src/app.ts";
+import { createApp } from "../src/server/app.ts";
 
 const app = createApp({ classifier: () => Promise.reject(new Error("GET / needs no model")) });
 const BROWSER = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
@@ -49,7 +49,10 @@ Deno.test("GET / allows only the page's own inline script", async () => {
   const res = await app.request("/", { headers: BROWSER });
   const csp = res.headers.get("content-security-policy") ?? "";
   const script = /<script type="module">([\s\S]*)<\/script>/.exec(await res.text())?.[1] ?? "";
-  assert.equal(script, await Deno.readTextFile(new URL("../src/page/client.js", import.meta.url)));
+  assert.equal(
+    script,
+    await Deno.readTextFile(new URL("../src/server/page/client.js", import.meta.url)),
+  );
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(script));
   const hash = btoa(String.fromCharCode(...new Uint8Array(digest)));
   assert.match(csp, /default-src 'none'/);

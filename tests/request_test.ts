@@ -7,10 +7,14 @@
  * bodies_e2e_test.ts.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../src/app.ts";
-import { inflightBodyBytes } from "../src/body.ts";
-import { DEFAULT_LIMITS, type Limits } from "../src/limits.ts";
-import { EXTRA_MULTIPART_PARTS, MAX_JSON_COMMAS, readClassifyRequest } from "../src/request.ts";
+import { createApp } from "../src/server/app.ts";
+import { inflightBodyBytes } from "../src/server/body.ts";
+import { DEFAULT_LIMITS, type Limits } from "../src/server/limits.ts";
+import {
+  EXTRA_MULTIPART_PARTS,
+  MAX_JSON_COMMAS,
+  readClassifyRequest,
+} from "../src/server/request.ts";
 
 const MiB = 1024 * 1024;
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -77,7 +81,7 @@ function parkedBody(first: Uint8Array) {
   return { stream, started: started.promise, giveUp: () => gate.resolve() };
 }
 
-/** What workerd throws from a body read when the client stops sending (see src/body.ts). */
+/** What workerd throws from a body read when the client stops sending (see src/server/body.ts). */
 const workerdConnectionLost = () =>
   Object.assign(new Error("Network connection lost."), { retryable: true });
 

@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { startBackend } from "../src/backend_deno.ts";
+import { startBackend } from "../src/deno.ts";
 import { FILES, loadDataset, type Split } from "../src/data/mnist.ts";
-import { initParams, type Params, toTensors } from "../src/model.ts";
-import { loadModel } from "../src/model_file.ts";
-import { createRng } from "../src/random.ts";
+import { initParams, type Params, toTensors } from "../src/model/model.ts";
+import { loadModel } from "../src/model/model_file.ts";
+import { createRng } from "../src/model/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "../src/train/adam.ts";
 import { loadCheckpoint, type RunIdentity, saveCheckpoint } from "../src/train/checkpoint.ts";
 import { evaluate, type Progress, trainEpoch, type TrainOptions } from "../src/train/loop.ts";

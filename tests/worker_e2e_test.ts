@@ -6,8 +6,8 @@
  * workerd refuses bad input exactly as the app does in Deno.
  */
 import assert from "node:assert/strict";
-import { startBackend } from "../src/backend_deno.ts";
-import { loadClassifier } from "../src/classifier.ts";
+import { startBackend } from "../src/deno.ts";
+import { loadClassifier } from "../src/model/classifier.ts";
 import { badInputs } from "../scripts/lib/bad_inputs.ts";
 import {
   blackOnWhiteBmp,

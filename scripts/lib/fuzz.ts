@@ -10,8 +10,8 @@
 import { encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
 import { GifWriter } from "omggif";
-import { createRng, type Rng } from "../../src/random.ts";
-import { EXTRA_MULTIPART_PARTS } from "../../src/request.ts";
+import { createRng, type Rng } from "../../src/model/random.ts";
+import { EXTRA_MULTIPART_PARTS } from "../../src/server/request.ts";
 import { bytesOf, jpegDeclaring, OVER_BODY_LIMIT, pngDeclaring } from "./bad_inputs.ts";
 import {
   blackOnWhiteBmp,

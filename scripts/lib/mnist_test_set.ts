@@ -1,6 +1,6 @@
 /** The MNIST test set (10,000 digits) as a list of 28×28 grids, for tests that send digits one by one. */
 import { loadDataset } from "../../src/data/mnist.ts";
-import { PIXELS } from "../../src/model.ts";
+import { PIXELS } from "../../src/model/model.ts";
 
 /** Test digits as 784-byte MNIST grids (0 background, 255 ink) and their labels. */
 export interface TestDigits {

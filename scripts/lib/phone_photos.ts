@@ -13,7 +13,7 @@
 import { createRequire } from "node:module";
 import encodeJpeg, { init as initJpegEncoder } from "@jsquash/jpeg/encode.js";
 import { encode as encodePng } from "fast-png";
-import { createRng, type Rng } from "../../src/random.ts";
+import { createRng, type Rng } from "../../src/model/random.ts";
 
 /** What a client uploads, with the digit it shows. */
 export interface Upload {

@@ -38,7 +38,7 @@ export function trainCli(args: string[], env: Record<string, string> = {}): Deno
       "--allow-write",
       "--allow-env",
       "--allow-sys",
-      new URL("../../scripts/train.ts", import.meta.url).pathname,
+      new URL("../train.ts", import.meta.url).pathname,
       ...args,
     ],
     stdout: "piped",

@@ -3,8 +3,8 @@
  * resident memory sampled while the request is in flight. Used by tests/uploads_e2e_test.ts and
  * scripts/eval_uploads.ts. Traffic goes only to the loopback URL given.
  */
-import { startBackend } from "../../src/backend_deno.ts";
-import { loadClassifier } from "../../src/classifier.ts";
+import { startBackend } from "../../src/deno.ts";
+import { loadClassifier } from "../../src/model/classifier.ts";
 import type { Upload } from "./phone_photos.ts";
 
 const MODEL = new URL("../../models/mnist-cnn", import.meta.url).pathname;

@@ -5,8 +5,8 @@
  */
 import { createRequire } from "node:module";
 import { IdxError, parseIdxImages, parseIdxLabels } from "./idx.ts";
-import { sha256Hex } from "../sha256.ts";
-import { PIXELS } from "../model.ts";
+import { sha256Hex } from "../model/sha256.ts";
+import { PIXELS } from "../model/model.ts";
 
 export const FILES = {
   trainImages: "train-images-idx3-ubyte",

@@ -50,7 +50,7 @@ const JPEG_MEMORY_BYTES = JPEG_COEFFICIENT_BYTES + 4 * 1024 * 1024;
 const PNG_MAX_SIDE = 1 << 24;
 const CODEC_LIMITS = { jpegMemoryBytes: JPEG_MEMORY_BYTES, pngMaxSide: PNG_MAX_SIDE };
 
-/** What an upload may cost: see src/limits.ts. */
+/** What an upload may cost: see src/server/limits.ts. */
 export interface DecodeLimits {
   /** Largest width × height a header may declare. */
   maxPixels: number;

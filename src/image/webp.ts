@@ -7,7 +7,7 @@
  * initWebpDecoder(webpWasm);
  * ```
  *
- * In Deno, {@linkcode compileWebpModule} from `webp_deno.ts` builds the module from the npm package.
+ * In Deno, {@linkcode compileWebpModule} from src/deno.ts builds the module from the npm package.
  */
 import { init as initJsquash } from "@jsquash/webp/decode.js";
 import { default as decodeWithJsquash } from "@jsquash/webp/decode.js";

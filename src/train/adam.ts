@@ -4,7 +4,7 @@
  * keys its state by global variable names; owning the few lines keeps the state easy to checkpoint.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { HostParams, Params } from "../model.ts";
+import type { HostParams, Params } from "../model/model.ts";
 
 export interface AdamConfig {
   lr: number;

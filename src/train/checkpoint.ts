@@ -4,11 +4,11 @@
  * Written at each epoch's end and on Ctrl-C; `--resume` continues from one.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type Arch, type HostParams, PARAM_SPECS, type Params, toTensors } from "../model.ts";
-import { ModelFileError } from "../model_file.ts";
-import { decodeSafetensors, encodeSafetensors, type Tensor } from "../safetensors.ts";
+import { type Arch, type HostParams, PARAM_SPECS, type Params, toTensors } from "../model/model.ts";
+import { ModelFileError } from "../model/model_file.ts";
+import { decodeSafetensors, encodeSafetensors, type Tensor } from "../model/safetensors.ts";
 import { type AdamState, adamStateFromHost } from "./adam.ts";
-import { sha256Hex } from "../sha256.ts";
+import { sha256Hex } from "../model/sha256.ts";
 import { writeFilesAtomic } from "./files.ts";
 import type { Progress } from "./loop.ts";
 

@@ -13,7 +13,7 @@ import {
   PARAM_SPECS,
   type Params,
   toTensors,
-} from "../model.ts";
+} from "../model/model.ts";
 import {
   DESCRIPTIONS,
   encodeModel,
@@ -21,8 +21,8 @@ import {
   type Manifest,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
-} from "../model_file.ts";
-import { sha256Hex } from "../sha256.ts";
+} from "../model/model_file.ts";
+import { sha256Hex } from "../model/sha256.ts";
 import { accuracySvg, errorsSvg, lossCurveSvg } from "./figures.ts";
 import { stageFiles } from "./files.ts";
 import { evaluate, type Evaluation, type Progress } from "./loop.ts";

@@ -4,7 +4,7 @@
  */
 import { encode as encodePng } from "fast-png";
 import type { Split } from "../data/mnist.ts";
-import { IMAGE_SIDE, PIXELS } from "../model.ts";
+import { IMAGE_SIDE, PIXELS } from "../model/model.ts";
 import type { EpochSummary } from "./loop.ts";
 
 const W = 640, H = 360, PAD = { left: 56, right: 40, top: 32, bottom: 44 };

@@ -16,8 +16,8 @@ import {
   PIXELS,
   predict,
   toBatch,
-} from "../model.ts";
-import { createRng, type Rng, shuffle } from "../random.ts";
+} from "../model/model.ts";
+import { createRng, type Rng, shuffle } from "../model/random.ts";
 import { type AdamConfig, type AdamState, adamStep } from "./adam.ts";
 
 export interface Evaluation {

@@ -3,11 +3,11 @@
  * checkpointing each epoch → export (save, re-load, test) → report.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { BackendName } from "../backend.ts";
-import { startBackend } from "../backend_deno.ts";
+import type { BackendName } from "../model/backend.ts";
+import { startBackend } from "../deno.ts";
 import { holdOut, loadDataset, type Split } from "../data/mnist.ts";
-import { type Arch, initParams, toTensors } from "../model.ts";
-import { createRng } from "../random.ts";
+import { type Arch, initParams, toTensors } from "../model/model.ts";
+import { createRng } from "../model/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "./adam.ts";
 import { type Checkpoint, loadCheckpoint, type RunIdentity, saveCheckpoint } from "./checkpoint.ts";
 import { exportModel, type ExportResult, testLine } from "./export.ts";

@@ -9,7 +9,7 @@
  * initCodec(codecWasm);
  * ```
  *
- * In Deno, {@linkcode compileCodec} from `codec_deno.ts` compiles the committed binary.
+ * In Deno, {@linkcode compileCodec} from src/deno.ts compiles the committed binary.
  *
  * One instance serves every request of an isolate, one image at a time (decoding is synchronous). An
  * instance that failed mid-decode, or whose memory grew past {@linkcode RETIRE_ABOVE_BYTES}, is

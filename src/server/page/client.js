@@ -1,7 +1,7 @@
-// Type-checked against the DOM library: src/page/deno.json.
+// Type-checked against the DOM library: src/server/page/deno.json.
 /**
- * The drawing page's script, inlined by src/page.ts as a module script whose sha256 the page's CSP
- * allows. It sends what POST /classify works on and no more: the pad downscaled here to 112×112 grey
+ * The drawing page's script, inlined by src/server/page.ts as a module script whose sha256 the page's
+ * CSP allows. It sends what POST /classify works on and no more: the pad downscaled here to 112×112 grey
  * and encoded as PNG as soon as the pen lifts (no idle-time canvas encoding on the way), and a photo
  * decoded by the browser (EXIF orientation applied), shrunk to ≤ 1024 px and re-encoded as JPEG.
  */

@@ -9,7 +9,7 @@
 //
 // Memory is tfjs-backend-wasm's own (this module imports it), so tensors are read and written where
 // tfjs keeps them. The module has no data segment and needs no stack: every array it touches is
-// passed in by the caller. src/kernels/conv_pool.ts registers it with tfjs, next to a plain
+// passed in by the caller. src/model/kernels/conv_pool.ts registers it with tfjs, next to a plain
 // TypeScript version of the same arithmetic for the cpu backend, which the tests compare it with.
 //
 // Layouts (floats unless noted): images [N, 28, 28] normalised; weight [32, 9] (PyTorch's

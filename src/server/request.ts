@@ -7,7 +7,7 @@
 import { ApiError } from "./api_error.ts";
 import { type BodyLimits, readBody } from "./body.ts";
 import type { Limits } from "./limits.ts";
-import { PIXELS } from "./model.ts";
+import { PIXELS } from "../model/model.ts";
 
 /** One digit as the client sent it: image bytes still to decode, or a ready 28×28 grid. */
 export type DigitInput =

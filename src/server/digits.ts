@@ -2,9 +2,9 @@
  * Turns what a client sent into the 784 bytes the model reads: decode → preprocess, or take a ready
  * grid. The whole request's decoding cost is judged from its images' headers before any is decoded.
  */
-import { type DecodeLimits, decodeImage, planImage } from "./image/decode.ts";
-import { ImageError } from "./image/errors.ts";
-import { fromMnistGrayscale, toMnistDigit } from "./image/preprocess.ts";
+import { decodeImage, type DecodeLimits, planImage } from "../image/decode.ts";
+import { ImageError } from "../image/errors.ts";
+import { fromMnistGrayscale, toMnistDigit } from "../image/preprocess.ts";
 import type { DigitInput } from "./request.ts";
 
 /** `mnist`: the MNIST authors' recipe (polarity, crop, 20×20 box, centre of mass); `none`: already MNIST. */

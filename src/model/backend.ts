@@ -8,8 +8,8 @@
  * and `BackendWasm` class that tfjs uses, with Emscripten's documented `instantiateWasm` hook handing it
  * our module. Deno compiles the module from the npm package's file; the Worker imports it.
  *
- * Our own kernel module, conv_pool.wasm (src/kernels/), is instantiated on that instance's memory and
- * registered with tfjs next to its kernels.
+ * Our own kernel module, conv_pool.wasm (src/model/kernels/), is instantiated on that instance's
+ * memory and registered with tfjs next to its kernels.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -49,7 +49,7 @@ export function hasWasmSimd(): boolean {
 export interface WasmModules {
   /** tfjs-backend-wasm-simd.wasm */
   tfjs: WebAssembly.Module;
-  /** src/kernels/conv_pool.wasm */
+  /** src/model/kernels/conv_pool.wasm */
   convPool: WebAssembly.Module;
 }
 

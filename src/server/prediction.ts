@@ -1,5 +1,5 @@
 /** The JSON answer for one classified digit. */
-import type { ModelInfo } from "./classifier.ts";
+import type { ModelInfo } from "../model/classifier.ts";
 
 /** What POST /classify answers for one digit. */
 export interface Prediction {

@@ -5,8 +5,8 @@
  * Why by hand: tfjs-core registers no gradients on its own (only the umbrella @tensorflow/tfjs does,
  * with layers, converter and webgl in tow), and tfjs-backend-wasm has no Conv2DBackpropFilter kernel.
  * The cnn's first block (conv → ReLU → max-pool → dropout) is one fused kernel of our own, forward
- * and backward (src/kernels/conv_pool.ts: WebAssembly SIMD on wasm, TypeScript on cpu); the Linear
- * layers are tfjs matmuls. tests/model_test.ts checks the gradients against tfjs autodiff of
+ * and backward (src/model/kernels/conv_pool.ts: WebAssembly SIMD on wasm, TypeScript on cpu); the
+ * Linear layers are tfjs matmuls. tests/model_test.ts checks the gradients against tfjs autodiff of
  * tf.conv2d + tf.maxPool on the cpu backend, and the outputs against PyTorch's.
  *
  * Parameters are kept in PyTorch's names and layouts, in memory as in the file (a Linear's weight is
