@@ -56,6 +56,22 @@ export function encodeSafetensors(
 export function decodeSafetensors(
   bytes: Uint8Array,
 ): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  const { header, dataStart } = readHeader(bytes);
+  const data = bytes.subarray(dataStart);
+  const { __metadata__: metadata = {}, ...entries } = header;
+  const tensors: Record<string, Tensor> = {};
+  const spans: [number, number, string][] = [];
+  for (const [name, entry] of Object.entries(entries)) {
+    const { tensor, begin, end } = readTensor(name, entry, data);
+    tensors[name] = tensor;
+    spans.push([begin, end, name]);
+  }
+  checkTiling(spans, data.length);
+  return { tensors, metadata: metadata as Record<string, string> };
+}
+
+/** The 8-byte length and the JSON header it bounds; the tensor data starts at `dataStart`. */
+function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataStart: number } {
   if (bytes.length < 8) {
     throw new SafetensorsError(`${bytes.length} bytes is too short for a safetensors file`);
   }
@@ -77,43 +93,45 @@ export function decodeSafetensors(
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
     throw new SafetensorsError("header is not a JSON object");
   }
-  const dataStart = 8 + headerLength, dataLength = bytes.length - dataStart;
-  const { __metadata__: metadata = {}, ...entries } = header;
-  const tensors: Record<string, Tensor> = {};
-  const spans: [number, number, string][] = [];
-  for (const [name, entry] of Object.entries(entries)) {
-    const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
-    if (dtype !== "F32") {
-      throw new SafetensorsError(`${name}: dtype ${JSON.stringify(dtype)}, expected F32`);
-    }
-    const validShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
-    const validOffsets = Array.isArray(offsets) && offsets.length === 2 &&
-      offsets.every((o) => Number.isInteger(o) && o >= 0) && offsets[0] <= offsets[1];
-    if (!validShape || !validOffsets) {
-      throw new SafetensorsError(`${name}: malformed shape or data_offsets`);
-    }
-    const [begin, end] = offsets as [number, number];
-    if (end > dataLength) {
-      throw new SafetensorsError(
-        `${name}: its data ends at byte ${end} of ${dataLength}: the file is truncated`,
-      );
-    }
-    const size = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (end - begin !== size * 4) {
-      throw new SafetensorsError(
-        `${name}: ${end - begin} bytes of data for shape [${shape}] (${size * 4} expected)`,
-      );
-    }
-    const data = new Float32Array(size);
-    const tensorView = new DataView(
-      bytes.buffer,
-      bytes.byteOffset + dataStart + begin,
-      end - begin,
-    );
-    for (let i = 0; i < size; i++) data[i] = tensorView.getFloat32(i * 4, true);
-    tensors[name] = { shape: shape as number[], data };
-    spans.push([begin, end, name]);
+  return { header, dataStart: 8 + headerLength };
+}
+
+/** One header entry, checked, and its values read from `data` (the bytes after the header). */
+function readTensor(
+  name: string,
+  entry: unknown,
+  data: Uint8Array,
+): { tensor: Tensor; begin: number; end: number } {
+  const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
+  if (dtype !== "F32") {
+    throw new SafetensorsError(`${name}: dtype ${JSON.stringify(dtype)}, expected F32`);
   }
+  const validShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
+  const validOffsets = Array.isArray(offsets) && offsets.length === 2 &&
+    offsets.every((o) => Number.isInteger(o) && o >= 0) && offsets[0] <= offsets[1];
+  if (!validShape || !validOffsets) {
+    throw new SafetensorsError(`${name}: malformed shape or data_offsets`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end > data.length) {
+    throw new SafetensorsError(
+      `${name}: its data ends at byte ${end} of ${data.length}: the file is truncated`,
+    );
+  }
+  const size = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (end - begin !== size * 4) {
+    throw new SafetensorsError(
+      `${name}: ${end - begin} bytes of data for shape [${shape}] (${size * 4} expected)`,
+    );
+  }
+  const values = new Float32Array(size);
+  const view = new DataView(data.buffer, data.byteOffset + begin, end - begin);
+  for (let i = 0; i < size; i++) values[i] = view.getFloat32(i * 4, true);
+  return { tensor: { shape: shape as number[], data: values }, begin, end };
+}
+
+/** The tensors' byte spans must tile the data exactly: no overlap, no gap, nothing left over. */
+function checkTiling(spans: [number, number, string][], dataLength: number): void {
   spans.sort((a, b) => a[0] - b[0]);
   let covered = 0;
   for (const [begin, end, name] of spans) {
@@ -127,5 +145,4 @@ export function decodeSafetensors(
       `${dataLength - covered} bytes of data belong to no tensor (truncated or padded file?)`,
     );
   }
-  return { tensors, metadata: metadata as Record<string, string> };
 }

@@ -54,21 +54,7 @@ export function createApp(options: AppOptions): Hono {
 
   app.get("/model", async (c) => c.json((await classifier()).info));
 
-  app.post(
-    "/classify",
-    async (c) => {
-      const preprocess = readPreprocess(c);
-      const debug = c.req.query("debug") === "1";
-      const { inputs, batch } = await readClassifyRequest(c.req.raw, limits);
-      const digits = await toDigits(inputs, { preprocess, limits });
-      const model = await classifier();
-      const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
-      const results = model.predict(bytes).map((probabilities, i) =>
-        toPrediction(probabilities, model.info, debug ? digits[i] : undefined)
-      );
-      return c.json(batch ? { results } : results[0]);
-    },
-  );
+  app.post("/classify", classifyHandler(classifier, limits));
 
   for (
     const [path, allow] of [["/", "GET"], ["/health", "GET"], ["/model", "GET"], [
@@ -85,22 +71,41 @@ export function createApp(options: AppOptions): Hono {
   app.notFound((c) =>
     errorResponse(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}: see GET /`)
   );
-  app.onError((error, c) => {
-    if (error instanceof ApiError) {
-      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-      return errorResponse(c, error.status, error.code, error.message);
-    }
-    if (error instanceof ImageError) {
-      return errorResponse(c, statusOf(error.code), error.code, error.message);
-    }
-    if (error instanceof HTTPException && error.status < 500) {
-      return errorResponse(c, error.status, "bad_request", error.message || "bad request");
-    }
-    console.error(error);
-    return errorResponse(c, 500, "internal_error", "the server failed to answer this request");
-  });
+  app.onError(answerError);
 
   return app;
+}
+
+/** POST /classify: parse → decode → preprocess → classify → JSON (one prediction, or a batch's). */
+function classifyHandler(classifier: () => Promise<Classifier>, limits: Limits): Handler {
+  return async function classify(c) {
+    const preprocess = readPreprocess(c);
+    const debug = c.req.query("debug") === "1";
+    const { inputs, batch } = await readClassifyRequest(c.req.raw, limits);
+    const digits = await toDigits(inputs, { preprocess, limits });
+    const model = await classifier();
+    const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
+    const results = model.predict(bytes).map((probabilities, i) =>
+      toPrediction(probabilities, model.info, debug ? digits[i] : undefined)
+    );
+    return c.json(batch ? { results } : results[0]);
+  };
+}
+
+/** Every failure, shaped once as `{"error":{"code","message"}}`; a 5xx says nothing of its cause. */
+function answerError(error: Error, c: Context): Response {
+  if (error instanceof ApiError) {
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    return errorResponse(c, error.status, error.code, error.message);
+  }
+  if (error instanceof ImageError) {
+    return errorResponse(c, statusOf(error.code), error.code, error.message);
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    return errorResponse(c, error.status, "bad_request", error.message || "bad request");
+  }
+  console.error(error);
+  return errorResponse(c, 500, "internal_error", "the server failed to answer this request");
 }
 
 async function startedClassifier(load: () => Promise<Classifier>): Promise<Classifier> {

@@ -6,6 +6,7 @@
  */
 import type { Context } from "hono";
 import { html, raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
 // The browser script as text, inlined as it is on disk: the hash in the CSP is the hash of this file.
 import SCRIPT from "./page/client.js" with { type: "text" };
 
@@ -78,13 +79,17 @@ function scriptSource(): Promise<string> {
  * @returns The page, with a Content-Security-Policy that allows nothing from other origins.
  */
 export async function drawingPage(c: Context): Promise<Response> {
-  const origin = new URL(c.req.url).origin;
   c.header(
     "Content-Security-Policy",
     `default-src 'none'; script-src ${await scriptSource()}; style-src 'unsafe-inline'; ` +
       "img-src blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   );
-  return c.html(html`
+  return c.html(pageHtml(new URL(c.req.url).origin));
+}
+
+/** The page itself: the pad, the answer with each digit's bar, what the model saw, the curl lines. */
+function pageHtml(origin: string): HtmlEscapedString | Promise<HtmlEscapedString> {
+  return html`
     <!doctype html>
     <html lang="en">
       <head>
@@ -147,5 +152,5 @@ export async function drawingPage(c: Context): Promise<Response> {
         <script type="module">${raw(SCRIPT)}</script>
       </body>
     </html>
-  `);
+  `;
 }

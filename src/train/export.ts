@@ -43,8 +43,8 @@ export function readParams(arch: Arch, params: Params): HostParams {
   );
 }
 
-/** Saves, re-loads, tests and reports; returns the test of the re-loaded weights. */
-export async function exportModel(options: {
+/** What {@linkcode exportModel} writes and records. */
+export interface ExportOptions {
   outDir: string;
   arch: Arch;
   params: Params;
@@ -53,7 +53,10 @@ export async function exportModel(options: {
   progress: Progress;
   stepsPerEpoch: number;
   training: Record<string, unknown>;
-}): Promise<ExportResult> {
+}
+
+/** Saves, re-loads, tests and reports; returns the test of the re-loaded weights. */
+export async function exportModel(options: ExportOptions): Promise<ExportResult> {
   const { outDir, arch, data } = options;
   const name = `mnist-${arch}`;
   const weightsPath = `${outDir}/${name}.safetensors`, manifestPath = `${outDir}/${name}.json`;
@@ -64,48 +67,8 @@ export async function exportModel(options: {
   try {
     // Load the saved file back, as the seed does, and test what was loaded.
     const saved = await Deno.readFile(staged.temp[weightsPath]!);
-    const draft: Manifest = {
-      format: MODEL_FORMAT,
-      version: MODEL_FORMAT_VERSION,
-      name,
-      weights: { file: `${name}.safetensors`, sha256: await sha256Hex(saved), bytes: saved.length },
-      architecture: {
-        arch,
-        description: DESCRIPTIONS[arch],
-        parameters: countParams(arch),
-        input: [1, 28, 28],
-        normalization: { ...NORMALIZATION },
-      },
-      training: options.training,
-      dataset: {
-        source: data.source,
-        sha256: data.sha256,
-        train: data.train.count - options.validation,
-        validation: options.validation,
-        test: data.test.count,
-      },
-      test: {
-        loss: 0,
-        accuracy: 0,
-        correct: 0,
-        total: 0,
-        per_class_accuracy: [],
-        confusion_matrix: [],
-      },
-      created_at: new Date().toISOString(),
-      runtime: {
-        deno: Deno.version.deno,
-        v8: Deno.version.v8,
-        tfjs: tf.version_core,
-        backend: tf.getBackend(),
-      },
-    };
-    const loaded = await loadModel(saved, draft);
-    const reloaded = toTensors(arch, loaded.params);
-    const testStarted = performance.now();
-    const test = evaluate(arch, reloaded, data.test);
-    const testMs = performance.now() - testStarted;
-    tf.dispose(Object.values(reloaded));
+    const draft = await draftManifest(options, name, saved);
+    const { test, testMs } = await testSaved(arch, saved, draft, data.test);
     draft.test = testReport(test);
 
     await staged.add({
@@ -120,6 +83,67 @@ export async function exportModel(options: {
     await staged.abort(); // nothing half-done stays behind
     throw error;
   }
+}
+
+/** The manifest of the `saved` weights, its test still empty. */
+async function draftManifest(
+  options: ExportOptions,
+  name: string,
+  saved: Uint8Array,
+): Promise<Manifest> {
+  const { arch, data } = options;
+  return {
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    name,
+    weights: { file: `${name}.safetensors`, sha256: await sha256Hex(saved), bytes: saved.length },
+    architecture: {
+      arch,
+      description: DESCRIPTIONS[arch],
+      parameters: countParams(arch),
+      input: [1, 28, 28],
+      normalization: { ...NORMALIZATION },
+    },
+    training: options.training,
+    dataset: {
+      source: data.source,
+      sha256: data.sha256,
+      train: data.train.count - options.validation,
+      validation: options.validation,
+      test: data.test.count,
+    },
+    test: {
+      loss: 0,
+      accuracy: 0,
+      correct: 0,
+      total: 0,
+      per_class_accuracy: [],
+      confusion_matrix: [],
+    },
+    created_at: new Date().toISOString(),
+    runtime: {
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      tfjs: tf.version_core,
+      backend: tf.getBackend(),
+    },
+  };
+}
+
+/** Loads the `saved` weights as a Worker would (checked against `draft`) and tests them. */
+async function testSaved(
+  arch: Arch,
+  saved: Uint8Array,
+  draft: Manifest,
+  testSet: Dataset["test"],
+): Promise<{ test: Evaluation; testMs: number }> {
+  const loaded = await loadModel(saved, draft);
+  const reloaded = toTensors(arch, loaded.params);
+  const testStarted = performance.now();
+  const test = evaluate(arch, reloaded, testSet);
+  const testMs = performance.now() - testStarted;
+  tf.dispose(Object.values(reloaded));
+  return { test, testMs };
 }
 
 function testReport(test: Evaluation): Manifest["test"] {

@@ -5,14 +5,22 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendName } from "../model/backend.ts";
 import { startBackend } from "../deno.ts";
-import { holdOut, loadDataset, type Split } from "../data/mnist.ts";
+import { type Dataset, holdOut, loadDataset, type Split } from "../data/mnist.ts";
 import { type Arch, initParams, toTensors } from "../model/model.ts";
 import { createRng } from "../model/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "./adam.ts";
 import { type Checkpoint, loadCheckpoint, type RunIdentity, saveCheckpoint } from "./checkpoint.ts";
 import { exportModel, type ExportResult, testLine } from "./export.ts";
 import { ensureDir } from "./files.ts";
-import { evaluate, type Progress, type Schedule, type StopCheck, trainEpoch } from "./loop.ts";
+import {
+  type EpochSummary,
+  evaluate,
+  type Progress,
+  type Schedule,
+  type StopCheck,
+  trainEpoch,
+  type TrainOptions,
+} from "./loop.ts";
 import { createReporter } from "./progress.ts";
 
 export interface TrainConfig {
@@ -55,75 +63,23 @@ export async function train(
   shouldStop: StopCheck = () => false,
   log: (line: string) => void = console.log,
 ): Promise<TrainResult> {
-  const data = await loadDataset(config.data);
-  const { train, val } = config.valSplit > 0
-    ? holdOut(data.train, config.valSplit)
-    : { train: data.train, val: undefined as Split | undefined };
+  const splits = await loadSplits(config);
+  const { data, train, val } = splits;
   await ensureDir(config.out);
   await startBackend(config.backend);
 
-  const identity: RunIdentity = {
-    arch: config.arch,
-    seed: config.seed,
-    batchSize: config.batchSize,
-    lr: config.lr,
-    schedule: config.schedule,
-    epochs: config.epochs,
-    valSplit: config.valSplit,
-    data: data.source,
-  };
   const ckptPath = checkpointPath(config);
-  let state: Checkpoint;
-  if (config.resume) {
-    state = await loadCheckpoint(ckptPath, identity);
-    log(
-      `Resuming from ${ckptPath}: epoch ${state.progress.epoch + 1}, batch ${state.progress.batch}`,
-    );
-  } else {
-    const rng = createRng(config.seed);
-    const params = toTensors(config.arch, initParams(config.arch, rng));
-    const progress: Progress = {
-      epoch: 0,
-      batch: 0,
-      rngState: rng.state(),
-      losses: [],
-      epochs: [],
-    };
-    state = { identity, progress, params, adam: createAdamState(params) };
-  }
-  const options = {
-    arch: config.arch,
-    epochs: config.epochs,
-    schedule: config.schedule,
-    batchSize: config.batchSize,
-    seed: config.seed,
-    adam: { ...ADAM_DEFAULTS, lr: config.lr },
-  };
+  const state = await startOrResume(config, runIdentity(config, data.source), ckptPath, log);
+  const options = loopOptions(config);
   const stepsPerEpoch = Math.ceil(train.count / config.batchSize);
-  log(
-    `Training ${config.arch} on ${data.source} (${train.count} images${
-      val ? `, ${val.count} held out` : ""
-    }) ` +
-      `with tfjs ${tf.version_core} on ${tf.getBackend()}: ${config.epochs} epochs of ${stepsPerEpoch} batches of ${config.batchSize}`,
-  );
+  log(startLine(config, splits, stepsPerEpoch));
 
   let trainSeconds = 0;
   while (state.progress.epoch < config.epochs) {
-    const started = performance.now(), fromBatch = state.progress.batch;
-    const reporter = createReporter(config.batchSize, config.logInterval, config.tty);
-    const finished = await trainEpoch(
-      state,
-      train,
-      state.progress,
-      options,
-      reporter.onStep,
-      shouldStop,
-    );
-    reporter.end();
-    const seconds = (performance.now() - started) / 1000;
-    trainSeconds += seconds;
-    if (!finished) {
-      await saveCheckpoint(ckptPath, state);
+    const epoch = await runEpoch(config, options, state, splits, shouldStop);
+    trainSeconds += epoch.seconds;
+    await saveCheckpoint(ckptPath, state);
+    if (!epoch.finished) {
       log(
         `Stopped after batch ${state.progress.batch} of epoch ${
           state.progress.epoch + 1
@@ -131,26 +87,7 @@ export async function train(
       );
       return { checkpointPath: ckptPath, progress: state.progress, trainSeconds };
     }
-    const losses = state.progress.losses.slice(-stepsPerEpoch); // the whole epoch, resumed or not
-    const held = evaluate(config.arch, state.params, val ?? data.test);
-    const summary = {
-      epoch: state.progress.epoch,
-      trainLoss: losses.reduce((a, b) => a + b, 0) / losses.length,
-      accuracy: held.accuracy,
-      accuracyOn: val ? "validation" as const : "test" as const,
-      seconds,
-      samplesPerSecond: ((stepsPerEpoch - fromBatch) / stepsPerEpoch) * train.count / seconds,
-    };
-    state.progress.epochs.push(summary);
-    await saveCheckpoint(ckptPath, state);
-    log(
-      `Epoch ${summary.epoch}: mean train loss ${
-        summary.trainLoss.toFixed(4)
-      }, ${summary.accuracyOn} accuracy ` +
-        `${(100 * summary.accuracy).toFixed(2)}%, ${seconds.toFixed(1)} s, ${
-          Math.round(summary.samplesPerSecond)
-        } samples/s`,
-    );
+    log(epochLine(state.progress.epochs.at(-1)!));
   }
 
   const exported = await exportModel({
@@ -161,25 +98,9 @@ export async function train(
     validation: val?.count ?? 0,
     progress: state.progress,
     stepsPerEpoch,
-    training: {
-      epochs: config.epochs,
-      batch_size: config.batchSize,
-      optimizer: { name: "adam", ...options.adam },
-      schedule: config.schedule,
-      seed: config.seed,
-      shuffle: "every epoch",
-      dropout2d: config.arch === "cnn" ? 0.25 : 0,
-      val_split: config.valSplit,
-      backend: config.backend,
-      train_seconds: Math.round(trainSeconds * 10) / 10,
-      epochs_summary: state.progress.epochs,
-    },
+    training: trainingRecord(config, options, trainSeconds, state.progress),
   });
-  tf.dispose([
-    ...Object.values(state.params),
-    ...Object.values(state.adam.m),
-    ...Object.values(state.adam.v),
-  ]);
+  disposeState(state);
   log(`Saved ${exported.weightsPath} and ${exported.manifestPath} (figures beside them)`);
   log(
     `Trained in ${trainSeconds.toFixed(1)} s; tested ${exported.test.total} images in ${
@@ -188,4 +109,164 @@ export async function train(
   );
   log(`\n${testLine(exported.test)}\n`);
   return { exported, checkpointPath: ckptPath, progress: state.progress, trainSeconds };
+}
+
+/** The dataset, and its training images split into what is trained on and what is held out. */
+interface Splits {
+  data: Dataset;
+  train: Split;
+  val: Split | undefined;
+}
+
+/** Loads the dataset and holds out `valSplit` of its training images (none when 0). */
+async function loadSplits(config: TrainConfig): Promise<Splits> {
+  const data = await loadDataset(config.data);
+  const { train, val } = config.valSplit > 0
+    ? holdOut(data.train, config.valSplit)
+    : { train: data.train, val: undefined as Split | undefined };
+  return { data, train, val };
+}
+
+/** What a checkpoint must match for `--resume` to continue it. */
+function runIdentity(config: TrainConfig, source: string): RunIdentity {
+  return {
+    arch: config.arch,
+    seed: config.seed,
+    batchSize: config.batchSize,
+    lr: config.lr,
+    schedule: config.schedule,
+    epochs: config.epochs,
+    valSplit: config.valSplit,
+    data: source,
+  };
+}
+
+/** The checkpoint at `ckptPath` when resuming, else fresh weights drawn from the seed. */
+async function startOrResume(
+  config: TrainConfig,
+  identity: RunIdentity,
+  ckptPath: string,
+  log: (line: string) => void,
+): Promise<Checkpoint> {
+  if (config.resume) {
+    const state = await loadCheckpoint(ckptPath, identity);
+    log(
+      `Resuming from ${ckptPath}: epoch ${state.progress.epoch + 1}, batch ${state.progress.batch}`,
+    );
+    return state;
+  }
+  const rng = createRng(config.seed);
+  const params = toTensors(config.arch, initParams(config.arch, rng));
+  const progress: Progress = {
+    epoch: 0,
+    batch: 0,
+    rngState: rng.state(),
+    losses: [],
+    epochs: [],
+  };
+  return { identity, progress, params, adam: createAdamState(params) };
+}
+
+/** What the training loop needs from the configuration. */
+function loopOptions(config: TrainConfig): TrainOptions {
+  return {
+    arch: config.arch,
+    epochs: config.epochs,
+    schedule: config.schedule,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    adam: { ...ADAM_DEFAULTS, lr: config.lr },
+  };
+}
+
+/**
+ * Trains the rest of the current epoch; when it finishes, scores it on `val` (or `test` when nothing
+ * is held out) and appends its summary to `state.progress.epochs`. The caller saves the checkpoint.
+ */
+async function runEpoch(
+  config: TrainConfig,
+  options: TrainOptions,
+  state: Checkpoint,
+  splits: Splits,
+  shouldStop: StopCheck,
+): Promise<{ finished: boolean; seconds: number }> {
+  const { data, train, val } = splits;
+  const stepsPerEpoch = Math.ceil(train.count / config.batchSize);
+  const started = performance.now(), fromBatch = state.progress.batch;
+  const reporter = createReporter(config.batchSize, config.logInterval, config.tty);
+  const finished = await trainEpoch(
+    state,
+    train,
+    state.progress,
+    options,
+    reporter.onStep,
+    shouldStop,
+  );
+  reporter.end();
+  const seconds = (performance.now() - started) / 1000;
+  if (!finished) return { finished, seconds };
+  const losses = state.progress.losses.slice(-stepsPerEpoch); // the whole epoch, resumed or not
+  const held = evaluate(config.arch, state.params, val ?? data.test);
+  state.progress.epochs.push({
+    epoch: state.progress.epoch,
+    trainLoss: losses.reduce((a, b) => a + b, 0) / losses.length,
+    accuracy: held.accuracy,
+    accuracyOn: val ? "validation" : "test",
+    seconds,
+    samplesPerSecond: ((stepsPerEpoch - fromBatch) / stepsPerEpoch) * train.count / seconds,
+  });
+  return { finished, seconds };
+}
+
+/** The log's first line: what is trained, on what, and how. */
+function startLine(
+  config: TrainConfig,
+  { data, train, val }: Splits,
+  stepsPerEpoch: number,
+): string {
+  return `Training ${config.arch} on ${data.source} (${train.count} images${
+    val ? `, ${val.count} held out` : ""
+  }) ` +
+    `with tfjs ${tf.version_core} on ${tf.getBackend()}: ${config.epochs} epochs of ${stepsPerEpoch} batches of ${config.batchSize}`;
+}
+
+/** One epoch's line in the log. */
+function epochLine(summary: EpochSummary): string {
+  return `Epoch ${summary.epoch}: mean train loss ${
+    summary.trainLoss.toFixed(4)
+  }, ${summary.accuracyOn} accuracy ` +
+    `${(100 * summary.accuracy).toFixed(2)}%, ${summary.seconds.toFixed(1)} s, ${
+      Math.round(summary.samplesPerSecond)
+    } samples/s`;
+}
+
+/** How the model was trained, as the manifest records it. */
+function trainingRecord(
+  config: TrainConfig,
+  options: TrainOptions,
+  trainSeconds: number,
+  progress: Progress,
+): Record<string, unknown> {
+  return {
+    epochs: config.epochs,
+    batch_size: config.batchSize,
+    optimizer: { name: "adam", ...options.adam },
+    schedule: config.schedule,
+    seed: config.seed,
+    shuffle: "every epoch",
+    dropout2d: config.arch === "cnn" ? 0.25 : 0,
+    val_split: config.valSplit,
+    backend: config.backend,
+    train_seconds: Math.round(trainSeconds * 10) / 10,
+    epochs_summary: progress.epochs,
+  };
+}
+
+/** Frees the run's tensors: the weights and the optimizer's moments. */
+function disposeState(state: Checkpoint): void {
+  tf.dispose([
+    ...Object.values(state.params),
+    ...Object.values(state.adam.m),
+    ...Object.values(state.adam.v),
+  ]);
 }
