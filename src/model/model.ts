@@ -156,9 +156,20 @@ function mlpForward(params: Params, batch: Batch): ForwardResult {
   return { logits, cache: { x, h } };
 }
 
+/**
+ * Below this many images, Linear multiplies by the weights as stored (`transposeB`); from it on (a
+ * training batch of 64, an evaluation batch of 100) by their transpose. XNNPACK repacks a new right
+ * operand on every call: for one image, transposing and packing the [5408, 10] weights took 0.15 ms
+ * of a 0.19 ms forward pass, the product as stored 0.04 ms; for a training batch, the transpose wins.
+ */
+const SMALL_BATCH = 8;
+
 /** Linear: x [N, in] · wᵀ [in, out] + b. */
 function denseForward(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return tf.add(tf.matMul(x, tf.transpose(w) as tf.Tensor2D), b);
+  const product = x.shape[0] < SMALL_BATCH
+    ? tf.matMul(x, w as tf.Tensor2D, false, true)
+    : tf.matMul(x, tf.transpose(w) as tf.Tensor2D);
+  return tf.add(product, b);
 }
 
 /** Gradients of a Linear layer given its input x and the gradient of its output. */
