@@ -6,6 +6,7 @@ import {
   type Arch,
   countParams,
   disposeBatch,
+  freezeForInference,
   type Params,
   PIXELS,
   predict,
@@ -51,7 +52,9 @@ export async function loadClassifier(weights: Uint8Array, manifest: unknown): Pr
     test: { accuracy: m.test.accuracy, loss: m.test.loss },
     trained_at: m.created_at,
   };
-  return createClassifier(model.arch, toTensors(model.arch, model.params), info);
+  const params = toTensors(model.arch, model.params);
+  freezeForInference(params);
+  return createClassifier(model.arch, params, info);
 }
 
 function createClassifier(arch: Arch, params: Params, info: ModelInfo): Classifier {
