@@ -6,7 +6,7 @@
  *
  * tests/codec_build_test.ts checks that a fresh build is byte for byte the committed binary.
  */
-import { parseArgs } from "node:util";
+import { buildMain, compileWasm, exportedFunctions } from "./lib/clang.ts";
 
 const DIR = new URL("../src/image/codec/", import.meta.url).pathname;
 const JPEG = [
@@ -87,50 +87,19 @@ export const CLANG_ARGS = [
 
 /** Compiles codec.wasm to `out`; throws with clang's message, or with how to install it. */
 export async function buildCodec(out: string): Promise<void> {
-  const tmp = `${out}.tmp-${Deno.pid}`;
-  let result: Deno.CommandOutput;
-  try {
-    result = await new Deno.Command("clang", {
-      args: [...CLANG_ARGS, "-o", tmp, ...SOURCES],
-      cwd: DIR,
-    }).output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(
-        "clang is not installed: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32",
-      );
-    }
-    throw error;
-  }
-  try {
-    if (!result.success) {
-      throw new Error(`clang failed:\n${new TextDecoder().decode(result.stderr).trim()}`);
-    }
-    const module = await WebAssembly.compile(await Deno.readFile(tmp));
-    const names = WebAssembly.Module.exports(module)
-      .filter((e) => e.kind === "function" && e.name.startsWith("codec_"))
-      .map((e) => e.name).sort();
-    if (names.join() !== EXPORTS.join()) {
-      throw new Error(
-        `codec.wasm must export ${EXPORTS.join(", ")}, it exports ${names.join(", ")}`,
-      );
-    }
-    await Deno.rename(tmp, out); // whole or not at all
-  } finally {
-    await Deno.remove(tmp).catch(() => {});
-  }
+  await compileWasm(out, {
+    args: [...CLANG_ARGS, ...SOURCES],
+    cwd: DIR,
+    packages: "clang lld wasi-libc libclang-rt-14-dev-wasm32",
+    check(module) {
+      const names = exportedFunctions(module).filter((name) => name.startsWith("codec_"));
+      if (names.join() !== EXPORTS.join()) {
+        throw new Error(
+          `codec.wasm must export ${EXPORTS.join(", ")}, it exports ${names.join(", ")}`,
+        );
+      }
+    },
+  });
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { out: { type: "string", default: `${DIR}codec.wasm` } },
-  });
-  try {
-    await buildCodec(values.out);
-    console.log(`Built ${values.out} (${(await Deno.stat(values.out)).size} bytes)`);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await buildMain(buildCodec, `${DIR}codec.wasm`);
