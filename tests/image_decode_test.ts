@@ -34,7 +34,7 @@ import { compileWebpModule } from "../src/deno.ts";
 import { DEFAULT_LIMITS } from "../src/server/limits.ts";
 import { pngChunk, pngDeclaring } from "../scripts/lib/bad_inputs.ts";
 import { offCentreJpeg } from "../scripts/lib/client_images.ts";
-import { zlibZeros } from "../scripts/lib/hostile_uploads.ts";
+import { frame, scan, segment, zlibZeros } from "../scripts/lib/hostile_uploads.ts";
 import {
   exifOrientationSegment,
   ORIENTATIONS,
@@ -365,7 +365,7 @@ Deno.test("planImage() refuses a PNG within maxPixels whose scanlines exceed max
 });
 
 Deno.test("planImage() refuses huge declared sizes in every format's header", async () => {
-  const jpeg = concat(SOI, sof(0xc0, 65000, 65000, 3), JPEG_TABLES, sos(3), EOI); // libjpeg: ≤ 65500
+  const jpeg = concat(SOI, frame(0xc0, 65000, 65000, 3), JPEG_TABLES, scan(3), EOI); // libjpeg: ≤ 65500
   const gif = concat(
     new TextEncoder().encode("GIF89a"),
     Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0),
@@ -757,31 +757,6 @@ Deno.test("planImage() prices a PNG at its scanline bytes, Adam7 passes and filt
 
 const SOI = Uint8Array.of(0xff, 0xd8), EOI = Uint8Array.of(0xff, 0xd9);
 
-function segment(marker: number, payload: ArrayLike<number>): Uint8Array {
-  const length = payload.length + 2;
-  return concat(Uint8Array.of(0xff, marker, length >> 8, length & 0xff), Uint8Array.from(payload));
-}
-
-/** SOFn for 1 (grey) or 3 components, tables 0/1/1, no subsampling. */
-function sof(marker: number, width: number, height: number, components = 1): Uint8Array {
-  const specs = [[1, 0x11, 0], [2, 0x11, 1], [3, 0x11, 1]].slice(0, components).flat();
-  return segment(marker, [
-    8,
-    height >> 8,
-    height & 0xff,
-    width >> 8,
-    width & 0xff,
-    components,
-    ...specs,
-  ]);
-}
-
-/** SOS for components 1…n over coefficients Ss…Se, successive approximation Ah/Al. */
-function sos(components: number, ss = 0, se = 63, ahAl = 0): Uint8Array {
-  const specs = [[1, 0x00], [2, 0x11], [3, 0x11]].slice(0, components).flat();
-  return segment(0xda, [components, ...specs, ss, se, ahAl]);
-}
-
 /** jpeg-js's quantisation and standard Huffman tables (DQT, DHT): DC "00" is 0, AC "1010" is EOB. */
 const JPEG_TABLES = (() => {
   const file = encodeJpegJs({ width: 8, height: 8, data: new Uint8Array(256) }, 90).data;
@@ -802,8 +777,8 @@ function progressiveGrey(side: number, acScans: number): Uint8Array {
   const blocks = (side / 8) ** 2;
   const dc = new Uint8Array(blocks / 4); // "00" a block
   const ac = new Uint8Array(blocks / 2).fill(0xaa); // "1010" a block
-  const parts = [SOI, sof(0xc2, side, side), JPEG_TABLES, sos(1, 0, 0), dc];
-  for (let i = 0; i < acScans; i++) parts.push(sos(1, 1, 63), ac);
+  const parts = [SOI, frame(0xc2, side, side, 1), JPEG_TABLES, scan(1, 0, 0), dc];
+  for (let i = 0; i < acScans; i++) parts.push(scan(1, 1, 63), ac);
   return concat(...parts, EOI);
 }
 
@@ -879,7 +854,7 @@ Deno.test("decodeImage() refuses a progressive JPEG whose coefficients exceed 16
   );
   // Grey 4096×4096 by hand: 262,144 blocks of 128 bytes = 32 MiB; as a baseline it is fine.
   const header = (marker: number) =>
-    concat(SOI, sof(marker, 4096, 4096), JPEG_TABLES, sos(1, 0, 0), EOI);
+    concat(SOI, frame(marker, 4096, 4096, 1), JPEG_TABLES, scan(1, 0, 0), EOI);
   await assertRefused(() => planImage(header(0xc2), LIMITS), "image_too_large");
   assert.equal(planImage(header(0xc0), LIMITS).cost, 262_144 * 64);
 });
@@ -919,13 +894,13 @@ function jpegDecoyFrame(standalone: number, width: number, height: number): Uint
   const head = concat(
     SOI,
     Uint8Array.of(0xff, standalone),
-    sof(0xc0, width, height, 3),
+    frame(0xc0, width, height, 3),
     JPEG_TABLES,
   );
-  const landing = 2 + 2 + 0xffc0, decoy = sof(0xc0, 28, 28, 3); // "FF C0" read as a length
+  const landing = 2 + 2 + 0xffc0, decoy = frame(0xc0, 28, 28, 3); // "FF C0" read as a length
   const payload = new Uint8Array(landing + decoy.length + 16 - head.length - 4);
   payload.set(decoy, landing - head.length - 4);
-  return concat(head, segment(0xfe, payload), sos(3), Uint8Array.of(0x12, 0x34, 0x56), EOI);
+  return concat(head, segment(0xfe, payload), scan(3), Uint8Array.of(0x12, 0x34, 0x56), EOI);
 }
 
 Deno.test("planImage() and decodeImage() judge a JPEG by the frame libjpeg decodes, not a decoy behind a standalone marker", async () => {
@@ -952,7 +927,7 @@ Deno.test("planImage() and decodeImage() judge a JPEG by the frame libjpeg decod
   const tricked = concat(
     SOI,
     Uint8Array.of(0xff, 0x01),
-    segment(0xfe, sof(0xc0, 28, 28, 3)),
+    segment(0xfe, frame(0xc0, 28, 28, 3)),
     real.subarray(2),
   );
   const plan = planImage(tricked, LIMITS);
@@ -1220,7 +1195,7 @@ Deno.test("decodeImage() refuses an RLE-compressed BMP as unsupported_media_type
 
 Deno.test("planImage() prices JPEG at 64 a block, and GIF, WebP and BMP at 4 bytes a pixel", async () => {
   assert.equal(planImage(progressiveGrey(64, 1), LIMITS).cost, 64 * 64);
-  const colour = concat(SOI, sof(0xc0, 64, 64, 3), JPEG_TABLES, sos(3), EOI);
+  const colour = concat(SOI, frame(0xc0, 64, 64, 3), JPEG_TABLES, scan(3), EOI);
   assert.equal(planImage(colour, LIMITS).cost, 3 * 64 * 64);
   const buffer = new Uint8Array(4096);
   const gif = new GifWriter(buffer, 300, 200, { palette: [0, 0xffffff] });

@@ -212,15 +212,16 @@ function jpegTables(): Uint8Array {
   return concat([...segments.get(0xdb)!, ...segments.get(0xc4)!]);
 }
 
-function segment(marker: number, payload: number[] | Uint8Array): Uint8Array {
+/** One JPEG marker segment: FF, the marker, the length (payload + 2), the payload. */
+export function segment(marker: number, payload: ArrayLike<number>): Uint8Array {
   return concat([
     new Uint8Array([0xff, marker, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]),
-    new Uint8Array(payload),
+    Uint8Array.from(payload),
   ]);
 }
 
 /** SOFn for `components` (1 grey, 3 YCbCr with tables 0/1/1), no subsampling. */
-function frame(marker: number, width: number, height: number, components = 3): Uint8Array {
+export function frame(marker: number, width: number, height: number, components = 3): Uint8Array {
   const specs = [[1, 0x11, 0], [2, 0x11, 1], [3, 0x11, 1]].slice(0, components).flat();
   return segment(marker, [
     8,
@@ -234,7 +235,7 @@ function frame(marker: number, width: number, height: number, components = 3): U
 }
 
 /** SOS for components 1…n (DC/AC tables 0 for luma, 1 for chroma) over Ss…Se with Ah/Al. */
-function scan(components: number, ss = 0, se = 63, ahAl = 0): Uint8Array {
+export function scan(components: number, ss = 0, se = 63, ahAl = 0): Uint8Array {
   const specs = [[1, 0x00], [2, 0x11], [3, 0x11]].slice(0, components).flat();
   return segment(0xda, [components, ...specs, ss, se, ahAl]);
 }
