@@ -22,6 +22,7 @@ import manifest from "../models/mnist-cnn.json" with { type: "json" };
 export interface Env {
   MAX_BODY_BYTES?: number | string;
   MAX_PIXELS?: number | string;
+  MAX_DECODE_BYTES?: number | string;
   MAX_BATCH?: number | string;
   MAX_INFLIGHT_BODY_BYTES?: number | string;
 }
