@@ -306,40 +306,41 @@ function chooseWriting(components: Component[], width: number, height: number): 
 
 /** Square binary dilation by `radius`, separable (rows then columns). */
 function dilate(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
+  // Rows: a running count of 1s in the window [x − radius, x + radius].
   const rows = new Uint8Array(mask.length);
-  const out = new Uint8Array(mask.length);
-  // A running count of 1s in the window [i − radius, i + radius] along each line.
-  const pass = (
-    from: Uint8Array,
-    to: Uint8Array,
-    lines: number,
-    length: number,
-    along: number,
-    across: number,
-  ) => {
-    for (let line = 0; line < lines; line++) {
-      const base = line * across;
-      let count = 0;
-      for (let i = 0; i < Math.min(radius, length); i++) count += from[base + i * along]!;
-      for (let i = 0; i < length; i++) {
-        if (i + radius < length) count += from[base + (i + radius) * along]!;
-        if (i - radius - 1 >= 0) count -= from[base + (i - radius - 1) * along]!;
-        to[base + i * along] = count > 0 ? 1 : 0;
-      }
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    let count = 0;
+    for (let x = 0; x < Math.min(radius, width); x++) count += mask[row + x]!;
+    for (let x = 0; x < width; x++) {
+      if (x + radius < width) count += mask[row + x + radius]!;
+      if (x > radius) count -= mask[row + x - radius - 1]!;
+      rows[row + x] = count > 0 ? 1 : 0;
     }
-  };
-  pass(mask, rows, height, width, 1, width);
-  pass(rows, out, width, height, width, 1);
+  }
+  // Columns: each output row is the OR of the dilated rows within `radius` of it.
+  const out = new Uint8Array(mask.length);
+  for (let y = 0; y < height; y++) {
+    const to = y * width;
+    for (let d = Math.max(0, y - radius); d <= Math.min(height - 1, y + radius); d++) {
+      const from = d * width;
+      for (let x = 0; x < width; x++) out[to + x]! |= rows[from + x]!;
+    }
+  }
   return out;
 }
 
 /** Otsu's method on a 256-bin histogram: the level that best splits background from ink. */
 function otsuThreshold(data: Float32Array): number {
   const histogram = new Float64Array(256);
+  // Most of a flattened map is exactly 0: counted in a register, not in the histogram's memory.
+  let zeros = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!; // rounded half up, as Math.round does for these non-negative levels
-    histogram[v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0]! += 1;
+    if (v < 0.5) zeros++;
+    else histogram[v >= 255 ? 255 : (v + 0.5) | 0]! += 1;
   }
+  histogram[0]! += zeros;
   const total = data.length;
   let sumAll = 0;
   for (let level = 0; level < 256; level++) sumAll += level * histogram[level]!;
