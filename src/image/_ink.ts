@@ -156,16 +156,15 @@ const STRIP_FILL = 0.5;
 
 /**
  * A photo often shows a strip of desk along one edge: a band of lines parallel to the frame that are
- * mostly "ink". Those lines, and the ones between them and the frame, are cleared, so writing that
- * comes close to the strip is not joined to it.
+ * mostly "ink". Those lines, and the ones between them and the frame, are cleared (in a copy; the map
+ * itself when there is none), so writing that comes close to the strip is not joined to it.
  */
 function withoutEdgeStrips(flat: FloatMap, threshold: number): Float32Array {
-  const { width, height } = flat;
-  const data = flat.data.slice();
+  const { width, height, data: source } = flat;
   const band = Math.ceil(EDGE_BAND * Math.min(width, height));
   const inked = (count: number, at: (i: number) => number) => {
     let n = 0;
-    for (let i = 0; i < count; i++) if (data[at(i)]! >= threshold) n++;
+    for (let i = 0; i < count; i++) if (source[at(i)]! >= threshold) n++;
     return n >= STRIP_FILL * count;
   };
   const rowInked = (y: number) => inked(width, (x) => y * width + x);
@@ -180,6 +179,8 @@ function withoutEdgeStrips(flat: FloatMap, threshold: number): Float32Array {
   const bottom = innermost(rowInked, (k) => height - 1 - k);
   const left = innermost(columnInked, (k) => k);
   const right = innermost(columnInked, (k) => width - 1 - k);
+  if (top < 0 && bottom < 0 && left < 0 && right < 0) return source;
+  const data = source.slice();
   // One line more than the strip itself: its soft edge.
   const clear = (x0: number, y0: number, x1: number, y1: number) => {
     for (let y = Math.max(0, y0); y < Math.min(height, y1); y++) {
@@ -367,9 +368,10 @@ function otsuThreshold(data: Float32Array): number {
 /** The median of `data` where `mask` is 1. */
 function median(data: Float32Array, mask: Uint8Array): number {
   let n = 0;
-  const values = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) if (mask[i] === 1) values[n++] = data[i]!;
-  return quantileInPlace(values.subarray(0, n), 0.5);
+  for (let i = 0; i < mask.length; i++) n += mask[i]!;
+  const values = new Float32Array(n);
+  for (let i = 0, k = 0; i < data.length; i++) if (mask[i] === 1) values[k++] = data[i]!;
+  return quantileInPlace(values, 0.5);
 }
 
 /**

@@ -129,11 +129,6 @@ export function initCodec(module: WebAssembly.Module): void {
   compiled ??= module;
 }
 
-/** Whether {@linkcode initCodec} has been called. */
-export function codecReady(): boolean {
-  return compiled !== undefined;
-}
-
 function instance(): Exports {
   if (live) return live;
   if (!compiled) throw new Error("initCodec(module) was never called");
