@@ -135,16 +135,30 @@ export function isolateInk(flat: FloatMap): FloatMap {
   for (let i = 0; i < data.length; i++) if (data[i]! > strongest) strongest = data[i]!;
   if (strongest < MIN_CONTRAST) throw blank("nothing stands out from the background");
   const threshold = Math.max(otsuThreshold(data), MIN_CONTRAST / 2);
-  const core = keepWritingComponents(withoutEdgeStrips(flat, threshold), threshold, width, height);
+  const { mask: core, box } = keepWritingComponents(
+    withoutEdgeStrips(flat, threshold),
+    threshold,
+    width,
+    height,
+  );
   const solid = median(data, core);
   const low = threshold / 2;
   const scale = 255 / Math.max(1, solid - low);
-  const near = dilate(core, width, height, EDGE_RADIUS);
+  // Only the writing's box, widened by the edge radius, can hold anything from here on.
+  const near = {
+    x0: Math.max(0, box.x0 - EDGE_RADIUS),
+    y0: Math.max(0, box.y0 - EDGE_RADIUS),
+    x1: Math.min(width - 1, box.x1 + EDGE_RADIUS),
+    y1: Math.min(height - 1, box.y1 + EDGE_RADIUS),
+  };
+  const edges = dilate(core, width, near, EDGE_RADIUS);
   const out = new Float32Array(width * height);
-  for (let i = 0; i < out.length; i++) {
-    if (near[i] !== 1) continue;
-    const v = (data[i]! - low) * scale;
-    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  for (let y = near.y0; y <= near.y1; y++) {
+    for (let i = y * width + near.x0; i <= y * width + near.x1; i++) {
+      if (edges[i] !== 1) continue;
+      const v = (data[i]! - low) * scale;
+      out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
   }
   return { width, height, data: out };
 }
@@ -206,7 +220,7 @@ interface Component {
 
 /**
  * Connected components (8-neighbour) of the pixels at or above `threshold`; returns the writing among
- * them as a mask of 1s: specks removed, and marks along the frame's edge (a strip of desk, the edge of
+ * them as a mask of 1s, and its bounding box: specks removed, and marks along the frame's edge (a strip of desk, the edge of
  * a shadow) removed when they are away from the writing inside it.
  */
 function keepWritingComponents(
@@ -214,7 +228,7 @@ function keepWritingComponents(
   threshold: number,
   width: number,
   height: number,
-): Uint8Array {
+): { mask: Uint8Array; box: Box } {
   const { labels, components } = labelComponents(data, threshold, width, height);
   const kept = chooseWriting(components, width, height);
   const mask = new Uint8Array(width * height);
@@ -222,7 +236,23 @@ function keepWritingComponents(
     const label = labels[i]!;
     if (label >= 0) mask[i] = kept[label]!;
   }
-  return mask;
+  const box = { x0: width, y0: height, x1: -1, y1: -1 };
+  components.forEach((c, label) => {
+    if (kept[label] !== 1) return;
+    box.x0 = Math.min(box.x0, c.x0);
+    box.y0 = Math.min(box.y0, c.y0);
+    box.x1 = Math.max(box.x1, c.x1);
+    box.y1 = Math.max(box.y1, c.y1);
+  });
+  return { mask, box };
+}
+
+/** Inclusive pixel bounds. */
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
 }
 
 function labelComponents(
@@ -305,27 +335,31 @@ function chooseWriting(components: Component[], width: number, height: number): 
   return kept;
 }
 
-/** Square binary dilation by `radius`, separable (rows then columns). */
-function dilate(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
+/**
+ * Square binary dilation by `radius`, separable (rows then columns), within `within`: the mask's 1s
+ * must lie at least `radius` inside it (or at the image's edge), so nothing outside can change.
+ */
+function dilate(mask: Uint8Array, width: number, within: Box, radius: number): Uint8Array {
+  const { x0, y0, x1, y1 } = within;
   // Rows: a running count of 1s in the window [x − radius, x + radius].
   const rows = new Uint8Array(mask.length);
-  for (let y = 0; y < height; y++) {
+  for (let y = y0; y <= y1; y++) {
     const row = y * width;
     let count = 0;
-    for (let x = 0; x < Math.min(radius, width); x++) count += mask[row + x]!;
-    for (let x = 0; x < width; x++) {
-      if (x + radius < width) count += mask[row + x + radius]!;
-      if (x > radius) count -= mask[row + x - radius - 1]!;
+    for (let x = x0; x < Math.min(x0 + radius, x1 + 1); x++) count += mask[row + x]!;
+    for (let x = x0; x <= x1; x++) {
+      if (x + radius <= x1) count += mask[row + x + radius]!;
+      if (x - radius - 1 >= x0) count -= mask[row + x - radius - 1]!;
       rows[row + x] = count > 0 ? 1 : 0;
     }
   }
   // Columns: each output row is the OR of the dilated rows within `radius` of it.
   const out = new Uint8Array(mask.length);
-  for (let y = 0; y < height; y++) {
+  for (let y = y0; y <= y1; y++) {
     const to = y * width;
-    for (let d = Math.max(0, y - radius); d <= Math.min(height - 1, y + radius); d++) {
+    for (let d = Math.max(y0, y - radius); d <= Math.min(y1, y + radius); d++) {
       const from = d * width;
-      for (let x = 0; x < width; x++) out[to + x]! |= rows[from + x]!;
+      for (let x = x0; x <= x1; x++) out[to + x]! |= rows[from + x]!;
     }
   }
   return out;

@@ -73,6 +73,13 @@ void codec_free(void *pointer) { free(pointer); }
 
 static double *sums;
 static float *grid;
+/**
+ * Opaque grey rows (the common case: scans, drawings, grey JPEG output) are summed per cell in 32-bit
+ * integers and added to `sums` once per grid row: 255 · factor² fits below 2^32 up to a factor of 4096.
+ */
+static uint32_t *grey_sums;
+static int32_t grey_row = -1;
+#define GREY_MAX_FACTOR 4096u
 static uint32_t factor;
 /** Background in thousandths of a level times 255 (0 or 255·1000·255 / 255). */
 static uint32_t background_1000;
@@ -90,9 +97,22 @@ static int grid_start(uint32_t width, uint32_t height, uint32_t box, uint32_t ba
   size_t cells = (size_t)info.grid_width * info.grid_height;
   sums = calloc(cells, sizeof(double));
   grid = malloc(cells * sizeof(float));
-  if (!sums || !grid) return ERR_NO_MEMORY;
+  grey_sums = calloc(info.grid_width, sizeof(uint32_t));
+  grey_row = -1;
+  if (!sums || !grid || !grey_sums) return ERR_NO_MEMORY;
   info.grid_ptr = (uint32_t)(uintptr_t)grid;
   return 0;
+}
+
+/** Moves the integer sums of the grey grid row being summed into `sums`. */
+static void flush_grey_row(void) {
+  if (grey_row < 0) return;
+  double *cells = sums + (size_t)grey_row * info.grid_width;
+  for (uint32_t c = 0; c < info.grid_width; c++) {
+    cells[c] += 255000.0 * grey_sums[c];
+    grey_sums[c] = 0;
+  }
+  grey_row = -1;
 }
 
 /** The value one pixel adds to its cell: luma·alpha + background·(255 − alpha), in thousandths. */
@@ -117,6 +137,19 @@ static void grid_add_row(const uint8_t *row, uint32_t count, uint32_t channels, 
   if (dx != 1) {
     for (uint32_t i = 0, x = x0; i < count; i++, x += dx) {
       cells[x / factor] += pixel_value(row + (size_t)i * channels, channels);
+    }
+    return;
+  }
+  if (channels == 1 && factor <= GREY_MAX_FACTOR) {
+    int32_t here = (int32_t)(y / factor);
+    if (here != grey_row) {
+      flush_grey_row();
+      grey_row = here;
+    }
+    for (uint32_t start = 0, cell = 0; start < count; start += factor, cell++) {
+      uint32_t end = start + factor < count ? start + factor : count, grey = 0;
+      for (uint32_t i = start; i < end; i++) grey += row[i];
+      grey_sums[cell] += grey;
     }
     return;
   }
@@ -158,6 +191,7 @@ static void grid_add_row(const uint8_t *row, uint32_t count, uint32_t channels, 
 
 /** Means per cell, 0…255; edge cells average the pixels they hold. */
 static void grid_finish(void) {
+  flush_grey_row();
   uint32_t gw = info.grid_width, gh = info.grid_height;
   for (uint32_t gy = 0; gy < gh; gy++) {
     uint32_t rows = gy + 1 < gh ? factor : info.out_height - gy * factor;
@@ -168,7 +202,9 @@ static void grid_finish(void) {
     }
   }
   free(sums);
+  free(grey_sums);
   sums = NULL;
+  grey_sums = NULL;
 }
 
 /* ---- JPEG ---- */
@@ -451,8 +487,10 @@ void codec_close(void) {
   png = NULL;
   free(sums);
   free(grid);
+  free(grey_sums);
   sums = NULL;
   grid = NULL;
+  grey_sums = NULL;
   format = 0;
 }
 
