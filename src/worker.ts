@@ -1,7 +1,8 @@
 /**
  * The Cloudflare Workers entry: the app from server/app.ts over the model bundled into the Worker.
- * The tfjs backend and the classifier start once per isolate, on the first request that needs them, so
- * the isolate's start-up stays well inside the 1 s limit.
+ * The tfjs backend, the image decoders and the classifier start once per isolate, together, on the
+ * first request that needs any of them (POST /classify awaits them before decoding), so the isolate's
+ * start-up stays well inside the 1 s limit.
  */
 import type { ExecutionContext, Hono } from "hono";
 import { createApp } from "./server/app.ts";

@@ -1307,6 +1307,37 @@ Deno.test("decodeImage() places an animated lossy WebP's first frame (ALPH + VP8
   }
 });
 
+Deno.test("decodeImage() refuses an animated WebP whose first frame's bitstream is larger than the frame it declares, before decoding it", async () => {
+  // A 1×1 canvas (priced at 4 bytes) whose 1×1 frame holds a lossless bitstream declaring 4096×4096:
+  // libwebp would allocate 64 MiB for it.
+  await initWebpDecoder(await compileWebpModule());
+  const le24 = (v: number) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff];
+  const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
+  const chunk = (type: string, body: number[]) => {
+    const size = body.length;
+    const padded = size & 1 ? [...body, 0] : body;
+    return [...ascii(type), size & 0xff, (size >> 8) & 0xff, 0, 0, ...padded];
+  };
+  const bits = (4096 - 1) | ((4096 - 1) << 14); // VP8L: 14-bit width−1, 14-bit height−1
+  const vp8l = chunk("VP8L", [0x2f, ...le24(bits), (bits >>> 24) & 0xff, 0, 0, 0, 0, 0]);
+  const anmf = chunk("ANMF", [
+    ...le24(0),
+    ...le24(0),
+    ...le24(0),
+    ...le24(0),
+    ...le24(100),
+    0,
+    ...vp8l,
+  ]);
+  const vp8x = chunk("VP8X", [0x02, 0, 0, 0, ...le24(0), ...le24(0)]);
+  const anim = chunk("ANIM", [0, 0, 0, 0, 0, 0]);
+  const body = [...ascii("WEBP"), ...vp8x, ...anim, ...anmf];
+  const webp = Uint8Array.from([...ascii("RIFF"), ...le24(body.length), 0, ...body]);
+  assert.ok(webp.length < 100, `${webp.length} bytes`);
+  const error = await assertRefused(decode(webp), "invalid_image");
+  assert.match(error.message, /holds a 4096×4096 image/);
+});
+
 Deno.test("decodeImage() shows a WebP upright under the orientation of its EXIF chunk", async () => {
   // Made with Pillow 9.4: a 30×40 lossless still, white with a black bar at x 22–29, tagged
   // Orientation 6 (turn 90° clockwise to view):

@@ -64,7 +64,21 @@ function judge(
 const mb = (bytes: number) => (bytes / MB).toFixed(1);
 
 Deno.test("phone photos, screenshots and hostile uploads on workerd serve", async (t) => {
-  await using worker = await startWorkerdServe();
+  // The fresh isolate's first request is an upload, not GET /health: decoding must not depend on
+  // anything another route starts.
+  const first = blackOnWhitePng(digits[0]!);
+  await using worker = await startWorkerdServe({
+    firstRequest: {
+      path: "/classify",
+      init: { method: "POST", body: first.bytes, headers: { "content-type": first.type } },
+    },
+  });
+
+  await t.step("a fresh isolate's first request, an upload, is read right", () => {
+    assert.equal(worker.firstAnswer.status, 200, worker.firstAnswer.body);
+    assert.equal(JSON.parse(worker.firstAnswer.body).digit, labels[0]);
+  });
+
   const rss = () => worker.workerdRssBytes();
   const healthy = async () =>
     (await send(worker.url, "/health", {}).catch(() => undefined))?.status === 200;

@@ -23,6 +23,8 @@ export interface WranglerDev extends AsyncDisposable {
   readonly url: string;
   /** How long the fresh isolate took to answer its first request (GET /health: tfjs and model start). */
   readonly firstRequestMs: number;
+  /** The fresh isolate's answer to its first request: GET /health, or the `firstRequest` asked for. */
+  readonly firstAnswer: { status: number; body: string };
   /** The last 64 KiB of wrangler's stdout and stderr. */
   output(): string;
   /** Resident memory of the workerd processes wrangler runs (the Worker's and its proxy's), in bytes. */
@@ -75,7 +77,12 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
  * on a free loopback port, with wrangler.toml's [vars] (`vars` overrides any of them).
  */
 export async function startWorkerdServe(
-  options: { timeoutMs?: number; vars?: Record<string, string> } = {},
+  options: {
+    timeoutMs?: number;
+    vars?: Record<string, string>;
+    /** The isolate's first request instead of GET /health (it must answer 200). */
+    firstRequest?: { path: string; init: RequestInit };
+  } = {},
 ): Promise<WranglerDev> {
   const dir = await Deno.makeTempDir({ prefix: "mnist-edge-workerd-" });
   const build = await new Deno.Command(Deno.execPath(), {
@@ -126,6 +133,7 @@ ${
     [WORKERD, "serve", `${dir}/config.capnp`],
     `http://127.0.0.1:${port}`,
     options.timeoutMs ?? 60_000,
+    options.firstRequest,
   );
   const stop = async () => {
     await worker.stop();
@@ -140,6 +148,7 @@ async function startService(
   args: string[],
   url: string,
   timeoutMs: number,
+  firstRequest?: { path: string; init: RequestInit },
 ): Promise<WranglerDev> {
   // setsid: the child is the leader of a new process group, so one signal reaches workerd too.
   const child = new Deno.Command("setsid", {
@@ -183,16 +192,18 @@ async function startService(
 
   const deadline = Date.now() + timeoutMs;
   let firstRequestMs = 0;
+  let firstAnswer = { status: 0, body: "" };
   for (let last = "no answer yet";;) {
     if (exited) {
       await stop();
       throw new Error(`${label} exited before /health answered:\n${output}`);
     }
     const started = performance.now();
-    const health = await askHealth(url);
+    const health = await ask(url, firstRequest ?? { path: "/health", init: {} });
     // Until workerd listens, nothing reaches the isolate: the first answer is its first request.
     if (health.status === 200) {
       firstRequestMs = performance.now() - started;
+      firstAnswer = health;
       break;
     }
     if (health.status === 503) {
@@ -204,7 +215,9 @@ async function startService(
     if (Date.now() > deadline) {
       await stop();
       throw new Error(
-        `${label}: /health did not answer 200 within ${timeoutMs} ms (last: ${last}):\n${output}`,
+        `${label}: ${
+          firstRequest?.path ?? "/health"
+        } did not answer 200 within ${timeoutMs} ms (last: ${last}):\n${output}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -213,6 +226,7 @@ async function startService(
   return {
     url,
     firstRequestMs,
+    firstAnswer,
     output: () => output,
     workerdRssBytes: () => workerdRssBytes(child.pid),
     stop,
@@ -245,10 +259,16 @@ async function workerdRssBytes(group: number): Promise<number> {
   throw new Error(`no workerd process in wrangler's process group ${group}`);
 }
 
-/** GET /health's status and body, or status 0 while nothing listens yet. */
-async function askHealth(url: string): Promise<{ status: number; body: string }> {
+/** A request's status and body, or status 0 while nothing listens yet. */
+async function ask(
+  url: string,
+  request: { path: string; init: RequestInit },
+): Promise<{ status: number; body: string }> {
   try {
-    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${url}${request.path}`, {
+      ...request.init,
+      signal: AbortSignal.timeout(10_000),
+    });
     return { status: res.status, body: await res.text() };
   } catch {
     return { status: 0, body: "" };

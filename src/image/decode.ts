@@ -127,8 +127,14 @@ export function planImage(bytes: Uint8Array, limits: DecodeLimits): ImagePlan {
     checkSize(format, width, height, Math.min(limits.maxPixels, FULL_DECODE_MAX_PIXELS));
     return { format, width, height, cost: width * height * 4 };
   } catch (error) {
+    if ((format === "jpeg" || format === "png") && !isFileFault(error)) throw error;
     throw asImageError(error, format);
   }
+}
+
+/** The codec's and our own refusals are the file's fault; any other error from codec.wasm is ours. */
+function isFileFault(error: unknown): boolean {
+  return error instanceof CodecError || error instanceof ImageError;
 }
 
 /**
@@ -160,6 +166,7 @@ export async function decodeImage(
     try {
       return decodeShrunk(format, bytes, background, limits);
     } catch (error) {
+      if (!isFileFault(error)) throw error;
       throw asImageError(error, format);
     }
   }

@@ -11,6 +11,7 @@
  */
 import { init as initJsquash } from "@jsquash/webp/decode.js";
 import { default as decodeWithJsquash } from "@jsquash/webp/decode.js";
+import { readDimensions } from "./_header.ts";
 import { ImageError } from "./errors.ts";
 import type { RgbaImage } from "./types.ts";
 
@@ -68,6 +69,8 @@ interface Frame {
   webp: Uint8Array;
   x: number;
   y: number;
+  width: number;
+  height: number;
   canvasWidth: number;
   canvasHeight: number;
 }
@@ -78,8 +81,8 @@ const ALPHA = 0x10;
 
 /**
  * libwebp's simple decoder refuses animations, so the first ANMF frame's ALPH and VP8/VP8L chunks
- * are rewrapped as a still WebP (RIFF, VP8X with the frame's size when it has alpha). `undefined` for
- * a file that is not an animation.
+ * are rewrapped as a still WebP (RIFF, VP8X with the frame's size). `undefined` for a file that is not
+ * an animation.
  */
 function firstAnimationFrame(bytes: Uint8Array): Frame | undefined {
   const chunks = riffChunks(bytes, 12);
@@ -93,17 +96,39 @@ function firstAnimationFrame(bytes: Uint8Array): Frame | undefined {
   const image = frameChunks.find((c) => c.type === "VP8 " || c.type === "VP8L");
   if (!image) throw new ImageError("invalid_image", "The animated webp's first frame has no image");
   const alph = frameChunks.find((c) => c.type === "ALPH");
-  const width = uint24(anmf, 6) + 1, height = uint24(anmf, 9) + 1;
-  const parts = alph && image.type === "VP8 "
-    ? [chunk("VP8X", vp8xBody(width, height)), alph.whole, image.whole]
-    : [image.whole];
-  return {
-    webp: riff(parts),
+  const frame = {
     x: uint24(anmf, 0) * 2,
     y: uint24(anmf, 3) * 2,
+    width: uint24(anmf, 6) + 1,
+    height: uint24(anmf, 9) + 1,
     canvasWidth: uint24(vp8x, 4) + 1,
     canvasHeight: uint24(vp8x, 7) + 1,
   };
+  // Only the canvas was priced: the frame must lie on it, and its bitstream must be the frame's
+  // size, before libwebp allocates for it.
+  if (
+    frame.x + frame.width > frame.canvasWidth || frame.y + frame.height > frame.canvasHeight
+  ) {
+    throw new ImageError(
+      "invalid_image",
+      `The animated webp's first frame (${frame.width}×${frame.height} at ${frame.x},${frame.y}) does not fit its ${frame.canvasWidth}×${frame.canvasHeight} canvas`,
+    );
+  }
+  const bitstream = readDimensions(riff([image.whole]), "webp");
+  if (bitstream.width !== frame.width || bitstream.height !== frame.height) {
+    throw new ImageError(
+      "invalid_image",
+      `The animated webp's first frame declares ${frame.width}×${frame.height} but holds a ${bitstream.width}×${bitstream.height} image`,
+    );
+  }
+  // Wrapped in a VP8X of the frame's size, which libwebp holds the bitstream to.
+  const alpha = alph !== undefined || image.type === "VP8L";
+  const parts = [
+    chunk("VP8X", vp8xBody(frame.width, frame.height, alpha)),
+    alph?.whole,
+    image.whole,
+  ];
+  return { ...frame, webp: riff(parts.filter((p) => p !== undefined)) };
 }
 
 /** The frame placed on a transparent canvas, as a viewer shows the first frame. */
@@ -149,9 +174,9 @@ function riffChunks(bytes: Uint8Array, offset: number): Chunk[] {
   return chunks;
 }
 
-function vp8xBody(width: number, height: number): Uint8Array {
+function vp8xBody(width: number, height: number, alpha: boolean): Uint8Array {
   const body = new Uint8Array(10);
-  body[0] = ALPHA;
+  body[0] = alpha ? ALPHA : 0;
   putUint24(body, 4, width - 1);
   putUint24(body, 7, height - 1);
   return body;

@@ -19,7 +19,10 @@ import { readClassifyRequest } from "./request.ts";
 
 /** What the app needs from its runtime. */
 export interface AppOptions {
-  /** The classifier, started on first use; return one memoised promise so an isolate loads it once. */
+  /**
+   * The classifier, started on first use, with whatever the runtime must start before an image can be
+   * decoded (the Worker's decoders); return one memoised promise so an isolate starts it once.
+   */
   classifier: () => Promise<Classifier>;
   /** Request limits; {@linkcode DEFAULT_LIMITS} for any not given. */
   limits?: Partial<Limits>;
@@ -82,8 +85,9 @@ function classifyHandler(classifier: () => Promise<Classifier>, limits: Limits):
     const preprocess = readPreprocess(c);
     const debug = c.req.query("debug") === "1";
     const { inputs, batch } = await readClassifyRequest(c.req.raw, limits);
-    const digits = await toDigits(inputs, { preprocess, limits });
+    // Starting the classifier starts the isolate's decoders too: it comes before any decoding.
     const model = await classifier();
+    const digits = await toDigits(inputs, { preprocess, limits });
     const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
     const results = model.predict(bytes).map((probabilities, i) =>
       toPrediction(probabilities, model.info, debug ? digits[i] : undefined)

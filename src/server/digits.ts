@@ -20,7 +20,7 @@ const MIN_INK = 64;
  * @param options `preprocess` for images; `limits` price each image and, summed, the request.
  * @returns 784 bytes per input.
  * @throws ImageError with the code the HTTP layer maps to 400/413/415/422 (`request_over_budget`
- * when the images together cost more than `maxDecodeBytes`); never a decoder's raw error.
+ * when the images together cost more than `maxDecodeBytes`).
  */
 export async function toDigits(
   inputs: DigitInput[],
@@ -57,17 +57,12 @@ async function toDigit(
 ): Promise<Uint8ClampedArray> {
   if (input.kind === "pixels") return requireInk(input.pixels);
   const none = options.preprocess === "none";
-  try {
-    const image = await decodeImage(input.bytes, {
-      background: none ? 0 : 255,
-      limits: options.limits,
-    });
-    return none ? requireInk(fromMnistGrayscale(image.map, image)) : toMnistDigit(image.map);
-  } catch (error) {
-    if (error instanceof ImageError) throw error;
-    // A decoder that throws something else on hostile bytes is still the client's bad image, not a 500.
-    throw new ImageError("invalid_image", "the image could not be decoded", { cause: error });
-  }
+  // decodeImage turns every fault of the file into an ImageError; anything else is a server fault.
+  const image = await decodeImage(input.bytes, {
+    background: none ? 0 : 255,
+    limits: options.limits,
+  });
+  return none ? requireInk(fromMnistGrayscale(image.map, image)) : toMnistDigit(image.map);
 }
 
 function requireInk(digit: Uint8ClampedArray): Uint8ClampedArray {
