@@ -26,6 +26,7 @@ import {
   initWebpDecoder,
   JPEG_MAX_SCANS,
   planImage,
+  PNG_ROW_COST,
   sniffFormat,
 } from "../src/image/decode.ts";
 import { ImageError, type ImageErrorCode, statusOf } from "../src/image/errors.ts";
@@ -334,7 +335,7 @@ Deno.test("planImage() reads the declared size from the header alone", () => {
     format: "png",
     width: 65535,
     height: 3,
-    cost: 3 * (1 + 65535),
+    cost: 3 * (PNG_ROW_COST + 1 + 65535),
   });
   const bottomUp = encodeBmp({
     width: 2,
@@ -361,7 +362,7 @@ Deno.test("planImage() refuses a PNG within maxPixels whose scanlines exceed max
     pngChunk("IEND", new Uint8Array()),
   );
   const error = await assertRefused(() => planImage(png, LIMITS), "image_too_large");
-  assert.match(error.message, /128\.0 MiB of work, the limit is 80\.0 MiB/);
+  assert.match(error.message, /128\.3 MiB of work, the limit is 80\.0 MiB/);
 });
 
 Deno.test("planImage() refuses huge declared sizes in every format's header", async () => {
@@ -431,7 +432,11 @@ for (const c of PNG_CASES) {
         const what = `${spec.interlace ? "interlaced" : "plain"} over ${background}`;
         assertSameMap(image.map, greyMap(reference, background), 0, what);
         assert.equal(image.work.inflatedBytes, scanlines(spec).length, `${what}: every scanline`);
-        assert.equal(image.work.inflatedBytes, planImage(png, LIMITS).cost, "as priced");
+        assert.equal(
+          planImage(png, LIMITS).cost,
+          image.work.inflatedBytes + PNG_ROW_COST * image.work.rows,
+          "priced at its scanlines and rows",
+        );
         assert.equal(image.work.rows, rowsOf(spec), `${what}: rows of every pass`);
         maps.push(image.map);
       }
@@ -743,14 +748,17 @@ Deno.test("decodeImage() refuses impossible bit depth and colour type pairs as i
   }
 });
 
-Deno.test("planImage() prices a PNG at its scanline bytes, Adam7 passes and filter bytes included", () => {
+Deno.test("planImage() prices a PNG at its scanline bytes (Adam7 passes and filter bytes included) and its rows", async () => {
   for (const c of [PNG_CASES[0]!, PNG_CASES[5]!, PNG_CASES[15]!, PNG_CASES[17]!]) {
     for (const interlace of [false, true]) {
       const spec = { ...pngSpec(c, 37, 23), interlace };
-      assert.equal(planImage(writePng(spec), LIMITS).cost, scanlines(spec).length, c.name);
+      const cost = scanlines(spec).length + PNG_ROW_COST * rowsOf(spec);
+      assert.equal(planImage(writePng(spec), LIMITS).cost, cost, c.name);
     }
   }
-  assert.equal(planImage(pngDeclaring(2048, 2048), LIMITS).cost, 2048 * 2049);
+  assert.equal(planImage(pngDeclaring(2048, 2048), LIMITS).cost, 2048 * (2049 + PNG_ROW_COST));
+  // A tall, narrow PNG is priced by its rows: 16 million 1-pixel rows are far over any budget.
+  await assertRefused(() => planImage(pngDeclaring(1, 16_000_000), LIMITS), "image_too_large");
 });
 
 // ---- JPEG ----
@@ -1207,7 +1215,7 @@ Deno.test("planImage() prices JPEG at 64 a block, and GIF, WebP and BMP at 4 byt
 });
 
 Deno.test("toDigits() refuses 64 cap-sized images as request_over_budget without decoding any", async () => {
-  // Each 2048×2048 grey PNG costs 4 MiB, within the 80 MiB a request may ask; 64 of them cost 256 MiB.
+  // Each 2048×2048 grey PNG costs 4.1 MiB, within the 80 MiB a request may ask; 64 of them, 264 MiB.
   // Their image data is 1,000 zero bytes, not zlib: decoding any one would answer invalid_image.
   const cap = pngDeclaring(2048, 2048);
   await assertRefused(
@@ -1221,7 +1229,7 @@ Deno.test("toDigits() refuses 64 cap-sized images as request_over_budget without
   );
   assert.match(
     error.message,
-    /these 64 images is 256\.1 MiB of work; one request may ask for 80\.0 MiB/,
+    /these 64 images is 264\.1 MiB of work; one request may ask for 80\.0 MiB/,
   );
 });
 

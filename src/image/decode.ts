@@ -18,7 +18,7 @@ import {
   decodeWithCodec,
   readCodecHeader,
 } from "./codec/codec.ts";
-import { ImageError } from "./errors.ts";
+import { ImageError, mib } from "./errors.ts";
 import type { FloatMap, RgbaImage } from "./types.ts";
 import { decodeWebp } from "./webp.ts";
 
@@ -40,11 +40,11 @@ export const JPEG_COEFFICIENT_BYTES = 16 * 1024 * 1024;
 /**
  * Scans × blocks a multi-scan JPEG may ask for (each scan revisits every block of its components),
  * and never more than {@linkcode JPEG_MAX_SCANS} scans: libjpeg-turbo's scan limit, scaled to the
- * image. Encoders write about 10 scans; at the coefficient limit this still allows 23.
+ * image. Encoders write about 10 scans; at the coefficient limit this still allows 22.
  */
 const JPEG_SCAN_BLOCKS = 3_000_000;
 export const JPEG_MAX_SCANS = 100;
-/** codec.wasm's own ceiling for libjpeg's allocations (coefficients and buffers). */
+/** libjpeg's max_memory_to_use: what its coefficient arrays may take (its other buffers are small). */
 const JPEG_MEMORY_BYTES = JPEG_COEFFICIENT_BYTES + 4 * 1024 * 1024;
 /** libspng refuses a side above this outright (the pixel limit is checked next). */
 const PNG_MAX_SIDE = 1 << 24;
@@ -194,7 +194,7 @@ function decodeShrunk(
   }, CODEC_LIMITS);
   const { header, work } = decoded;
   // The decoder's output must be what its header promised: a mismatch is a corrupt file.
-  const scaled = (side: number) => Math.ceil((side * options!.scaleNum) / 8);
+  const scaled = (side: number) => scaledSide(side, options!.scaleNum);
   if (work.outWidth !== scaled(header.width) || work.outHeight !== scaled(header.height)) {
     throw new ImageError("invalid_image", `The ${format} decoded to another size than it declares`);
   }
@@ -296,15 +296,23 @@ function planCodec(format: CodecFormat, header: CodecHeader, limits: DecodeLimit
   return { format, width, height, cost };
 }
 
-/** Every scanline's bytes, filter byte included, over the seven Adam7 passes when interlaced. */
+/**
+ * A scanline costs libspng and the box filter about as much as this many bytes of data (1,000,000
+ * rows of 1 pixel took 28–48 ms, a row of data 0.5–2.4 ns a byte), so a tall, narrow image is priced
+ * by its rows, not only by its few bytes.
+ */
+export const PNG_ROW_COST = 64;
+
+/**
+ * Every scanline's bytes, filter byte included, plus {@linkcode PNG_ROW_COST} a scanline, over the
+ * seven Adam7 passes when interlaced.
+ */
 function pngScanlineBytes(
   { width, height, bitDepth, components, interlaced }: CodecHeader,
 ): number {
   const bits = bitDepth * components;
-  const lines = (
-    w: number,
-    h: number,
-  ) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bits) / 8)) : 0);
+  const lines = (w: number, h: number) =>
+    w > 0 && h > 0 ? h * (PNG_ROW_COST + 1 + Math.ceil((w * bits) / 8)) : 0;
   if (!interlaced) return lines(width, height);
   return ADAM7.reduce(
     (sum, [x0, y0, dx, dy]) =>
@@ -339,7 +347,7 @@ function codecOptions(
   if (format === "jpeg") {
     scaleNum = [1, 2, 4].find((m) => Math.ceil((long * m) / 8) >= 2 * WORKING_MAX_SIDE) ?? 8;
   }
-  const scaled = (side: number) => Math.ceil((side * scaleNum) / 8);
+  const scaled = (side: number) => scaledSide(side, scaleNum);
   const scanLimit = header.multiscan
     ? Math.max(
       1,
@@ -387,8 +395,9 @@ function webpExif(bytes: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+/** A side after libjpeg's DCT scaling by `scaleNum`/8 (PNG: 8/8, unchanged). */
+function scaledSide(side: number, scaleNum: number): number {
+  return Math.ceil((side * scaleNum) / 8);
 }
 
 /** Keeps our own ImageErrors; a decoder's exception becomes the matching code (cause kept for logs). */

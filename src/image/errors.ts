@@ -56,3 +56,8 @@ const STATUS_BY_CODE = {
 export function statusOf(code: ImageErrorCode): 415 | 413 | 400 | 422 {
   return STATUS_BY_CODE[code];
 }
+
+/** Bytes as MiB with one decimal, for messages: `mib(83886080)` is "80.0 MiB". */
+export function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -3,7 +3,7 @@
  * grid. The whole request's decoding cost is judged from its images' headers before any is decoded.
  */
 import { decodeImage, type DecodeLimits, planImage } from "../image/decode.ts";
-import { ImageError } from "../image/errors.ts";
+import { ImageError, mib } from "../image/errors.ts";
 import { fromMnistGrayscale, toMnistDigit } from "../image/preprocess.ts";
 import type { DigitInput } from "./request.ts";
 
@@ -75,8 +75,4 @@ function requireInk(digit: Uint8ClampedArray): Uint8ClampedArray {
     );
   }
   return digit;
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

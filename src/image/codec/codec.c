@@ -80,8 +80,10 @@ static float *grid;
 static uint32_t *grey_sums;
 static int32_t grey_row = -1;
 #define GREY_MAX_FACTOR 4096u
+/** A grid far larger than the host ever asks for (112 × 112) is a misuse. */
+#define MAX_GRID_CELLS (1u << 20)
 static uint32_t factor;
-/** Background in thousandths of a level times 255 (0 or 255·1000·255 / 255). */
+/** The background in thousandths of a level: 0 (black) or 255000 (white). */
 static uint32_t background_1000;
 
 /** Rec. 601 luma in thousandths of a level, so a weighted sum stays an exact integer. */
@@ -94,7 +96,10 @@ static int grid_start(uint32_t width, uint32_t height, uint32_t box, uint32_t ba
   background_1000 = background * 1000u;
   info.grid_width = (width + box - 1) / box;
   info.grid_height = (height + box - 1) / box;
-  size_t cells = (size_t)info.grid_width * info.grid_height;
+  /* The host keeps the grid at most 112 a side; refuse anything that could wrap 32-bit sizes. */
+  uint64_t cells64 = (uint64_t)info.grid_width * info.grid_height;
+  if (cells64 > MAX_GRID_CELLS) return ERR_ARGUMENT;
+  size_t cells = (size_t)cells64;
   sums = calloc(cells, sizeof(double));
   grid = malloc(cells * sizeof(float));
   grey_sums = calloc(info.grid_width, sizeof(uint32_t));
@@ -320,7 +325,11 @@ static int jpeg_decode(uint32_t scale_num, uint32_t box, uint32_t background, ui
   uint32_t width = jpeg.output_width;
   JSAMPLE *row = malloc((size_t)width * (cmyk ? 4 : 1));
   uint8_t *rgba = cmyk ? malloc((size_t)width * 4) : NULL;
-  if (!row || (cmyk && !rgba)) return ERR_NO_MEMORY;
+  if (!row || (cmyk && !rgba)) {
+    free(row);
+    free(rgba);
+    return ERR_NO_MEMORY;
+  }
   /* Adobe's CMYK JPEGs (the usual kind) store the inks inverted. */
   int inverted = jpeg.saw_Adobe_marker;
   while (jpeg.output_scanline < jpeg.output_height) {

@@ -69,7 +69,7 @@ export interface CodecDecodeOptions {
   background: 0 | 255;
   /** JPEG: the most scans read. */
   scanLimit: number;
-  /** JPEG: the most bytes libjpeg may allocate for coefficients and buffers. */
+  /** JPEG: libjpeg's max_memory_to_use, what its coefficient arrays may take. */
   jpegMemoryBytes: number;
   /** PNG: the longest side libspng accepts. */
   pngMaxSide: number;

@@ -1463,10 +1463,15 @@ int spng_image_data_overruns(spng_ctx *ctx)
 {
     if(ctx == NULL) return 0;
     if(ctx->ahead_pos < ctx->ahead_len) return 1;
-    if(ctx->ahead_end) return 0;
-    /* Nothing left in the buffer and the stream not ended yet: one more fill tells. A fill that
-       finds no more data (end of stream or of the IDAT chunks) means the data ended in time. */
-    return fill_ahead(ctx) == 0 && ctx->ahead_len > 0;
+    if(ctx->ahead_end || ctx->zstream.avail_in == 0) return 0;
+    /* Nothing left in the buffer: inflate what is left of the IDAT data already read (no further
+       chunk is read, so the chunk walk after the image is undisturbed). Any output is an overrun. */
+    z_stream *zstream = &ctx->zstream;
+    zstream->avail_out = SPNG_AHEAD_SIZE;
+    zstream->next_out = ctx->ahead;
+    int ret = inflate(zstream, Z_NO_FLUSH);
+    if(ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) return 0;
+    return zstream->avail_out < SPNG_AHEAD_SIZE;
 }
 
 static uint8_t paeth(uint8_t a, uint8_t b, uint8_t c)

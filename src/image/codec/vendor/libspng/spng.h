@@ -470,8 +470,9 @@ SPNG_API int spng_decode_scanline(spng_ctx *ctx, void *out, size_t len);
 SPNG_API int spng_decode_row(spng_ctx *ctx, void *out, size_t len);
 SPNG_API int spng_decode_chunks(spng_ctx *ctx);
 
-/* mnist-edge: after the last scanline, whether the image data inflates to more bytes than the
-   header allows (1), or ends there (0). Inflates at most one more read-ahead buffer. */
+/* mnist-edge: after the last scanline, whether the image data read so far inflates to more bytes
+   than the header allows (1), or not (0). Inflates at most one more read-ahead buffer, and reads no
+   further chunk. */
 SPNG_API int spng_image_data_overruns(spng_ctx *ctx);
 
 /* Encode/decode */
