@@ -325,6 +325,83 @@ Deno.test("the drawing page reads digits drawn with mouse and finger, photos, an
   });
 
   await t.step(
+    "of two quick uploads, the newer one's photo is shown and the older one's URL is not kept",
+    async () => {
+      const racing = await context.newPage();
+      racing.setDefaultTimeout(10_000);
+      watchProblems(racing, problems);
+      // The older upload's shrink waits until the test lets it go; object URLs are tracked.
+      await racing.addInitScript(() => {
+        const g = globalThis as unknown as {
+          createImageBitmap: (source: { name?: string }, ...rest: unknown[]) => Promise<unknown>;
+          URL: { createObjectURL(b: unknown): string; revokeObjectURL(u: string): void };
+          OffscreenCanvas: { prototype: { convertToBlob(...a: unknown[]): Promise<unknown> } };
+          releaseSlow: () => void;
+          liveUrls: Set<string>;
+          shrunk: number;
+        };
+        const gate = new Promise<void>((resolve) => g.releaseSlow = resolve);
+        const decode = g.createImageBitmap;
+        g.createImageBitmap = async (source, ...rest) => {
+          if (source.name?.startsWith("slow")) await gate;
+          return await decode(source, ...rest);
+        };
+        g.shrunk = 0;
+        const encode = g.OffscreenCanvas.prototype.convertToBlob;
+        g.OffscreenCanvas.prototype.convertToBlob = async function (...args) {
+          const blob = await encode.apply(this, args);
+          g.shrunk++;
+          return blob;
+        };
+        g.liveUrls = new Set();
+        const { createObjectURL, revokeObjectURL } = g.URL;
+        g.URL.createObjectURL = (b) => {
+          const url = createObjectURL(b);
+          g.liveUrls.add(url);
+          return url;
+        };
+        g.URL.revokeObjectURL = (url) => {
+          g.liveUrls.delete(url);
+          revokeObjectURL(url);
+        };
+      });
+      await racing.goto(worker.url);
+      const { digits, labels } = await loadTestDigits();
+      const upload = async (name: string, digit: number) => {
+        const photo = offCentreJpeg(digits[labels.indexOf(digit)]!, 5);
+        await racing.getByTestId("file").setInputFiles({
+          name,
+          mimeType: photo.type,
+          buffer: Buffer.from(photo.bytes),
+        });
+      };
+      await upload("slow-three.jpg", 3);
+      await upload("seven.jpg", 7);
+      assert.equal((await settled(racing)).prediction, "7");
+      await racing.evaluate(() => (globalThis as unknown as { releaseSlow(): void }).releaseSlow());
+      await racing.waitForFunction(() =>
+        (globalThis as unknown as { shrunk: number }).shrunk === 2
+      );
+      const shown = await racing.evaluate(() => {
+        const g = globalThis as unknown as {
+          document: { getElementById(id: string): { src: string; alt: string } };
+          liveUrls: Set<string>;
+        };
+        const photo = g.document.getElementById("photo");
+        return { src: photo.src, alt: photo.alt, live: [...g.liveUrls] };
+      });
+      assert.equal((await settled(racing)).prediction, "7");
+      assert.equal(
+        shown.alt,
+        "Uploaded: seven.jpg",
+        "the photo beside the answer is the newer one",
+      );
+      assert.deepEqual(shown.live, [shown.src], "only the shown photo's object URL is kept");
+      await racing.close();
+    },
+  );
+
+  await t.step(
     "a 12 MP portrait phone photo is turned upright, read right and sent small",
     async () => {
       const { digits, labels } = await loadTestDigits();

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createApp } from "../src/server/app.ts";
 import { inflightBodyBytes } from "../src/server/body.ts";
 import { DEFAULT_LIMITS, type Limits } from "../src/server/limits.ts";
+import { countDelimiters } from "../src/server/_delimiters.ts";
 import {
   EXTRA_MULTIPART_PARTS,
   MAX_JSON_COMMAS,
@@ -178,16 +179,46 @@ Deno.test("any other failure of the body stream stays a 500 and is logged", asyn
   assert.equal(inflightBodyBytes(), 0);
 });
 
+Deno.test("a declared Content-Length holds nothing in flight until its bytes arrive", async () => {
+  const app = appWith({ maxBodyBytes: 6000, maxInflightBodyBytes: 10_000 });
+  // Three parked uploads declare 18,000 bytes between them, almost twice the ceiling, and send 100 each.
+  const parked = Array.from({ length: 3 }, () => parkedBody(new Uint8Array(100)));
+  const answers = parked.map((p) =>
+    app.request(
+      "/classify",
+      post(p.stream, { "content-type": "image/png", "content-length": "6000" }),
+    )
+  );
+  try {
+    await Promise.all(parked.map((p) => p.started));
+    await waitForInflight(300);
+    const declared = meteredBody([new Uint8Array(5000)]);
+    const res = await app.request(
+      "/classify",
+      post(declared.stream, { "content-type": "image/png", "content-length": "5000" }),
+    );
+    assert.equal(res.status, 415, "read whole and judged as an image, not shed");
+    assert.equal((await errorOf(res)).code, "unsupported_media_type");
+    assert.equal(declared.meter.pulled, 5000);
+    assert.equal(inflightBodyBytes(), 300, "only the bytes the parked uploads sent are held");
+  } finally {
+    parked.forEach((p) => p.giveUp());
+  }
+  for (const answer of answers) assert.equal((await answer).status, 400);
+  assert.equal(inflightBodyBytes(), 0);
+});
+
 Deno.test("bodies in flight past MAX_INFLIGHT_BODY_BYTES are shed with 503 and Retry-After", async () => {
   const app = appWith({ maxBodyBytes: 6000, maxInflightBodyBytes: 10_000 });
-  // A parked upload: its Content-Length is held while it waits for bytes that never come.
-  const parked = parkedBody(new Uint8Array(100));
+  // A parked upload: the 6000 bytes it sent are held while it waits to send the rest.
+  const parked = parkedBody(new Uint8Array(6000));
   const parkedAnswer = app.request(
     "/classify",
     post(parked.stream, { "content-type": "image/png", "content-length": "6000" }),
   );
   try {
     await parked.started;
+    await waitForInflight(6000);
     await assertShedWhileParked(app);
   } finally {
     parked.giveUp();
@@ -201,30 +232,33 @@ Deno.test("bodies in flight past MAX_INFLIGHT_BODY_BYTES are shed with 503 and R
   assert.equal((await errorOf(accepted)).code, "unsupported_media_type");
 });
 
+/** Waits (a macrotask at a time, at most 100) until the bodies in flight hold `bytes`. */
+async function waitForInflight(bytes: number) {
+  for (let i = 0; i < 100 && inflightBodyBytes() !== bytes; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  assert.equal(inflightBodyBytes(), bytes);
+}
+
 async function assertShedWhileParked(app: ReturnType<typeof appWith>) {
-  assert.equal(inflightBodyBytes(), 6000);
-
-  const declared = meteredBody([new Uint8Array(5000)]);
-  const shed = await app.request(
-    "/classify",
-    post(declared.stream, { "content-type": "image/png", "content-length": "5000" }),
-  );
-  assert.equal(shed.status, 503);
-  assert.equal(shed.headers.get("retry-after"), "1");
-  assert.equal((await errorOf(shed)).code, "overloaded");
-  assert.equal(declared.meter.pulled, 0, "judged by its Content-Length, before reading");
-  await declared.stream.cancel();
-
-  // Without a Content-Length the buffer is held as it grows, and shed when it would pass the ceiling.
-  const streamed = meteredBody(Array.from({ length: 6 }, () => new Uint8Array(1000)));
-  const shedStreaming = await app.request(
-    "/classify",
-    post(streamed.stream, { "content-type": "image/png" }),
-  );
-  assert.equal(shedStreaming.status, 503);
-  assert.equal((await errorOf(shedStreaming)).code, "overloaded");
-  assert.ok(streamed.meter.pulled < 6000, `read ${streamed.meter.pulled} bytes, not all 6000`);
-  assert.equal(inflightBodyBytes(), 6000, "only the parked upload is still held");
+  // A body is shed at the first chunk whose bytes, with those it has still to send, cannot fit beside
+  // the 6000 held: with a Content-Length of 5000 its first, without one the chunk that passes 10,000.
+  const cases: [string, Record<string, string>, number][] = [
+    ["declared", { "content-length": "5000" }, 1000],
+    ["chunked", {}, 5000],
+  ];
+  for (const [name, headers, pulled] of cases) {
+    const streamed = meteredBody(Array.from({ length: 5 }, () => new Uint8Array(1000)));
+    const shed = await app.request(
+      "/classify",
+      post(streamed.stream, { "content-type": "image/png", ...headers }),
+    );
+    assert.equal(shed.status, 503, name);
+    assert.equal(shed.headers.get("retry-after"), "1");
+    assert.equal((await errorOf(shed)).code, "overloaded");
+    assert.equal(streamed.meter.pulled, pulled, `${name}: bytes read before it was shed`);
+    assert.equal(inflightBodyBytes(), 6000, "only the parked upload is still held");
+  }
 }
 
 /** Calls `fn` with JSON.parse recorded: the length of every text it was given. */
@@ -310,7 +344,7 @@ Deno.test("a JSON image is judged by its first bytes before the rest is decoded"
       );
       assert.equal(res.status, 415);
       assert.equal((await errorOf(res)).code, "unsupported_media_type");
-      assert.deepEqual(decoded, [16], "only the first 16 characters were decoded");
+      assert.deepEqual(decoded, [36], "only the first 36 characters were decoded");
     });
   }
 });
@@ -362,6 +396,87 @@ Deno.test("a multipart flood of parts is refused before the form is parsed", asy
   assert.equal(res.status, 413);
   assert.equal((await errorOf(res)).code, "too_many_images");
   assert.equal(parses, 0);
+});
+
+Deno.test("countDelimiters() counts a delimiter in at most 2 comparisons a byte, however near the misses", () => {
+  const encoder = new TextEncoder();
+  const delimiter = encoder.encode(`--${"-".repeat(70)}`);
+  // 5 MiB of 71 dashes and an x: every x ends a near-match of the 72-byte delimiter.
+  const filler = encoder.encode(`${"-".repeat(71)}x`.repeat(Math.ceil(5 * MiB / 72)));
+  const body = new Uint8Array(filler.length + 3 * delimiter.length);
+  body.set(delimiter);
+  body.set(filler, delimiter.length);
+  body.set(delimiter, delimiter.length + filler.length);
+  body.set(delimiter, 2 * delimiter.length + filler.length);
+  const found = countDelimiters(body, delimiter, 10);
+  assert.equal(found.count, 3);
+  assert.ok(found.comparisons <= 2 * body.length, `${found.comparisons} comparisons`);
+  assert.equal(countDelimiters(body, delimiter, 2).count, 2, "stops at stopAfter");
+  // Occurrences do not overlap, and a partial match falls back rather than restarting.
+  assert.equal(countDelimiters(encoder.encode("aaaaa"), encoder.encode("aa"), 10).count, 2);
+  assert.equal(countDelimiters(encoder.encode("aabaabaaab"), encoder.encode("aaab"), 10).count, 1);
+});
+
+Deno.test("a 5 MiB multipart body of near-delimiters is counted and parsed", async () => {
+  const boundary = "-".repeat(70);
+  const png = new Uint8Array([...PNG_MAGIC, 0, 0, 0, 0]);
+  const filler = `${"-".repeat(71)}x`.repeat(Math.floor((5 * MiB - 1024) / 72));
+  const body = multipartBody(boundary, [["note", filler], ["image", png, "a.png"]]);
+  const read = await readClassifyRequest(
+    new Request("http://x/classify", {
+      method: "POST",
+      body,
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+    }),
+    { ...DEFAULT_LIMITS, maxBatch: 1 },
+  );
+  assert.deepEqual(read, { inputs: [{ kind: "image", bytes: png }], batch: false });
+});
+
+Deno.test("a multipart body with no part names its boundary as text", async () => {
+  const res = await appWith().request(
+    "/classify",
+    post(multipartBody("b", [["image", "x", "a.png"]]), {
+      "content-type": "multipart/form-data; boundary=zzz",
+    }),
+  );
+  const { code, message } = await errorOf(res);
+  assert.equal(code, "invalid_multipart");
+  assert.match(message, /boundary '--zzz'$/);
+});
+
+Deno.test("readClassifyRequest() judges image bytes by the decoder's sniffFormat", async (t) => {
+  const ascii = (text: string, length: number) => {
+    const bytes = new Uint8Array(length);
+    bytes.set(new TextEncoder().encode(text));
+    return bytes;
+  };
+  const request = (body: BodyInit, type: string) =>
+    new Request("http://x/classify", { method: "POST", body, headers: { "content-type": type } });
+  // Both start with a magic the decoder knows, and neither is an image it would read.
+  for (
+    const [name, bytes] of [["GIF8 without 7a or 9a", ascii("GIF8xa", 64)], [
+      "a 10-byte BM",
+      ascii("BM", 10),
+    ]] as const
+  ) {
+    await t.step(name, async () => {
+      await assert.rejects(readClassifyRequest(request(bytes, "image/gif"), DEFAULT_LIMITS), {
+        status: 415,
+        code: "unsupported_media_type",
+        message: "Not a supported image: send PNG, JPEG, GIF, WebP or BMP",
+      });
+    });
+  }
+  await t.step("a BMP in JSON base64 passes the check of its first characters", async () => {
+    const bmp = ascii("BM", 64);
+    const image = btoa(String.fromCharCode(...bmp));
+    const read = await readClassifyRequest(
+      request(JSON.stringify({ image }), "application/json"),
+      DEFAULT_LIMITS,
+    );
+    assert.deepEqual(read.inputs, [{ kind: "image", bytes: bmp }]);
+  });
 });
 
 Deno.test("multipart refusals: no boundary, no part, a part that is no image", async (t) => {

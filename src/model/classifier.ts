@@ -14,6 +14,7 @@ import {
   toTensors,
 } from "./model.ts";
 import { loadModel } from "./model_file.ts";
+import type { Tensor } from "@tensorflow/tfjs-core";
 
 /** The public facts about the served model. */
 export interface ModelInfo {
@@ -69,11 +70,16 @@ function createClassifier(arch: Arch, params: Params, info: ModelInfo): Classifi
         images.set(d, i * PIXELS);
       });
       const batch = toBatch(images, digits.length);
-      const probs = predict(arch, params, batch);
-      const flat = probs.dataSync() as Float32Array;
-      probs.dispose();
-      disposeBatch(batch);
-      return digits.map((_, i) => flat.slice(i * 10, i * 10 + 10));
+      // Disposed even when the forward pass or the read back throws: an isolate serves many requests.
+      let probs: Tensor | undefined;
+      try {
+        probs = predict(arch, params, batch);
+        const flat = probs.dataSync() as Float32Array;
+        return digits.map((_, i) => flat.slice(i * 10, i * 10 + 10));
+      } finally {
+        probs?.dispose();
+        disposeBatch(batch);
+      }
     },
   };
 }

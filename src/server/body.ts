@@ -1,7 +1,7 @@
 /**
  * Reads a request body once, as a stream, within two budgets: the body's own cap (413 `body_too_large`) and
- * the bytes all bodies in flight in this isolate may hold together (503 `overloaded`). A body cut short by
- * its client is a 400 `body_incomplete`, never a 500.
+ * the bytes all bodies in flight in this isolate may have received together (503 `overloaded`), counted
+ * as they arrive. A body cut short by its client is a 400 `body_incomplete`, never a 500.
  */
 import { ApiError } from "./api_error.ts";
 import type { Limits } from "./limits.ts";
@@ -12,15 +12,13 @@ export type BodyLimits = Pick<Limits, "maxBodyBytes" | "maxInflightBodyBytes">;
 /** Seconds a shed client is asked to wait before trying again. */
 export const RETRY_AFTER_SECONDS = 1;
 
-const FIRST_CAPACITY = 64 * 1024;
-
-/** Bytes held right now by bodies being received in this isolate: their buffers' capacity. */
+/** Bytes received so far by the bodies being read in this isolate, counted as they arrive. */
 let inflightBytes = 0;
 
 /**
- * Bytes currently held by request bodies in flight in this isolate; 0 when none is being read.
+ * Bytes received so far by request bodies in flight in this isolate; 0 when none is being read.
  *
- * @returns The sum of the buffers held by unfinished {@linkcode readBody} calls.
+ * @returns The bytes received so far by unfinished {@linkcode readBody} calls.
  */
 export function inflightBodyBytes(): number {
   return inflightBytes;
@@ -32,12 +30,14 @@ export function inflightBodyBytes(): number {
  *
  * @param request The request; its body is consumed.
  * @param limits The body cap and the isolate's in-flight ceiling.
- * @param use Works on the bytes (a view of the one buffer read).
+ * @param use Works on the bytes (the chunks read, joined in one buffer).
  * @returns What `use` returns.
  * @throws ApiError 413 `body_too_large` when Content-Length or the bytes streamed pass `maxBodyBytes`
- *   (reading stops there); 503 `overloaded` (with Retry-After) when holding the body would take the
- *   isolate past `maxInflightBodyBytes`; 400 `body_incomplete` when the client ends the body early;
- *   400 `invalid_content_length` for a Content-Length that is not a byte count.
+ *   (reading stops there); 503 `overloaded` (with Retry-After) at the first chunk whose bytes, with
+ *   those its Content-Length says are still to come, would take the bytes received in the isolate past
+ *   `maxInflightBodyBytes` (a declared length alone holds nothing); 400 `body_incomplete` when the
+ *   client ends the body early; 400 `invalid_content_length` for a Content-Length that is not a byte
+ *   count.
  *
  * @example
  * ```ts ignore
@@ -51,22 +51,10 @@ export async function readBody<T>(
 ): Promise<T> {
   const declared = declaredLength(request, limits.maxBodyBytes);
   let held = 0;
-  const hold = (bytes: number) => {
-    if (inflightBytes + bytes > limits.maxInflightBodyBytes) {
-      throw new ApiError(
-        503,
-        "overloaded",
-        `too many uploads in progress: try again in ${RETRY_AFTER_SECONDS} s`,
-        { headers: { "retry-after": String(RETRY_AFTER_SECONDS) } },
-      );
-    }
-    inflightBytes += bytes;
-    held += bytes;
-  };
   try {
-    // With a Content-Length the whole body is accounted before a byte is read.
-    hold(declared ?? Math.min(FIRST_CAPACITY, limits.maxBodyBytes));
-    let buffer = new Uint8Array(held);
+    // Chunks are kept as they came and joined once at the end: no buffer is reserved ahead of the
+    // bytes, and none is outgrown and left behind.
+    const chunks: Uint8Array[] = [];
     let size = 0;
     const reader = (request.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() }))
       .getReader();
@@ -77,31 +65,43 @@ export async function readBody<T>(
         void reader.cancel().catch(() => {});
         throw tooLarge(limits.maxBodyBytes);
       }
-      if (size + chunk.length > buffer.length) {
-        const capacity = Math.min(
-          limits.maxBodyBytes,
-          Math.max(size + chunk.length, buffer.length * 2),
-        );
-        try {
-          hold(capacity - buffer.length);
-        } catch (error) {
-          void reader.cancel().catch(() => {});
-          throw error;
-        }
-        const grown = new Uint8Array(capacity);
-        grown.set(buffer.subarray(0, size));
-        buffer = grown;
+      // Shed as soon as the bytes still to come cannot fit beside what the others have received, so
+      // a body that will be refused stops being read early; only bytes received are counted.
+      const toCome = Math.max(chunk.length, (declared ?? 0) - size);
+      if (inflightBytes + toCome > limits.maxInflightBodyBytes) {
+        void reader.cancel().catch(() => {});
+        throw overloaded();
       }
-      buffer.set(chunk, size);
+      inflightBytes += chunk.length;
+      held += chunk.length;
+      chunks.push(chunk);
       size += chunk.length;
     }
     if (declared !== undefined && size < declared) {
       throw incomplete(`the body ended after ${size} of its ${declared} bytes`);
     }
-    return await use(buffer.subarray(0, size));
+    return await use(joined(chunks, size));
   } finally {
     inflightBytes -= held;
   }
+}
+
+/** The chunks in one buffer; a lone chunk as it is, when it owns its whole buffer. */
+function joined(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  const only = chunks[0];
+  if (
+    chunks.length === 1 && only instanceof Uint8Array && only.buffer instanceof ArrayBuffer &&
+    only.byteOffset === 0 && only.byteLength === only.buffer.byteLength
+  ) {
+    return only as Uint8Array<ArrayBuffer>;
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
 }
 
 /** Content-Length as a number, checked against the cap before anything is read; undefined when absent. */
@@ -147,6 +147,15 @@ const DenoErrors = (globalThis as { Deno?: { errors?: typeof Deno.errors } }).De
 function isBodyCutShort(error: unknown): boolean {
   if (DenoErrors && error instanceof DenoErrors.BadResource) return true;
   return error instanceof Error && error.message === "Network connection lost.";
+}
+
+function overloaded(): ApiError {
+  return new ApiError(
+    503,
+    "overloaded",
+    `too many uploads in progress: try again in ${RETRY_AFTER_SECONDS} s`,
+    { headers: { "retry-after": String(RETRY_AFTER_SECONDS) } },
+  );
 }
 
 function tooLarge(maxBodyBytes: number): ApiError {

@@ -6,8 +6,10 @@
  */
 import { ApiError } from "./api_error.ts";
 import { type BodyLimits, readBody } from "./body.ts";
+import { countDelimiters } from "./_delimiters.ts";
 import type { Limits } from "./limits.ts";
 import { PIXELS } from "../model/model.ts";
+import { sniffFormat } from "../image/decode.ts";
 
 /** One digit as the client sent it: image bytes still to decode, or a ready 28×28 grid. */
 export type DigitInput =
@@ -114,21 +116,6 @@ function boundaryOf(contentType: string): string {
   return boundary;
 }
 
-/** Where `needle` first occurs in `haystack` at or after `from`, or -1; anchored on its last byte. */
-function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from: number): number {
-  const n = needle.length, last = needle[n - 1]!;
-  for (
-    let end = haystack.indexOf(last, from + n - 1);
-    end >= 0;
-    end = haystack.indexOf(last, end + 1)
-  ) {
-    let i = 0;
-    while (i < n - 1 && haystack[end - n + 1 + i] === needle[i]) i++;
-    if (i === n - 1) return end - n + 1;
-  }
-  return -1;
-}
-
 /**
  * Counts the parts by their delimiters, stopping at the first one past `maxParts`: refuses a flood of
  * parts before the form parser builds an entry for each.
@@ -136,28 +123,22 @@ function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from: number): n
 function countParts(bytes: Uint8Array, boundary: string, maxParts: number): void {
   // Searched in the bytes themselves: a text copy of a 5 MiB body would be 5 MiB more to collect.
   const delimiter = new TextEncoder().encode(`--${boundary}`);
-  let delimiters = 0;
-  for (
-    let at = indexOfBytes(bytes, delimiter, 0);
-    at >= 0;
-    at = indexOfBytes(bytes, delimiter, at + delimiter.length)
-  ) {
-    // The closing delimiter (--boundary--) ends the last part and starts none.
-    if (++delimiters > maxParts + 1) {
-      throw new ApiError(
-        413,
-        "too_many_images",
-        `a multipart body holds at most ${maxParts} parts (${
-          maxParts - EXTRA_MULTIPART_PARTS
-        } images): this one has more`,
-      );
-    }
+  // The closing delimiter (--boundary--) ends the last part and starts none.
+  const { count } = countDelimiters(bytes, delimiter, maxParts + 2);
+  if (count > maxParts + 1) {
+    throw new ApiError(
+      413,
+      "too_many_images",
+      `a multipart body holds at most ${maxParts} parts (${
+        maxParts - EXTRA_MULTIPART_PARTS
+      } images): this one has more`,
+    );
   }
-  if (delimiters === 0) {
+  if (count === 0) {
     throw new ApiError(
       400,
       "invalid_multipart",
-      `the multipart body has no part: none starts with the boundary '${delimiter}'`,
+      `the multipart body has no part: none starts with the boundary '--${boundary}'`,
     );
   }
 }
@@ -238,9 +219,10 @@ function decodeBase64Image(value: unknown): Uint8Array {
     }
     base64 = value.slice(comma + 1);
   }
-  // The first 16 characters (12 bytes) hold every magic we know: judge them before decoding the rest.
-  const head = base64.slice(0, 64).replace(/\s/g, "").slice(0, 16);
-  if (head.length === 16) checkedImage(fromBase64(head));
+  // The first 36 characters (27 bytes) hold all sniffFormat needs (a BMP's 26-byte header the most):
+  // judge them before decoding the rest.
+  const head = base64.slice(0, 128).replace(/\s/g, "").slice(0, 36);
+  if (head.length === 36) checkedImage(fromBase64(head));
   const bytes = fromBase64(base64);
   if (bytes.length === 0) throw new ApiError(400, "invalid_base64", "'image' decodes to no bytes");
   return checkedImage(bytes);
@@ -258,25 +240,12 @@ function fromBase64(base64: string): Uint8Array {
   return bytes;
 }
 
-/** Magic numbers of the formats the decoder reads; `undefined` matches any byte (RIFF's size). */
-const MAGICS: readonly (readonly (number | undefined)[])[] = [
-  [0x89, 0x50, 0x4e, 0x47], // PNG
-  [0xff, 0xd8, 0xff], // JPEG
-  [0x47, 0x49, 0x46, 0x38], // GIF8
-  [0x52, 0x49, 0x46, 0x46, undefined, undefined, undefined, undefined, 0x57, 0x45, 0x42, 0x50], // RIFF····WEBP
-  [0x42, 0x4d], // BM
-];
-
 /**
- * The bytes, when they start like a PNG, JPEG, GIF, WebP or BMP; refused as the decoder would refuse
- * them (415 `unsupported_media_type`), before anything is decoded.
+ * The bytes, when the decoder's own sniffing names them PNG, JPEG, GIF, WebP or BMP; refused as the
+ * decoder would refuse them (415 `unsupported_media_type`), before anything is decoded.
  */
 function checkedImage(bytes: Uint8Array): Uint8Array {
-  const known = MAGICS.some((magic) =>
-    bytes.length >= magic.length &&
-    magic.every((byte, i) => byte === undefined || bytes[i] === byte)
-  );
-  if (!known) {
+  if (sniffFormat(bytes) === null) {
     throw new ApiError(
       415,
       "unsupported_media_type",

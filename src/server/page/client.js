@@ -117,7 +117,8 @@ function clearAll() {
  * The sequence number is taken before any await, so an older answer can never land after it.
  * The result stays aria-busy from the first change until the newest answer is shown.
  *
- * @param {() => Promise<{ body: Blob, name: string, what: string }>} prepare Encodes the image.
+ * @param {() => Promise<{ body: Blob, name: string, what: string, preview?: () => void }>} prepare
+ *   Encodes the image; `preview` shows it, only while this is still the newest request.
  * @param {"pad" | "file"} source
  */
 async function classify(prepare, source) {
@@ -126,8 +127,9 @@ async function classify(prepare, source) {
   const controller = inFlight = new AbortController();
   busy(true);
   try {
-    const { body, name, what } = await prepare();
+    const { body, name, what, preview } = await prepare();
     if (seq !== requests) return;
+    preview?.();
     const form = new FormData();
     form.append("image", body, name);
     showSent(`Sent ${what}: ${body.size.toLocaleString("en")} bytes.`);
@@ -328,6 +330,19 @@ async function shrinkPhoto(file) {
   return await canvas.convertToBlob({ type: "image/jpeg", quality: 0.9 });
 }
 
+/**
+ * Shows `image` as the photo, revoking the object URL of the one it replaces.
+ *
+ * @param {Blob} image
+ * @param {string} name
+ */
+function showPhoto(image, name) {
+  if (photo.src) URL.revokeObjectURL(photo.src);
+  photo.src = URL.createObjectURL(image);
+  photo.alt = `Uploaded: ${name}`;
+  photo.hidden = false;
+}
+
 /** @param {File | undefined} file */
 function upload(file) {
   if (!file) return;
@@ -335,17 +350,20 @@ function upload(file) {
   say(`Reading ${file.name}…`);
   classify(async () => {
     const jpeg = await shrinkPhoto(file);
-    const body = jpeg ?? file;
-    photo.src = URL.createObjectURL(body);
-    photo.alt = `Uploaded: ${file.name}`;
-    photo.hidden = false;
+    const preview = () => showPhoto(jpeg ?? file, file.name);
     return jpeg
       ? {
         body: jpeg,
         name: "photo.jpg",
         what: `${file.name} as a JPEG (${file.size.toLocaleString("en")} bytes chosen)`,
+        preview,
       }
-      : { body: file, name: file.name, what: `${file.name} as it is (the browser cannot read it)` };
+      : {
+        body: file,
+        name: file.name,
+        what: `${file.name} as it is (the browser cannot read it)`,
+        preview,
+      };
   }, "file");
 }
 
