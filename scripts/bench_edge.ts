@@ -7,11 +7,10 @@
  * thread each. First `--warmup` requests of each ordinary upload, so the code they share is
  * compiled before any is measured; then for each upload, `--warmup` more (not counted), then
  * `--requests` from `--clients` concurrent clients on loopback, stopped early after `--seconds`. CPU
- * per request is
- * the server's Δ(utime + stime) from /proc/<pid>/stat (fields 14 and 15, in clock ticks) summed over
- * its processes (workerd; gunicorn's master and workers) ÷ requests; with 10 ms ticks, hundreds of
- * requests make the tick negligible. Also p50 latency and peak RSS growth (VmHWM after resetting it,
- * or sampled VmRSS) over the RSS before the upload's warm-up.
+ * per request is the server's Δ(utime + stime) from /proc/<pid>/stat (fields 14 and 15, in clock
+ * ticks) summed over its processes (workerd; gunicorn's master and workers) ÷ requests; with 10 ms
+ * ticks, hundreds of requests make the tick negligible. Also p50 latency and peak RSS growth (VmHWM
+ * after resetting it, or sampled VmRSS) over the RSS before the upload's warm-up.
  *
  * Uploads: a 280×280 grey PNG of an MNIST digit, a 640×480 JPEG photo, a 12 MP (4032×3024) phone
  * photo of a digit on paper (scripts/lib/phone_photos.ts, EXIF orientation 6, as a phone held
