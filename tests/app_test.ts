@@ -52,6 +52,12 @@ Deno.test("POST /classify answers digit, confidence, ten probabilities and the m
   assert.equal(answer.debug, undefined);
 });
 
+Deno.test("POST /classify reads a 48 MP (8000×6000) photo of a 7 within the body limit", async () => {
+  const photo = await Deno.readFile(new URL("./fixtures/seven_48mp.jpg", import.meta.url));
+  const answer = await classify({ body: photo, headers: { "content-type": "image/jpeg" } });
+  assert.equal(answer.digit, 7);
+});
+
 Deno.test("POST /classify reads every client format, judged by magic bytes", async (t) => {
   const encoders = {
     "black-on-white PNG": blackOnWhitePng,

@@ -834,6 +834,18 @@ Deno.test("decodeImage() reads a progressive JPEG, every scan of it", async () =
   assert.ok(scans > 1);
 });
 
+Deno.test("decodeImage() reads a 48 MP (8000×6000) photo DCT-scaled by 1/8, never at full size", async () => {
+  // Made with Pillow 9.4: a dark 7 on grey paper, 200 KB —
+  //   img = Image.new("L", (8000, 6000), 225); d = ImageDraw.Draw(img)
+  //   d.line([(3300, 2000), (4500, 2000)], fill=30, width=110)
+  //   d.line([(4500, 2000), (3780, 3760)], fill=30, width=110); img.save(…, quality=40, optimize=True)
+  const image = await decode(await fixture("seven_48mp.jpg"));
+  assert.deepEqual([image.width, image.height], [8000, 6000]);
+  assert.deepEqual([image.work.decodedWidth, image.work.decodedHeight], [1000, 750]);
+  assert.deepEqual([image.map.width, image.map.height], [112, 84]);
+  assert.equal(image.work.rows, 750, "only the scaled rows were produced");
+});
+
 Deno.test("decodeImage() decodes a 3000×2000 JPEG DCT-scaled to 375×250, then box-averaged to 94×63", async () => {
   // Paper with a dark rectangle on 8-pixel block edges: at 1/8 scale each block is its mean.
   const source = rgba(
