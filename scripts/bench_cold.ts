@@ -8,9 +8,8 @@
  *   deno task bench:cold [--rounds 3]
  */
 import { parseArgs } from "node:util";
-import { startWorkerdServe } from "./lib/wrangler.ts";
+import { buildWorker, startWorkerdServe } from "./lib/wrangler.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -50,14 +49,7 @@ console.log(JSON.stringify({
 async function bundleSizes() {
   const dir = await Deno.makeTempDir({ prefix: "mnist-edge-bench-cold-" });
   try {
-    const build = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}scripts/build.ts`, "--outdir", dir],
-      cwd: ROOT,
-      stdout: "null",
-      stderr: "piped",
-      env: { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-    }).output();
-    if (!build.success) throw new Error(`build failed: ${new TextDecoder().decode(build.stderr)}`);
+    await buildWorker(dir);
     const workerJs = { raw: 0, gzip: 0 }, total = { raw: 0, gzip: 0 };
     for await (const entry of Deno.readDir(dir)) {
       if (!entry.isFile || entry.name.endsWith(".map") || entry.name === "README.md") continue;

@@ -85,14 +85,7 @@ export async function startWorkerdServe(
   } = {},
 ): Promise<WranglerDev> {
   const dir = await Deno.makeTempDir({ prefix: "mnist-edge-workerd-" });
-  const build = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}scripts/build.ts`, "--outdir", `${dir}/dist`],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-    env: { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-  }).output();
-  if (!build.success) throw new Error(`build failed: ${new TextDecoder().decode(build.stderr)}`);
+  await buildWorker(`${dir}/dist`);
   const files = [...Deno.readDirSync(`${dir}/dist`)].map((e) => e.name);
   const module = (name: string) =>
     name.endsWith(".wasm") ? `wasm = embed "dist/${name}"` : `data = embed "dist/${name}"`;
@@ -140,6 +133,18 @@ ${
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   return { ...worker, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** `deno task build --outdir <outdir>`: the bundle `wrangler deploy` would upload. */
+export async function buildWorker(outdir: string): Promise<void> {
+  const build = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}scripts/build.ts`, "--outdir", outdir],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+    env: { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+  }).output();
+  if (!build.success) throw new Error(`build failed: ${new TextDecoder().decode(build.stderr)}`);
 }
 
 /** Runs `deno run -A <args>` as the leader of a new process group and waits for GET /health. */
