@@ -4,7 +4,8 @@
  * light ink (255) on a black background (0): the format of the images the model was trained on.
  */
 import { inkPolarity, isolateInk, subtractBackground } from "./_ink.ts";
-import { centreByMass, fitDigitBox, MNIST_SIDE, thickenThinStrokes } from "./_resample.ts";
+import { halve } from "./_grey.ts";
+import { centreByMass, fitDigitBox, inkBox, MNIST_SIDE, thickenThinStrokes } from "./_resample.ts";
 import { ImageError } from "./errors.ts";
 import type { FloatMap } from "./types.ts";
 
@@ -13,8 +14,9 @@ import type { FloatMap } from "./types.ts";
  *
  * Steps (the decoder already composited transparency over white and box-averaged to ≤ 112 px a side):
  * make ink bright (dark-on-light is inverted) → subtract the local background (uneven lighting) →
- * keep Otsu-thresholded ink minus specks, with anti-aliased edges → widen pen-thin strokes → crop →
- * fit 20×20 by area averaging → centre by mass.
+ * keep Otsu-thresholded ink minus specks, with anti-aliased edges — at half size first, when the
+ * digit is large enough there → widen pen-thin strokes → crop → fit 20×20 by area averaging →
+ * centre by mass.
  *
  * @example
  * ```ts ignore
@@ -27,8 +29,31 @@ import type { FloatMap } from "./types.ts";
  * @throws {ImageError} `no_ink` when the image is blank or holds only specks.
  */
 export function toMnistDigit(grey: FloatMap): Uint8ClampedArray {
-  const ink = isolateInk(subtractBackground(inkPolarity(grey)));
+  const ink = largeInkAtHalf(grey) ?? isolateInk(subtractBackground(inkPolarity(grey)));
   return centreByMass(fitDigitBox(thickenThinStrokes(ink)));
+}
+
+/** Maps this large or larger are first tried at half their size. */
+const HALVE_FROM = 80;
+/** At half size, a digit this long (MNIST's field; twice that at full size) keeps every stroke. */
+const MIN_HALF_INK = MNIST_SIDE;
+
+/**
+ * A drawing, scan or screenshot usually fills its frame, and its ink holds more pixels than the 20×20
+ * box needs: found at half size, it costs a quarter of the work. A small digit (a photo of a page)
+ * is isolated again at full size. `undefined` when the full size is needed.
+ */
+function largeInkAtHalf(grey: FloatMap): FloatMap | undefined {
+  if (Math.max(grey.width, grey.height) < HALVE_FROM) return undefined;
+  let ink: FloatMap;
+  try {
+    ink = isolateInk(subtractBackground(inkPolarity(halve(grey))));
+  } catch (error) {
+    if (error instanceof ImageError) return undefined; // faint or thin ink: look again at full size
+    throw error;
+  }
+  const box = inkBox(ink);
+  return Math.max(box.x1 - box.x0 + 1, box.y1 - box.y0 + 1) >= MIN_HALF_INK ? ink : undefined;
 }
 
 /**
