@@ -10,7 +10,6 @@
 import { parseArgs } from "node:util";
 import { buildWorker, startWorkerdServe } from "./lib/wrangler.ts";
 
-
 const { values } = parseArgs({
   args: Deno.args,
   options: { rounds: { type: "string", default: "3" } },
