@@ -127,14 +127,8 @@ export function planImage(bytes: Uint8Array, limits: DecodeLimits): ImagePlan {
     checkSize(format, width, height, Math.min(limits.maxPixels, FULL_DECODE_MAX_PIXELS));
     return { format, width, height, cost: width * height * 4 };
   } catch (error) {
-    if ((format === "jpeg" || format === "png") && !isFileFault(error)) throw error;
     throw asImageError(error, format);
   }
-}
-
-/** The codec's and our own refusals are the file's fault; any other error from codec.wasm is ours. */
-function isFileFault(error: unknown): boolean {
-  return error instanceof CodecError || error instanceof ImageError;
 }
 
 /**
@@ -166,7 +160,6 @@ export async function decodeImage(
     try {
       return decodeShrunk(format, bytes, background, limits);
     } catch (error) {
-      if (!isFileFault(error)) throw error;
       throw asImageError(error, format);
     }
   }
@@ -400,9 +393,14 @@ function scaledSide(side: number, scaleNum: number): number {
   return Math.ceil((side * scaleNum) / 8);
 }
 
-/** Keeps our own ImageErrors; a decoder's exception becomes the matching code (cause kept for logs). */
+/**
+ * What the file did wrong, as an ImageError (cause kept for logs). Our own ImageErrors pass; the
+ * codec's refusals get their code; any other error from a JPEG or PNG decode is the server's fault
+ * and is rethrown (a 500), while GIF, WebP and BMP decoders report a bad file by throwing anything.
+ */
 function asImageError(error: unknown, format: ImageFormat): ImageError {
   if (error instanceof ImageError) return error;
+  if ((format === "jpeg" || format === "png") && !(error instanceof CodecError)) throw error;
   if (error instanceof CodecError) {
     if (error.reason === "memory") {
       return new ImageError("image_too_large", `The ${format} needs more memory than allowed`, {
