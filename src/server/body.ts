@@ -1,7 +1,8 @@
 /**
  * Reads a request body once, as a stream, within two budgets: the body's own cap (413
  * `body_too_large`) and the bytes all bodies in flight in this isolate may have received together
- * (503 `overloaded`), counted as they arrive. A body cut short by its client is a 400 `body_incomplete`, never a 500.
+ * (503 `overloaded`), counted as they arrive. A body cut short by its client is a 400
+ * `body_incomplete`, never a 500.
  */
 import { ApiError } from "./api_error.ts";
 import type { Limits } from "./limits.ts";
