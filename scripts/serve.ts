@@ -4,13 +4,15 @@
  *   deno task serve [--port 8000] [--hostname 127.0.0.1]
  *
  * Limits come from MAX_BODY_BYTES, MAX_PIXELS, MAX_DECODE_BYTES, MAX_BATCH and MAX_INFLIGHT_BODY_BYTES in the environment,
- * as in wrangler.toml.
+ * as in wrangler.toml; API_TOKENS and RATE_LIMIT too (the Worker's secret and var). The in-isolate rate
+ * limiter stands in for Cloudflare's binding.
  */
 import { parseArgs } from "node:util";
 import { createApp } from "../src/server/app.ts";
 import type { Classifier } from "../src/model/classifier.ts";
 import { startLocalClassifier } from "../src/deno.ts";
 import { limitsFrom } from "../src/server/limits.ts";
+import type { Env } from "../src/server/env.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -33,6 +35,7 @@ function startClassifier(): Promise<Classifier> {
   return classifier;
 }
 
-const app = createApp({ classifier: startClassifier, limits: limitsFrom(Deno.env.toObject()) });
+const env: Env = Deno.env.toObject();
+const app = createApp({ classifier: startClassifier, limits: limitsFrom({ ...env }) });
 await startClassifier(); // fail at start, not on the first request, when the model is bad
-Deno.serve({ port, hostname: values.hostname }, app.fetch);
+Deno.serve({ port, hostname: values.hostname }, (request) => app.fetch(request, env));

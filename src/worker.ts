@@ -4,8 +4,9 @@
  * first request that needs any of them (POST /classify awaits them before decoding), so the isolate's
  * start-up stays well inside the 1 s limit.
  */
-import type { ExecutionContext, Hono } from "hono";
-import { createApp } from "./server/app.ts";
+import type { ExecutionContext } from "hono";
+import { type App, createApp } from "./server/app.ts";
+import type { Env } from "./server/env.ts";
 import { useWasmBackend } from "./model/backend.ts";
 import { type Classifier, loadClassifier } from "./model/classifier.ts";
 import { initCodec, initWebpDecoder } from "./image/decode.ts";
@@ -18,15 +19,6 @@ import {
   webpDecoderWasm,
 } from "./worker_assets.js";
 import manifest from "../models/mnist-cnn.json" with { type: "json" };
-
-/** wrangler.toml's [vars]. */
-export interface Env {
-  MAX_BODY_BYTES?: number | string;
-  MAX_PIXELS?: number | string;
-  MAX_DECODE_BYTES?: number | string;
-  MAX_BATCH?: number | string;
-  MAX_INFLIGHT_BODY_BYTES?: number | string;
-}
 
 let classifier: Promise<Classifier> | undefined;
 
@@ -41,10 +33,11 @@ function startClassifier(): Promise<Classifier> {
   return classifier;
 }
 
-let app: Hono | undefined;
+let app: App | undefined;
 
 export default {
-  // The vars arrive with the first request, so the app is built then, once per isolate.
+  // The vars arrive with the first request, so the app is built then, once per isolate; what may
+  // change between requests (secrets, bindings) is read from `env` per request.
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
     try {
       app ??= createApp({ classifier: startClassifier, limits: limitsFrom({ ...env }) });

@@ -1,9 +1,11 @@
 /**
  * The HTTP face of the classifier, the same Hono app on Cloudflare Workers (src/worker.ts) and on
  * Deno.serve (scripts/serve.ts). Routes stay thin: parse → decode → preprocess → classify → JSON; every
- * failure is thrown and shaped once, in `onError`, as `{"error":{"code","message"}}`.
+ * failure is thrown and shaped once, in `onError`, as `{"error":{"code","message"}}`. Each route is
+ * declared with the zod schemas of schemas.ts, from which GET /openapi.json is generated.
  */
-import { type Context, type Handler, Hono } from "hono";
+import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
+import type { Context, Handler, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
@@ -11,11 +13,22 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "./api_error.ts";
 import type { Classifier } from "../model/classifier.ts";
 import { type Preprocess, toDigits } from "./digits.ts";
+import type { AppEnv } from "./env.ts";
 import { ImageError, statusOf } from "../image/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { drawingPage } from "./page.ts";
 import { toPrediction } from "./prediction.ts";
 import { readClassifyRequest } from "./request.ts";
+import {
+  ClassifyJson,
+  ClassifyQuery,
+  ErrorBody,
+  type ErrorCode,
+  Health,
+  ModelCard,
+  Prediction,
+  PredictionBatch,
+} from "./schemas.ts";
 
 /** What the app needs from its runtime. */
 export interface AppOptions {
@@ -27,11 +40,15 @@ export interface AppOptions {
   /** Request limits; {@linkcode DEFAULT_LIMITS} for any not given. */
   limits?: Partial<Limits>;
   /** Answers GET / instead of the default: the drawing page for browsers, usage text for curl. */
-  home?: Handler;
+  home?: Handler<AppEnv>;
 }
 
+/** The app's type: `createApp`'s result. */
+export type App = OpenAPIHono<AppEnv>;
+
 /**
- * Builds the app: POST /classify, GET /health, GET /model, GET / (the drawing page, or usage text).
+ * Builds the app: POST /classify, GET /health, GET /model, GET /openapi.json, GET / (the drawing page,
+ * or usage text).
  *
  * @example
  * ```ts
@@ -39,51 +56,199 @@ export interface AppOptions {
  * const res = await app.request("/classify", { method: "POST", body: png });
  * ```
  */
-export function createApp(options: AppOptions): Hono {
+export function createApp(options: AppOptions): App {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const classifier = () => startedClassifier(options.classifier);
-  const app = new Hono();
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalidQuery });
 
   app.use(cors());
   // Cross-origin pages may call the API, so its responses may be read cross-origin too.
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
 
-  app.get("/", options.home ?? home);
+  app.openapi(documented(app, homeRoute), options.home ?? home);
 
-  app.get("/health", async (c) => {
+  app.openapi(healthRoute, async (c) => {
     const { info } = await classifier();
-    return c.json({ status: "ok", model: { name: info.name, sha256: info.sha256 } });
+    return c.json({ status: "ok" as const, model: { name: info.name, sha256: info.sha256 } }, 200);
   });
 
-  app.get("/model", async (c) => c.json((await classifier()).info));
+  app.openapi(modelRoute, async (c) => c.json((await classifier()).info, 200));
 
-  app.post("/classify", classifyHandler(classifier, limits));
+  app.openapi(documented(app, classifyRoute), classifyHandler(classifier, limits));
 
-  for (
-    const [path, allow] of [["/", "GET"], ["/health", "GET"], ["/model", "GET"], [
-      "/classify",
-      "POST",
-    ]] as const
-  ) {
-    app.all(path, (c) => {
-      c.header("Allow", allow);
-      throw new ApiError(405, "method_not_allowed", `${c.req.method} ${path}: use ${allow}`);
-    });
-  }
+  let document: unknown;
+  app.openapi(openApiRoute, (c) => {
+    // Generated once per isolate, on first request: the routes do not change after start-up.
+    document ??= app.getOpenAPI31Document(DOCUMENT_INFO);
+    return c.json(document as Record<string, unknown>, 200);
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "One of the API_TOKENS, when the deployment sets them.",
+  });
 
+  refuseOtherMethods(app);
   app.notFound((c) =>
     errorResponse(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}: see GET /`)
   );
   app.onError(answerError);
-
   return app;
 }
 
+const DOCUMENT_INFO = {
+  openapi: "3.1.0",
+  info: {
+    title: "mnist-edge",
+    version: "1",
+    description: "A handwritten-digit classifier (the MNIST CNN on WebAssembly) on Cloudflare " +
+      'Workers. Every error is `{"error":{"code","message"}}`; the limits are in docs/api.md.',
+  },
+};
+
+/** Error responses with the codes each may carry, for a route's `responses`. */
+function errors(table: Partial<Record<ContentfulStatusCode, ErrorCode[]>>) {
+  return Object.fromEntries(
+    Object.entries(table).map(([status, codes]) => [status, {
+      description: `\`code\`: ${codes!.map((code) => `\`${code}\``).join(", ")}`,
+      content: { "application/json": { schema: ErrorBody } },
+    }]),
+  );
+}
+
+const binary = z.string().openapi({ format: "binary" });
+const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"] as const;
+
+const classifyRoute = createRoute({
+  method: "post",
+  path: "/classify",
+  summary: "Classify the digit in an image (or each image of a batch)",
+  description: "The format is judged by magic bytes: PNG, JPEG, WebP, GIF or BMP. Every image's " +
+    "decoding cost is judged from its header before any is decoded.",
+  security: [{}, { bearer: [] }],
+  request: {
+    query: ClassifyQuery,
+    body: {
+      required: true,
+      content: {
+        "multipart/form-data": {
+          schema: z.object({
+            image: z.union([binary, z.array(binary)]).openapi({
+              description: "One `image` field, or several (a batch, answered in order).",
+            }),
+          }),
+        },
+        "application/json": { schema: ClassifyJson },
+        ...Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: binary }])),
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'The digit; a multipart batch of several images answers `{"results"}`.',
+      content: { "application/json": { schema: z.union([Prediction, PredictionBatch]) } },
+    },
+    ...errors({
+      400: [
+        "empty_body",
+        "invalid_json",
+        "invalid_base64",
+        "invalid_pixels",
+        "invalid_multipart",
+        "missing_image",
+        "invalid_query",
+        "invalid_content_length",
+        "body_incomplete",
+        "invalid_image",
+      ],
+      401: ["unauthorized"],
+      413: ["body_too_large", "image_too_large", "request_over_budget", "too_many_images"],
+      415: ["unsupported_media_type"],
+      422: ["no_ink"],
+      429: ["rate_limited"],
+      503: ["model_unavailable", "overloaded"],
+    }),
+  },
+});
+
+const healthRoute = createRoute({
+  method: "get",
+  path: "/health",
+  summary: "Whether the model is loaded",
+  responses: {
+    200: { description: "Ready", content: { "application/json": { schema: Health } } },
+    ...errors({ 503: ["model_unavailable"] }),
+  },
+});
+
+const modelRoute = createRoute({
+  method: "get",
+  path: "/model",
+  summary: "The served model's card",
+  responses: {
+    200: { description: "The model", content: { "application/json": { schema: ModelCard } } },
+    ...errors({ 503: ["model_unavailable"] }),
+  },
+});
+
+const homeRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "The drawing page (Accept: text/html), else usage text",
+  responses: {
+    200: {
+      description: "HTML for browsers, plain text for curl",
+      content: { "text/html": { schema: z.string() }, "text/plain": { schema: z.string() } },
+    },
+  },
+});
+
+const openApiRoute = createRoute({
+  method: "get",
+  path: "/openapi.json",
+  summary: "This document (OpenAPI 3.1)",
+  responses: {
+    200: {
+      description: "The OpenAPI document",
+      content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+    },
+  },
+});
+
+/**
+ * Registers `route` whole in the document but lets zod-openapi validate only its query: bodies are read
+ * once, within their limits, by request.ts (which validates JSON with the same schemas), never by an
+ * unbounded `c.req.json()`.
+ */
+function documented<R extends RouteConfig>(app: App, route: R): R {
+  app.openAPIRegistry.registerPath(route);
+  return { ...route, hide: true, request: { query: route.request?.query } };
+}
+
+/** A query that fails its schema: 400 `invalid_query`, naming the parameter. */
+function refuseInvalidQuery(
+  result: { success: boolean; error?: z.ZodError; target: string },
+): void {
+  if (result.success || result.target !== "query") return;
+  const issue = result.error?.issues[0];
+  throw new ApiError(
+    400,
+    "invalid_query",
+    `'${issue?.path.join(".") ?? "query"}' is invalid: ${
+      issue?.message ?? "see GET /openapi.json"
+    }`,
+  );
+}
+
 /** POST /classify: parse → decode → preprocess → classify → JSON (one prediction, or a batch's). */
-function classifyHandler(classifier: () => Promise<Classifier>, limits: Limits): Handler {
+function classifyHandler(
+  classifier: () => Promise<Classifier>,
+  limits: Limits,
+): Handler<AppEnv> {
   return async function classify(c) {
-    const preprocess = readPreprocess(c);
-    const debug = c.req.query("debug") === "1";
+    const query = c.req.query();
+    const preprocess: Preprocess = query.preprocess === "none" ? "none" : "mnist";
+    const debug = query.debug === "1";
     const { inputs, batch } = await readClassifyRequest(c.req.raw, limits);
     // Starting the classifier starts the isolate's decoders too: it comes before any decoding.
     const model = await classifier();
@@ -96,8 +261,31 @@ function classifyHandler(classifier: () => Promise<Classifier>, limits: Limits):
   };
 }
 
+/**
+ * 405 with `Allow` for a known path asked with another method, derived from the routes themselves
+ * (GET implies HEAD); paths that only middleware matches are left to `notFound`.
+ */
+function refuseOtherMethods(app: App): void {
+  const allowed = new Map<string, Set<string>>();
+  for (const { method, path } of app.routes) {
+    if (method === "ALL") continue;
+    const methods = allowed.get(path) ?? new Set<string>();
+    methods.add(method);
+    if (method === "GET") methods.add("HEAD");
+    allowed.set(path, methods);
+  }
+  for (const [path, methods] of allowed) {
+    const allow = [...methods].join(", ");
+    const refuse: MiddlewareHandler<AppEnv> = (c) => {
+      c.header("Allow", allow);
+      throw new ApiError(405, "method_not_allowed", `${c.req.method} ${path}: use ${allow}`);
+    };
+    app.all(path, refuse);
+  }
+}
+
 /** Every failure, shaped once as `{"error":{"code","message"}}`; a 5xx says nothing of its cause. */
-function answerError(error: Error, c: Context): Response {
+function answerError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof ApiError) {
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
     return errorResponse(c, error.status, error.code, error.message);
@@ -124,19 +312,8 @@ async function startedClassifier(load: () => Promise<Classifier>): Promise<Class
   }
 }
 
-function readPreprocess(c: Context): Preprocess {
-  const value = c.req.query("preprocess");
-  if (value === undefined || value === "mnist") return "mnist";
-  if (value === "none") return "none";
-  throw new ApiError(
-    400,
-    "invalid_query",
-    `'preprocess' must be 'none' or 'mnist': got '${value}'`,
-  );
-}
-
 function errorResponse(
-  c: Context,
+  c: Context<AppEnv>,
   status: ContentfulStatusCode,
   code: string,
   message: string,
@@ -154,16 +331,17 @@ POST /classify   an image of one digit: PNG, JPEG, WebP, GIF or BMP
   ?preprocess=none   the image is already MNIST-format 28×28 (white ink on black)
   ?debug=1           add the 28×28 image the model saw
   → {"digit":7,"confidence":0.998,"probabilities":[…],"model":{"name":"…","sha256":"…"}}
-GET /health      {"status":"ok","model":{…}}
-GET /model       the model's architecture, parameters, normalisation and test accuracy
+GET /health        {"status":"ok","model":{…}}
+GET /model         the model's architecture, parameters, normalisation and test accuracy
+GET /openapi.json  this API as an OpenAPI 3.1 document
 `;
 
 /** Browsers (Accept: text/html) get the drawing page; curl and other clients the usage text. */
-function home(c: Context): Response | Promise<Response> {
+function home(c: Context<AppEnv>): Response | Promise<Response> {
   c.header("Vary", "Accept");
   return c.req.header("accept")?.includes("text/html") ? drawingPage(c) : usage(c);
 }
 
-function usage(c: Context): Response {
+function usage(c: Context<AppEnv>): Response {
   return c.text(USAGE.replaceAll("URL", new URL(c.req.url).origin));
 }

@@ -10,6 +10,8 @@ import { countDelimiters } from "./_delimiters.ts";
 import type { Limits } from "./limits.ts";
 import { PIXELS } from "../model/model.ts";
 import { sniffFormat } from "../image/decode.ts";
+import { ClassifyJson } from "./schemas.ts";
+import type { ZodError } from "zod";
 
 /** One digit as the client sent it: image bytes still to decode, or a ready 28×28 grid. */
 export type DigitInput =
@@ -193,9 +195,45 @@ function readJson(bytes: Uint8Array): DigitInput {
       'expected a JSON object: {"image": …} or {"pixels": […]}',
     );
   }
-  if ("image" in body) return { kind: "image", bytes: decodeBase64Image(body.image) };
-  if ("pixels" in body) return { kind: "pixels", pixels: readPixels(body.pixels) };
-  throw new ApiError(400, "missing_image", EXPECTED_JSON);
+  if (!("image" in body) && !("pixels" in body)) {
+    throw new ApiError(400, "missing_image", EXPECTED_JSON);
+  }
+  // The schema /openapi.json publishes is the one that decides.
+  const parsed = ClassifyJson.safeParse(body);
+  if (!parsed.success) throw refusal("image" in body ? "image" : "pixels", body, parsed.error);
+  const input = parsed.data;
+  if ("image" in input) return { kind: "image", bytes: decodeBase64Image(input.image) };
+  return { kind: "pixels", pixels: Uint8ClampedArray.from(input.pixels, Math.round) };
+}
+
+/** The JSON body's first fault, as the error its field calls for. */
+function refusal(field: "image" | "pixels", body: object, error: ZodError): ApiError {
+  if (field === "image") {
+    return new ApiError(
+      400,
+      "invalid_base64",
+      "'image' must be a non-empty base64 string or data: URL",
+    );
+  }
+  const value = (body as { pixels: unknown }).pixels;
+  if (!Array.isArray(value) || value.length !== PIXELS) {
+    const got = Array.isArray(value) ? `${value.length} numbers` : typeof value;
+    return new ApiError(
+      400,
+      "invalid_pixels",
+      `'pixels' must be an array of ${PIXELS} numbers (28×28, row-major): got ${got}`,
+    );
+  }
+  // A union's issues name the member each came from; the pixels member's say which value failed.
+  const at = error.issues.flatMap((issue) =>
+    issue.code === "invalid_union" ? issue.errors.flat() : [issue]
+  ).find((issue) => typeof issue.path[1] === "number")?.path[1] as number | undefined;
+  const shown = at === undefined ? "" : `: pixels[${at}] is ${JSON.stringify(value[at])}`;
+  return new ApiError(
+    400,
+    "invalid_pixels",
+    `'pixels' values must be numbers from 0 to 255${shown}`,
+  );
 }
 
 /** Bytes of a base64 string or a `data:…;base64,` URL (what a canvas' toDataURL gives). */
@@ -253,29 +291,4 @@ function checkedImage(bytes: Uint8Array): Uint8Array {
     );
   }
   return bytes;
-}
-
-/** A 28×28 row-major grid of 0–255 values, rounded to bytes. */
-function readPixels(value: unknown): Uint8ClampedArray {
-  if (!Array.isArray(value) || value.length !== PIXELS) {
-    const got = Array.isArray(value) ? `${value.length} numbers` : typeof value;
-    throw new ApiError(
-      400,
-      "invalid_pixels",
-      `'pixels' must be an array of ${PIXELS} numbers (28×28, row-major): got ${got}`,
-    );
-  }
-  const pixels = new Uint8ClampedArray(PIXELS);
-  for (let i = 0; i < PIXELS; i++) {
-    const v: unknown = value[i];
-    if (typeof v !== "number" || !(v >= 0 && v <= 255)) {
-      throw new ApiError(
-        400,
-        "invalid_pixels",
-        `'pixels' values must be numbers from 0 to 255: pixels[${i}] is ${JSON.stringify(v)}`,
-      );
-    }
-    pixels[i] = Math.round(v);
-  }
-  return pixels;
 }

@@ -1,0 +1,116 @@
+/**
+ * The API's shapes as zod schemas: what validates requests (the query, the JSON body) is what
+ * /openapi.json describes, and the responses are described by the same types the handlers build, so
+ * the document cannot drift from the code.
+ */
+import { z } from "@hono/zod-openapi";
+import { PIXELS } from "../model/model.ts";
+
+/** Every `code` an error answer may carry; docs/api.md says when each is sent. */
+export const ERROR_CODES = [
+  "empty_body",
+  "invalid_json",
+  "invalid_base64",
+  "invalid_pixels",
+  "invalid_multipart",
+  "missing_image",
+  "invalid_query",
+  "invalid_content_length",
+  "body_incomplete",
+  "bad_request",
+  "invalid_image",
+  "unauthorized",
+  "not_found",
+  "method_not_allowed",
+  "body_too_large",
+  "image_too_large",
+  "request_over_budget",
+  "too_many_images",
+  "unsupported_media_type",
+  "no_ink",
+  "rate_limited",
+  "internal_error",
+  "model_unavailable",
+  "misconfigured",
+  "overloaded",
+] as const;
+
+/** A machine-readable reason for an error answer. */
+export type ErrorCode = typeof ERROR_CODES[number];
+
+/** `{"error":{"code","message"}}`: every error of the main routes. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES),
+    message: z.string().openapi({ description: "What went wrong and what to send instead." }),
+  }),
+}).openapi("Error");
+
+const ModelRef = z.object({
+  name: z.string().openapi({ example: "mnist-cnn" }),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+}).openapi("ModelRef");
+
+/** What POST /classify answers for one digit. */
+export const Prediction = z.object({
+  digit: z.number().int().min(0).max(9),
+  confidence: z.number().min(0).max(1),
+  probabilities: z.array(z.number().min(0).max(1)).length(10).openapi({
+    description: "Softmax probabilities of the digits 0–9.",
+  }),
+  model: ModelRef,
+  debug: z.object({
+    width: z.literal(28),
+    height: z.literal(28),
+    pixels: z.array(z.number().int().min(0).max(255)).length(PIXELS),
+  }).optional().openapi({
+    description: "With ?debug=1: the 28×28 image the model saw, row-major, 0 background, 255 ink.",
+  }),
+}).openapi("Prediction");
+
+/** A multipart batch's answer: one prediction per `image` field, in order. */
+export const PredictionBatch = z.object({ results: z.array(Prediction) }).openapi(
+  "PredictionBatch",
+);
+
+/** The JSON body forms of POST /classify. */
+export const ClassifyJson = z.union([
+  z.object({
+    image: z.string().min(1).openapi({
+      description: "The image file as base64, or a data: URL (what a canvas' toDataURL gives).",
+      example: "data:image/png;base64,iVBORw0KGgo…",
+    }),
+  }),
+  z.object({
+    pixels: z.array(z.number().min(0).max(255)).length(PIXELS).openapi({
+      description:
+        "A 28×28 MNIST-format grid, row-major, light ink (255) on black (0), used as given.",
+    }),
+  }),
+]).openapi("ClassifyJson");
+
+/** POST /classify's query. */
+export const ClassifyQuery = z.object({
+  preprocess: z.enum(["mnist", "none"]).optional().openapi({
+    description: "`none`: the image is already MNIST-format 28×28 (white ink on black).",
+  }),
+  debug: z.enum(["0", "1"]).optional().openapi({
+    description: "`1` adds the 28×28 image the model saw.",
+  }),
+});
+
+/** GET /health. */
+export const Health = z.object({ status: z.literal("ok"), model: ModelRef }).openapi("Health");
+
+/** GET /model: the served model's card. */
+export const ModelCard = z.object({
+  name: z.string(),
+  sha256: z.string(),
+  format: z.string(),
+  version: z.number().int(),
+  architecture: z.string(),
+  parameters: z.number().int(),
+  normalization: z.object({ mean: z.number(), std: z.number() }),
+  test: z.object({ accuracy: z.number(), loss: z.number() }),
+  trained_at: z.string(),
+}).openapi("ModelCard");

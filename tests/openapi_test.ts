@@ -1,0 +1,102 @@
+/**
+ * GET /openapi.json through `app.request()`, no server. Passing proves that the document is valid
+ * OpenAPI 3.1 by a maintained validator (@readme/openapi-parser), that it lists every route the app
+ * answers (so it cannot drift from the code), and that real answers of every route — successes and
+ * refusals — have a status the document gives that operation and a body its schema accepts.
+ */
+import assert from "node:assert/strict";
+import { validate } from "@readme/openapi-parser";
+import { createApp } from "../src/server/app.ts";
+import { startLocalClassifier } from "../src/deno.ts";
+import { blackOnWhitePng, canvasPng, dataUrl } from "../scripts/lib/client_images.ts";
+import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
+import { answerChecker, type OpenApiDocument } from "../scripts/lib/openapi_check.ts";
+
+const classifier = await startLocalClassifier();
+const app = createApp({ classifier: () => Promise.resolve(classifier), limits: { maxBatch: 2 } });
+const document = await (await app.request("/openapi.json")).json() as OpenApiDocument & {
+  openapi: string;
+};
+const check = answerChecker(document);
+const { digits } = await loadTestDigits();
+const png = blackOnWhitePng(digits[0]!).bytes;
+
+/** Hono's `/v2/models/:name` as the document writes it: `/v2/models/{name}`. */
+const templateOf = (path: string) => path.replaceAll(/:([^/]+)/g, "{$1}");
+
+Deno.test("GET /openapi.json is a valid OpenAPI 3.1 document", async () => {
+  assert.equal(document.openapi, "3.1.0");
+  const result = await validate(structuredClone(document) as never);
+  assert.deepEqual(result, { valid: true, warnings: [], specification: "OpenAPI" });
+});
+
+Deno.test("GET /openapi.json documents every route the app answers, and only those", () => {
+  const answered = new Set(
+    app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${templateOf(r.path)}`),
+  );
+  const documented = new Set(
+    Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`)
+    ),
+  );
+  assert.deepEqual([...documented].sort(), [...answered].sort());
+});
+
+Deno.test("every route's real answers match the document", async (t) => {
+  const json = (value: unknown): RequestInit => ({
+    method: "POST",
+    body: JSON.stringify(value),
+    headers: { "content-type": "application/json" },
+  });
+  const form = (...images: Uint8Array<ArrayBuffer>[]) => {
+    const body = new FormData();
+    for (const image of images) body.append("image", new Blob([image]), "d.png");
+    return { method: "POST", body };
+  };
+  const cases: [string, string, string, RequestInit | undefined, number][] = [
+    ["GET", "/", "/", { headers: { accept: "text/html" } }, 200],
+    ["GET", "/", "/", undefined, 200],
+    ["GET", "/health", "/health", undefined, 200],
+    ["GET", "/model", "/model", undefined, 200],
+    ["GET", "/openapi.json", "/openapi.json", undefined, 200],
+    ["POST", "/classify", "/classify", { method: "POST", body: png }, 200],
+    [
+      "POST",
+      "/classify",
+      "/classify?debug=1",
+      json({ image: dataUrl(canvasPng(digits[1]!)) }),
+      200,
+    ],
+    ["POST", "/classify", "/classify", form(png, png), 200],
+    ["POST", "/classify", "/classify", json({ pixels: Array.from(digits[2]!) }), 200],
+    ["POST", "/classify", "/classify?debug=yes", { method: "POST", body: png }, 400],
+    ["POST", "/classify", "/classify", json({ pixels: [1, 2] }), 400],
+    ["POST", "/classify", "/classify", { method: "POST", body: "" }, 400],
+    ["POST", "/classify", "/classify", form(png, png, png), 413],
+    ["POST", "/classify", "/classify", { method: "POST", body: "%PDF-1.7" }, 415],
+    ["POST", "/classify", "/classify", json({ pixels: new Array(784).fill(0) }), 422],
+  ];
+  for (const [method, path, url, init, status] of cases) {
+    await t.step(`${method} ${url} → ${status}`, async () => {
+      const res = await app.request(url, { method, ...init });
+      assert.equal(res.status, status);
+      assert.deepEqual(await check(method, path, res), []);
+    });
+  }
+  await t.step("a model that fails to load: 503 model_unavailable, as documented", async () => {
+    const broken = createApp({ classifier: () => Promise.reject(new Error("bad file")) });
+    for (const path of ["/health", "/model"]) {
+      const res = await broken.request(path);
+      assert.equal(res.status, 503);
+      assert.deepEqual(await check("GET", path, res), []);
+    }
+  });
+  await t.step("a body that breaks the schema fails the check (the check can fail)", async () => {
+    const wrong = Response.json({ digit: 11, confidence: 2 });
+    assert.notDeepEqual(await check("POST", "/classify", wrong), []);
+    const undocumented = Response.json({ error: { code: "no_ink", message: "x" } }, {
+      status: 418,
+    });
+    assert.notDeepEqual(await check("POST", "/classify", undocumented), []);
+  });
+});
