@@ -211,7 +211,7 @@ async function resetPeak(pids: number[]): Promise<boolean> {
 }
 
 async function startWorkerd(): Promise<Server & AsyncDisposable> {
-  const worker = await startWorkerdServe();
+  const worker = await startWorkerdServe({ vars: { RATE_LIMIT: "off" } });
   const port = Number(new URL(worker.url).port);
   const { pgrp } = await stat(await listenerPid(port));
   return {

@@ -54,7 +54,7 @@ const nextUpload = (): RequestInit => {
 const results: LoadResult[] = [];
 let rssMib: number[] = [];
 {
-  await using worker = await startWranglerDev();
+  await using worker = await startWranglerDev({ vars: { RATE_LIMIT: "off" } });
   const rss = [await worker.workerdRssBytes()];
   for (const clients of levels) {
     const result = await measureLoad(`${worker.url}/classify`, nextUpload, { clients, seconds });

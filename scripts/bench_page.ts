@@ -30,7 +30,7 @@ if (!Number.isInteger(count) || count < 1) {
   Deno.exit(2);
 }
 
-await using worker = await startWranglerDev();
+await using worker = await startWranglerDev({ vars: { RATE_LIMIT: "off" } });
 const browser = await launchChromium();
 await using _closed = { [Symbol.asyncDispose]: () => browser.close() };
 const page = await browser.newPage({ viewport: { width: 960, height: 760 } });

@@ -49,7 +49,7 @@ const count = (group: string, right: boolean, refused: boolean) => {
   });
 };
 
-await using worker = await startWorkerdServe();
+await using worker = await startWorkerdServe({ vars: { RATE_LIMIT: "off" } });
 console.log(
   `${photos} photos and ${screenshots} screenshots through workerd serve at ${worker.url}`,
 );

@@ -54,8 +54,8 @@ if (values.runtime !== "wrangler" && values.runtime !== "workerd") {
   );
 }
 await using worker = values.runtime === "workerd"
-  ? await startWorkerdServe()
-  : await startWranglerDev();
+  ? await startWorkerdServe({ vars: { RATE_LIMIT: "off" } })
+  : await startWranglerDev({ vars: { RATE_LIMIT: "off" } });
 const rss: number[] = [await worker.workerdRssBytes()];
 console.log(`${values.runtime} on ${worker.url}; workerd RSS at start ${mib(rss[0]!)} MiB`);
 const report: FuzzReport = await runFuzz(worker.url, corpus, {

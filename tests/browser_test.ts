@@ -195,7 +195,7 @@ async function accessibilityTree(page: Page) {
 
 Deno.test("the drawing page reads digits drawn with mouse and finger, photos, and explains failures", async (t) => {
   await Deno.mkdir(OUTPUT, { recursive: true });
-  await using worker = await startWranglerDev();
+  await using worker = await startWranglerDev({ vars: { RATE_LIMIT: "off" } });
   const browser = await launchChromium();
   await using _closed = { [Symbol.asyncDispose]: () => browser.close() };
   const context = await browser.newContext({

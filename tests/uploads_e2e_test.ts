@@ -68,6 +68,7 @@ Deno.test("phone photos, screenshots and hostile uploads on workerd serve", asyn
   // anything another route starts.
   const first = blackOnWhitePng(digits[0]!);
   await using worker = await startWorkerdServe({
+    vars: { RATE_LIMIT: "off" },
     firstRequest: {
       path: "/classify",
       init: { method: "POST", body: first.bytes, headers: { "content-type": first.type } },

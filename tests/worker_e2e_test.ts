@@ -82,7 +82,7 @@ const percentile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 Deno.test("the Worker in workerd classifies real client images and refuses bad ones", async (t) => {
-  await using worker = await startWranglerDev();
+  await using worker = await startWranglerDev({ vars: { RATE_LIMIT: "off" } });
   const post = async (path: string, init: RequestInit) => {
     const res = await fetch(`${worker.url}${path}`, {
       ...init,

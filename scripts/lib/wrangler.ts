@@ -35,7 +35,11 @@ export interface WranglerDev extends AsyncDisposable {
 
 /** Options for {@linkcode startWranglerDev}. */
 export interface WranglerDevOptions {
-  /** Worker vars overriding wrangler.toml's, e.g. `{ MAX_BODY_BYTES: "1024" }`. */
+  /**
+   * Worker vars overriding wrangler.toml's, e.g. `{ MAX_BODY_BYTES: "1024" }`. Anything that sends
+   * more than a person drawing would — load tests, benches, fuzzing — passes `{ RATE_LIMIT: "off" }`:
+   * rate limiting is on unless asked, as it is when deployed.
+   */
   vars?: Record<string, string>;
   /** How long to wait for /health to answer 200, in ms. Default 120,000 (first start bundles). */
   timeoutMs?: number;
@@ -74,11 +78,14 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
 /**
  * Builds the Worker (`scripts/build.ts`, the bundle `wrangler deploy` would upload) and serves it
  * with plain `workerd serve` — the production runtime without wrangler dev's proxy and tooling —
- * on a free loopback port, with wrangler.toml's [vars] (`vars` overrides any of them).
+ * on a free loopback port, with wrangler.toml's [vars] (`vars` overrides any of them; pass
+ * `{ RATE_LIMIT: "off" }` to load it). It has no `[[ratelimits]]` binding, so the app's in-isolate
+ * fallback counts with the same numbers.
  */
 export async function startWorkerdServe(
   options: {
     timeoutMs?: number;
+    /** Text bindings over wrangler.toml's [vars], as {@linkcode WranglerDevOptions.vars}. */
     vars?: Record<string, string>;
     /** The isolate's first request instead of GET /health (it must answer 200). */
     firstRequest?: { path: string; init: RequestInit };
