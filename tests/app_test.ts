@@ -21,7 +21,9 @@ import {
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 
 const classifier = await startLocalClassifier();
-const app = createApp({ classifier: () => Promise.resolve(classifier) });
+/** Request log lines are tested in request_log_test.ts and below; here they would be noise. */
+const quiet = () => {};
+const app = createApp({ classifier: () => Promise.resolve(classifier), log: quiet });
 const { digits, labels } = await loadTestDigits();
 const firstOf = (label: number) => labels.indexOf(label);
 const seven = digits[firstOf(7)]!;
@@ -155,6 +157,7 @@ Deno.test("a body over MAX_BODY_BYTES is refused while streaming, without a Cont
   const small = createApp({
     classifier: () => Promise.resolve(classifier),
     limits: { maxBodyBytes: 1000 },
+    log: quiet,
   });
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -190,6 +193,7 @@ Deno.test("GET / shows usage until the drawing page replaces it through the `hom
   const withHome = createApp({
     classifier: () => Promise.resolve(classifier),
     home: (c) => c.html("<h1>pad</h1>"),
+    log: quiet,
   });
   assert.equal(await (await withHome.request("/")).text(), "<h1>pad</h1>");
 });
@@ -215,7 +219,7 @@ Deno.test("responses allow any origin and carry security headers", async () => {
 Deno.test("a model that fails to load answers 503 with the loader's message", async () => {
   const broken: () => Promise<Classifier> = () =>
     Promise.reject(new Error("weights sha256 does not match. HINT: re-run `deno task train`"));
-  const res = await createApp({ classifier: broken }).request("/health");
+  const res = await createApp({ classifier: broken, log: quiet }).request("/health");
   assert.equal(res.status, 503);
   const { error } = await res.json();
   assert.equal(error.code, "model_unavailable");

@@ -13,7 +13,12 @@ import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 import { answerChecker, type OpenApiDocument } from "../scripts/lib/openapi_check.ts";
 
 const classifier = await startLocalClassifier();
-const app = createApp({ classifier: () => Promise.resolve(classifier), limits: { maxBatch: 2 } });
+const quiet = () => {};
+const app = createApp({
+  classifier: () => Promise.resolve(classifier),
+  limits: { maxBatch: 2 },
+  log: quiet,
+});
 const document = await (await app.request("/openapi.json")).json() as OpenApiDocument & {
   openapi: string;
 };
@@ -83,8 +88,53 @@ Deno.test("every route's real answers match the document", async (t) => {
       assert.deepEqual(await check(method, path, res), []);
     });
   }
+  const infer = (data: number[], shape = [1, 784]) =>
+    json({ inputs: [{ name: "image", shape, datatype: "UINT8", data }] });
+  const v2: [string, string, string, RequestInit | undefined, number][] = [
+    ["GET", "/v2", "/v2", undefined, 200],
+    ["GET", "/v2/health/live", "/v2/health/live", undefined, 200],
+    ["GET", "/v2/health/ready", "/v2/health/ready", undefined, 200],
+    ["GET", "/v2/models/{name}", "/v2/models/mnist-cnn", undefined, 200],
+    ["GET", "/v2/models/{name}", "/v2/models/other", undefined, 404],
+    ["GET", "/v2/models/{name}/ready", "/v2/models/mnist-cnn/ready", undefined, 200],
+    ["POST", "/v2/models/{name}/infer", "/v2/models/mnist-cnn/infer", infer([...digits[3]!]), 200],
+    ["POST", "/v2/models/{name}/infer", "/v2/models/mnist-cnn/infer", infer([1, 2]), 400],
+  ];
+  for (const [method, path, url, init, status] of v2) {
+    await t.step(`${method} ${url} → ${status}`, async () => {
+      const res = await app.request(url, { method, ...init });
+      assert.equal(res.status, status);
+      assert.deepEqual(await check(method, path, res), []);
+    });
+  }
+  await t.step("with API_TOKENS set, the guarded routes' 401 is documented", async () => {
+    const env = { API_TOKENS: "secret" };
+    const guarded = [
+      ["/classify", "/classify"],
+      ["/v2/models/{name}/infer", "/v2/models/mnist-cnn/infer"],
+    ] as const;
+    for (const [path, url] of guarded) {
+      const res = await app.request(url, { method: "POST", body: png }, env);
+      assert.equal(res.status, 401);
+      assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer realm=/);
+      assert.deepEqual(await check("POST", path, res), []);
+    }
+  });
+  await t.step("a client over its rate limit gets the documented 429", async () => {
+    const client = { headers: { "cf-connecting-ip": "192.0.2.7" }, method: "POST", body: "" };
+    let res: Response | undefined;
+    for (let i = 0; i < 1000 && res?.status !== 429; i++) {
+      res = await app.request("/classify", client);
+    }
+    assert.equal(res?.status, 429);
+    assert.ok(Number(res!.headers.get("retry-after")) > 0);
+    assert.deepEqual(await check("POST", "/classify", res!), []);
+  });
   await t.step("a model that fails to load: 503 model_unavailable, as documented", async () => {
-    const broken = createApp({ classifier: () => Promise.reject(new Error("bad file")) });
+    const broken = createApp({
+      classifier: () => Promise.reject(new Error("bad file")),
+      log: quiet,
+    });
     for (const path of ["/health", "/model"]) {
       const res = await broken.request(path);
       assert.equal(res.status, 503);

@@ -25,6 +25,7 @@ function appWith(limits: Partial<Limits> = {}) {
   return createApp({
     classifier: () => Promise.reject(new Error("the classifier is not needed here")),
     limits,
+    log: () => {},
   });
 }
 
@@ -431,7 +432,11 @@ Deno.test("a 5 MiB multipart body of near-delimiters is counted and parsed", asy
     }),
     { ...DEFAULT_LIMITS, maxBatch: 1 },
   );
-  assert.deepEqual(read, { inputs: [{ kind: "image", bytes: png }], batch: false });
+  assert.deepEqual(read, {
+    inputs: [{ kind: "image", bytes: png }],
+    batch: false,
+    bodyBytes: body.size,
+  });
 });
 
 Deno.test("a multipart body with no part names its boundary as text", async () => {
@@ -553,6 +558,7 @@ Deno.test("readClassifyRequest() returns raw, base64 and pixel digits as sent", 
   assert.deepEqual(await readClassifyRequest(request(png, "image/png"), DEFAULT_LIMITS), {
     inputs: [{ kind: "image", bytes: png }],
     batch: false,
+    bodyBytes: png.length,
   });
   const base64 = btoa(String.fromCharCode(...png));
   for (const image of [base64, `data:image/png;base64,${base64}`]) {

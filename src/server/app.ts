@@ -5,19 +5,25 @@
  * declared with the zod schemas of schemas.ts, from which GET /openapi.json is generated.
  */
 import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
-import type { Context, Handler, MiddlewareHandler } from "hono";
+import type { Context, Handler } from "hono";
+import { every } from "hono/combine";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "./api_error.ts";
+import { refuseOtherMethods, startedClassifier } from "./_routes.ts";
 import type { Classifier } from "../model/classifier.ts";
 import { type Preprocess, toDigits } from "./digits.ts";
 import type { AppEnv } from "./env.ts";
 import { ImageError, statusOf } from "../image/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { drawingPage } from "./page.ts";
+import { apiTokens } from "./middleware/api_tokens.ts";
+import { rateLimit } from "./middleware/rate_limit.ts";
+import { requestLog } from "./middleware/request_log.ts";
 import { toPrediction } from "./prediction.ts";
+import { createV2App } from "./v2/app.ts";
 import { readClassifyRequest } from "./request.ts";
 import {
   ClassifyJson,
@@ -41,6 +47,8 @@ export interface AppOptions {
   limits?: Partial<Limits>;
   /** Answers GET / instead of the default: the drawing page for browsers, usage text for curl. */
   home?: Handler<AppEnv>;
+  /** Takes each request's log line instead of `console.log` (tests keep their output quiet). */
+  log?: (line: string) => void;
 }
 
 /** The app's type: `createApp`'s result. */
@@ -48,7 +56,8 @@ export type App = OpenAPIHono<AppEnv>;
 
 /**
  * Builds the app: POST /classify, GET /health, GET /model, GET /openapi.json, GET / (the drawing page,
- * or usage text).
+ * or usage text), and the Open Inference Protocol's routes under /v2. Every request is logged; the
+ * inference routes are guarded by API tokens (when `API_TOKENS` is set) and a per-client rate limit.
  *
  * @example
  * ```ts
@@ -61,9 +70,14 @@ export function createApp(options: AppOptions): App {
   const classifier = () => startedClassifier(options.classifier);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalidQuery });
 
+  // First, so it sees every request and every answer, refusals included.
+  app.use(requestLog({ write: options.log }));
   app.use(cors());
   // Cross-origin pages may call the API, so its responses may be read cross-origin too.
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  // Tokens before the limiter: only a checked token earns a budget of its own.
+  const guard = every(apiTokens(), rateLimit());
+  app.use("/classify", guard);
 
   app.openapi(documented(app, homeRoute), options.home ?? home);
 
@@ -89,6 +103,7 @@ export function createApp(options: AppOptions): App {
   });
 
   refuseOtherMethods(app);
+  app.route("/v2", createV2App({ classifier: options.classifier, limits, guard }));
   app.notFound((c) =>
     errorResponse(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}: see GET /`)
   );
@@ -249,42 +264,27 @@ function classifyHandler(
     const query = c.req.query();
     const preprocess: Preprocess = query.preprocess === "none" ? "none" : "mnist";
     const debug = query.debug === "1";
-    const { inputs, batch } = await readClassifyRequest(c.req.raw, limits);
+    const log = c.var.log;
+    const { inputs, batch, bodyBytes } = await readClassifyRequest(c.req.raw, limits);
+    log.body_bytes = bodyBytes;
     // Starting the classifier starts the isolate's decoders too: it comes before any decoding.
     const model = await classifier();
-    const digits = await toDigits(inputs, { preprocess, limits });
+    log.model = { name: model.info.name, sha256: model.info.sha256 };
+    const { digits, images } = await toDigits(inputs, { preprocess, limits });
+    if (images.length) log.images = images;
     const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
     const results = model.predict(bytes).map((probabilities, i) =>
       toPrediction(probabilities, model.info, debug ? digits[i] : undefined)
     );
+    log.digits = results.map(({ digit, confidence }) => ({ digit, confidence }));
     return c.json(batch ? { results } : results[0]);
   };
 }
 
 /**
- * 405 with `Allow` for a known path asked with another method, derived from the routes themselves
- * (GET implies HEAD); paths that only middleware matches are left to `notFound`.
+ * Every failure, shaped once as `{"error":{"code","message"}}`; a 5xx says nothing of its cause. The
+ * code goes on the request log.
  */
-function refuseOtherMethods(app: App): void {
-  const allowed = new Map<string, Set<string>>();
-  for (const { method, path } of app.routes) {
-    if (method === "ALL") continue;
-    const methods = allowed.get(path) ?? new Set<string>();
-    methods.add(method);
-    if (method === "GET") methods.add("HEAD");
-    allowed.set(path, methods);
-  }
-  for (const [path, methods] of allowed) {
-    const allow = [...methods].join(", ");
-    const refuse: MiddlewareHandler<AppEnv> = (c) => {
-      c.header("Allow", allow);
-      throw new ApiError(405, "method_not_allowed", `${c.req.method} ${path}: use ${allow}`);
-    };
-    app.all(path, refuse);
-  }
-}
-
-/** Every failure, shaped once as `{"error":{"code","message"}}`; a 5xx says nothing of its cause. */
 function answerError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof ApiError) {
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
@@ -300,24 +300,14 @@ function answerError(error: Error, c: Context<AppEnv>): Response {
   return errorResponse(c, 500, "internal_error", "the server failed to answer this request");
 }
 
-async function startedClassifier(load: () => Promise<Classifier>): Promise<Classifier> {
-  try {
-    return await load();
-  } catch (error) {
-    // The loader's messages say what is wrong with the bundled model and how to fix it.
-    const message = error instanceof Error ? error.message : String(error);
-    throw new ApiError(503, "model_unavailable", `the model could not be loaded: ${message}`, {
-      cause: error,
-    });
-  }
-}
-
 function errorResponse(
   c: Context<AppEnv>,
   status: ContentfulStatusCode,
   code: string,
   message: string,
 ): Response {
+  const log = c.get("log");
+  if (log) log.error = code;
   return c.json({ error: { code, message } }, status);
 }
 

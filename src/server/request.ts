@@ -7,6 +7,7 @@
 import { ApiError } from "./api_error.ts";
 import { type BodyLimits, readBody } from "./body.ts";
 import { countDelimiters } from "./_delimiters.ts";
+import { checkJsonCost } from "./json_cost.ts";
 import type { Limits } from "./limits.ts";
 import { PIXELS } from "../model/model.ts";
 import { sniffFormat } from "../image/decode.ts";
@@ -22,6 +23,8 @@ export type DigitInput =
 export interface ClassifyRequest {
   inputs: DigitInput[];
   batch: boolean;
+  /** The body's size, for the request log. */
+  bodyBytes: number;
 }
 
 /** The limits {@linkcode readClassifyRequest} enforces. */
@@ -52,16 +55,19 @@ export async function readClassifyRequest(
 ): Promise<ClassifyRequest> {
   const contentType = request.headers.get("content-type") ?? "";
   const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
-  return await readBody(request, limits, (bytes) => {
-    if (type === "multipart/form-data") return readMultipart(bytes, contentType, limits.maxBatch);
+  return await readBody(request, limits, async (bytes) => {
+    const bodyBytes = bytes.length;
+    if (type === "multipart/form-data") {
+      return { ...await readMultipart(bytes, contentType, limits.maxBatch), bodyBytes };
+    }
     if (type === "application/json" || type.endsWith("+json")) {
-      return { inputs: [readJson(bytes)], batch: false };
+      return { inputs: [readJson(bytes)], batch: false, bodyBytes };
     }
     // Anything else is taken as the image itself (curl --data-binary says x-www-form-urlencoded).
     if (bytes.length === 0) {
       throw new ApiError(400, "empty_body", "the request has no body: send an image");
     }
-    return { inputs: [{ kind: "image", bytes: checkedImage(bytes) }], batch: false };
+    return { inputs: [{ kind: "image", bytes: checkedImage(bytes) }], batch: false, bodyBytes };
   });
 }
 
@@ -69,7 +75,7 @@ async function readMultipart(
   bytes: Uint8Array<ArrayBuffer>,
   contentType: string,
   maxBatch: number,
-): Promise<ClassifyRequest> {
+): Promise<Omit<ClassifyRequest, "bodyBytes">> {
   countParts(bytes, boundaryOf(contentType), maxBatch + EXTRA_MULTIPART_PARTS);
   let form: FormData;
   try {
@@ -145,43 +151,11 @@ function countParts(bytes: Uint8Array, boundary: string, maxParts: number): void
   }
 }
 
-/**
- * Refuses JSON nested deeper, or with more values, than `{"image": "…"}` and `{"pixels": [784 numbers]}`
- * need, in one pass over the bytes, before JSON.parse builds anything. Quotes and backslashes are ASCII,
- * never part of a multi-byte UTF-8 character, so strings are skipped byte by byte.
- */
-function checkJsonShape(bytes: Uint8Array): void {
-  let depth = 0, commas = 0, inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (inString) {
-      if (byte === 0x5c) i++; // \ escapes the next byte
-      else if (byte === 0x22) inString = false;
-    } else if (byte === 0x22) inString = true;
-    else if (byte === 0x7b || byte === 0x5b) {
-      if (++depth > MAX_JSON_DEPTH) {
-        throw new ApiError(
-          400,
-          "invalid_json",
-          `JSON nested deeper than ${MAX_JSON_DEPTH} levels at byte ${i}: ${EXPECTED_JSON}`,
-        );
-      }
-    } else if (byte === 0x7d || byte === 0x5d) depth--;
-    else if (byte === 0x2c && ++commas > MAX_JSON_COMMAS) {
-      throw new ApiError(
-        400,
-        "invalid_json",
-        `JSON with more than ${MAX_JSON_COMMAS + 1} values: ${EXPECTED_JSON}`,
-      );
-    }
-  }
-}
-
 const EXPECTED_JSON =
   'expected {"image": "<base64 or data: URL>"} or {"pixels": [784 numbers 0–255]}';
 
 function readJson(bytes: Uint8Array): DigitInput {
-  checkJsonShape(bytes);
+  checkJsonCost(bytes, { maxDepth: MAX_JSON_DEPTH, maxCommas: MAX_JSON_COMMAS }, EXPECTED_JSON);
   let body: unknown;
   try {
     body = JSON.parse(new TextDecoder().decode(bytes));

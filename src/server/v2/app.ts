@@ -9,6 +9,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../api_error.ts";
+import { refuseOtherMethods, startedClassifier } from "../_routes.ts";
 import type { AppEnv, LogFields } from "../env.ts";
 import type { Limits } from "../limits.ts";
 import type { Classifier } from "../../model/classifier.ts";
@@ -118,19 +119,6 @@ export function createV2App(options: V2Options): V2App {
   return app;
 }
 
-/** The classifier, or 503 `model_unavailable` saying why it could not be loaded. */
-async function startedClassifier(load: () => Promise<Classifier>): Promise<Classifier> {
-  try {
-    return await load();
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    throw new ApiError(503, "model_unavailable", `the model could not be loaded: ${message}`, {
-      cause: error,
-    });
-  }
-}
-
 /**
  * The classifier when the path names it (and, if any, its version: the sha256 of its weights), else
  * 404; the model goes on the request log.
@@ -226,25 +214,6 @@ function refuseInvalidPath(
       issue?.message ?? "see GET /openapi.json"
     }`,
   );
-}
-
-/** 405 with `Allow` for a v2 path asked with another method (GET implies HEAD). */
-function refuseOtherMethods(app: V2App): void {
-  const allowed = new Map<string, Set<string>>();
-  for (const { method, path } of app.routes) {
-    if (method === "ALL") continue;
-    const methods = allowed.get(path) ?? new Set<string>();
-    methods.add(method);
-    if (method === "GET") methods.add("HEAD");
-    allowed.set(path, methods);
-  }
-  for (const [path, methods] of allowed) {
-    const allow = [...methods].join(", ");
-    app.all(path, (c) => {
-      c.header("Allow", allow);
-      throw new ApiError(405, "method_not_allowed", `${c.req.method} ${c.req.path}: use ${allow}`);
-    });
-  }
 }
 
 /**

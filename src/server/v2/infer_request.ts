@@ -7,7 +7,7 @@ import { ApiError } from "../api_error.ts";
 import { readBody } from "../body.ts";
 import type { Limits } from "../limits.ts";
 import { PIXELS } from "../../model/model.ts";
-import { checkJsonCost } from "./json_cost.ts";
+import { checkJsonCost } from "../json_cost.ts";
 import { V2InferenceEnvelope } from "./schemas.ts";
 import { readDigits } from "./tensor.ts";
 

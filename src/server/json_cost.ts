@@ -2,7 +2,7 @@
  * Bounds what JSON.parse may build from a body, in one pass over its bytes before it is parsed: how
  * deep arrays and objects nest, and how many values they hold (the commas outside strings).
  */
-import { ApiError } from "../api_error.ts";
+import { ApiError } from "./api_error.ts";
 
 /** What {@linkcode checkJsonCost} allows. */
 export interface JsonCost {
