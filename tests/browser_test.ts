@@ -7,8 +7,12 @@
  * 12 MP phone photo turned by its EXIF orientation is read right and sent shrunk; that screen readers
  * get one live answer and a labelled pad, Clear is reachable from the keyboard and text meets WCAG AA
  * contrast in light and dark; that a rejected upload, an empty pad and a network failure each say so;
- * and that the page runs under its own strict Content-Security-Policy.
- * Screenshots (light, dark, phone) land in test-output/; docs/screenshot*.png are copies of them.
+ * that over the rate limit it waits calmly and retries the newest drawing once; that on a server
+ * requiring an API token it asks for one, says when one is refused, keeps the right one across a
+ * reload and forgets it when asked; and that the page runs under its own strict
+ * Content-Security-Policy. Both servers run with `RATE_LIMIT = "off"`: the test draws faster than a
+ * person. Screenshots (light, dark, phone, the token form) land in test-output/; docs/screenshot*.png
+ * are copies of some of them.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -37,6 +41,17 @@ const SCREENSHOT_DIGIT = DRAWN_DIGITS.find((d) => d.digit === 7)!;
 const PEN_UP_P50_BOUND_MS = 400;
 /** WCAG AA: 4.5:1 for text, 3:1 for large text (≥ 24 px, or ≥ 18.66 px bold). */
 const AA_TEXT = 4.5, AA_LARGE_TEXT = 3;
+/** The API token of the private server, and one it does not accept. */
+const TOKEN = "page-test.token_1", WRONG_TOKEN = "not-the-token";
+
+/** The page's globals read by these tests (they have no DOM library). */
+interface Globals {
+  document: {
+    activeElement: { id: string } | null;
+    getElementById(id: string): { textContent: string | null } | null;
+  };
+  localStorage: { getItem(key: string): string | null };
+}
 
 /** Collects script errors and CSP violations; failed requests are expected in some steps. */
 function watchProblems(page: Page, problems: string[]): void {
@@ -180,6 +195,22 @@ function withExifOrientation(jpeg: Uint8Array, orientation: number): Uint8Array 
   return out;
 }
 
+/** The id of the element with the keyboard focus, or "". */
+async function focusedId(page: Page): Promise<string> {
+  return await page.evaluate(() =>
+    (globalThis as unknown as Globals).document.activeElement?.id ?? ""
+  );
+}
+
+/** Waits until the page shows a digit (not "–"), e.g. after a retry it scheduled itself. */
+async function predictionShown(page: Page): Promise<void> {
+  await page.waitForFunction(() =>
+    ((globalThis as unknown as Globals).document.getElementById("prediction")?.textContent ??
+      "") !==
+      ""
+  );
+}
+
 /** Chromium's accessibility tree of the page, as role, name and live-region politeness. */
 async function accessibilityTree(page: Page) {
   const cdp = await page.context().newCDPSession(page);
@@ -291,10 +322,7 @@ Deno.test("the drawing page reads digits drawn with mouse and finger, photos, an
       let focused = "";
       for (let i = 0; i < 10 && focused !== "clear"; i++) {
         await page.keyboard.press("Tab");
-        focused = await page.evaluate(() =>
-          (globalThis as unknown as { document: { activeElement: { id: string } | null } })
-            .document.activeElement?.id ?? ""
-        );
+        focused = await focusedId(page);
       }
       assert.equal(focused, "clear", "Tab reaches Clear");
       await page.keyboard.press("Enter");
@@ -443,6 +471,49 @@ Deno.test("the drawing page reads digits drawn with mouse and finger, photos, an
     await page.screenshot({ path: `${OUTPUT}page-empty.png`, fullPage: true });
   });
 
+  await t.step(
+    "over the rate limit, the page says so calmly and retries the newest drawing once",
+    async () => {
+      let refusing = true, refused = 0, passed = 0;
+      await page.route("**/classify**", async (route) => {
+        if (!refusing) {
+          passed++;
+          return await route.continue();
+        }
+        refused++;
+        await route.fulfill({
+          status: 429,
+          headers: { "retry-after": "1" },
+          contentType: "application/json",
+          body: JSON.stringify({
+            error: { code: "rate_limited", message: "too many requests: try again in 1 s" },
+          }),
+        });
+      });
+      await clear(page);
+      const drawn = DRAWN_DIGITS[6]!;
+      await drawWithMouse(page, drawn);
+      const waiting = await settled(page); // the newest drawing's request was refused
+      refusing = false;
+      assert.equal(waiting.prediction, "");
+      assert.equal(
+        waiting.message,
+        "Taking a short break — too many requests. Trying again in 1 s.",
+      );
+      assert.doesNotMatch(
+        await page.getByTestId("message").getAttribute("class") ?? "",
+        /error/,
+        "not shown as an error",
+      );
+      await predictionShown(page);
+      const shown = await settled(page);
+      await page.unroute("**/classify**");
+      assert.equal(shown.prediction, String(drawn.digit), shown.message);
+      assert.ok(refused >= 1, `${refused} requests refused`);
+      assert.equal(passed, 1, "only the newest drawing is sent again, once");
+    },
+  );
+
   await t.step("a network failure says so", async () => {
     await page.route("**/classify**", (route) => route.abort("internetdisconnected"));
     await drawWithMouse(page, DRAWN_DIGITS[1]!);
@@ -525,6 +596,107 @@ Deno.test("the drawing page reads digits drawn with mouse and finger, photos, an
       await phone.close();
     },
   );
+
+  assert.deepEqual(problems, [], "no script errors or CSP violations");
+});
+
+Deno.test("on a server that requires an API token, the page asks for one once and keeps it", async (t) => {
+  await Deno.mkdir(OUTPUT, { recursive: true });
+  await using worker = await startWranglerDev({
+    vars: { API_TOKENS: `another-token,${TOKEN}`, RATE_LIMIT: "off" },
+  });
+  const browser = await launchChromium();
+  await using _closed = { [Symbol.asyncDispose]: () => browser.close() };
+  const page = await browser.newPage({
+    viewport: { width: 960, height: 760 },
+    reducedMotion: "reduce",
+  });
+  page.setDefaultTimeout(10_000);
+  const problems: string[] = [];
+  watchProblems(page, problems);
+  /** The Authorization header of each POST /classify, "" when none was sent. */
+  const sent: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/classify")) sent.push(r.headers()["authorization"] ?? "");
+  });
+  const tokenInput = page.getByTestId("token"), save = page.getByTestId("token-save");
+  const [first, second] = [DRAWN_DIGITS[0]!, DRAWN_DIGITS[9]!];
+  assert.equal((await page.goto(worker.url))?.status(), 200, "the page itself stays open");
+
+  await t.step("a drawing is not read without a token: the page asks for one", async () => {
+    assert.equal(await tokenInput.isVisible(), false, "no form before the server asks");
+    await drawWithMouse(page, first);
+    const shown = await settled(page);
+    assert.equal(shown.prediction, "");
+    assert.equal(
+      shown.message,
+      "This server asks for an API token before it reads digits: enter it below.",
+    );
+    assert.ok(await tokenInput.isVisible());
+    assert.equal(await tokenInput.getAttribute("type"), "password");
+    assert.equal(await focusedId(page), "token", "the form has the keyboard");
+    assert.ok(sent.length >= 1 && sent.every((a) => a === ""), `${sent}`);
+    await page.screenshot({ path: `${OUTPUT}page-token.png`, fullPage: true });
+    assert.deepEqual(await lowContrastText(page), [], "light");
+    await page.emulateMedia({ colorScheme: "dark" });
+    assert.deepEqual(await lowContrastText(page), [], "dark");
+    await page.screenshot({ path: `${OUTPUT}page-token-dark.png`, fullPage: true });
+    await page.emulateMedia({ colorScheme: "light" });
+  });
+
+  await t.step("a wrong token is refused plainly, and the page asks again", async () => {
+    await tokenInput.fill(WRONG_TOKEN);
+    await save.click();
+    const shown = await settled(page);
+    assert.equal(shown.prediction, "");
+    assert.equal(
+      shown.message,
+      "The server did not accept that API token. Check it and enter it again.",
+    );
+    assert.ok(await tokenInput.isVisible());
+    assert.equal(await tokenInput.inputValue(), "");
+    assert.equal(await tokenInput.getAttribute("aria-invalid"), "true");
+    assert.equal(sent.at(-1), `Bearer ${WRONG_TOKEN}`);
+  });
+
+  await t.step("with the right token the same drawing is sent again and read right", async () => {
+    const before = sent.length;
+    await tokenInput.fill(TOKEN);
+    await save.click();
+    const shown = await settled(page);
+    assert.equal(shown.prediction, String(first.digit), `${shown.message}\n${shown.seen}`);
+    assert.equal(await tokenInput.isVisible(), false);
+    assert.deepEqual(sent.slice(before), [`Bearer ${TOKEN}`], "sent once, with the token");
+    assert.ok(await page.getByTestId("token-forget").isVisible());
+  });
+
+  await t.step("after a reload the kept token is sent without asking", async () => {
+    await page.reload();
+    const before = sent.length;
+    await drawWithMouse(page, second);
+    const shown = await settled(page);
+    assert.equal(shown.prediction, String(second.digit), `${shown.message}\n${shown.seen}`);
+    assert.equal(await tokenInput.isVisible(), false);
+    const since = sent.slice(before);
+    assert.ok(since.length >= 1 && since.every((a) => a === `Bearer ${TOKEN}`), `${since}`);
+  });
+
+  await t.step("Forget it: the token is dropped and the next drawing asks again", async () => {
+    await page.getByTestId("token-forget").click();
+    assert.equal(
+      await page.evaluate(() =>
+        (globalThis as unknown as Globals).localStorage.getItem("mnist-edge-token")
+      ),
+      null,
+    );
+    assert.equal(await page.getByTestId("token-forget").isVisible(), false);
+    await clear(page);
+    await drawWithMouse(page, first);
+    const shown = await settled(page);
+    assert.equal(shown.prediction, "");
+    assert.match(shown.message, /asks for an API token/);
+    assert.equal(sent.at(-1), "");
+  });
 
   assert.deepEqual(problems, [], "no script errors or CSP violations");
 });

@@ -1,7 +1,8 @@
 /**
  * GET / through `app.request()`, no server or browser: browsers get the drawing page, curl gets the
  * usage text. Passing proves the page carries the hooks the browser test (browser_test.ts) relies on,
- * offers the phone's camera, stays small, and that its inline script — src/server/page/client.js as
+ * offers the phone's camera and a form for an API token, stays small, shows curl sending a token
+ * only when the server requires one, and that its inline script — src/server/page/client.js as
  * it is on disk — is exactly the one its Content-Security-Policy allows.
  */
 import assert from "node:assert/strict";
@@ -34,6 +35,9 @@ Deno.test("GET / gives browsers the drawing page with its test hooks", async () 
       "file",
       "camera",
       "sent",
+      "token",
+      "token-save",
+      "token-forget",
       ...Array.from({ length: 10 }, (_, d) => `prob-${d}`),
     ]
   ) {
@@ -41,8 +45,26 @@ Deno.test("GET / gives browsers the drawing page with its test hooks", async () 
   }
   assert.match(page, /curl -F image=@digit\.png http:\/\/mnist\.test\/classify/);
   assert.match(page, /<input [^>]*data-testid="camera"[^>]*capture="environment"/);
+  assert.match(page, /<input type="password" id="token" data-testid="token"/);
+  assert.match(page, /<label for="token">API token<\/label>/);
+  assert.match(page, /<form class="auth" id="auth" hidden>/, "the token form waits for a 401");
+  assert.doesNotMatch(page, /Authorization: Bearer/, "an open server needs no token");
   const bytes = await gzipSize(page);
   assert.ok(bytes <= PAGE_BUDGET_GZIP_BYTES, `the page is ${bytes} bytes gzipped`);
+});
+
+Deno.test("GET / shows curl sending an API token when the server requires one", async () => {
+  const res = await app.request("http://mnist.test/", { headers: BROWSER }, {
+    API_TOKENS: "first-token, second-token",
+  });
+  assert.equal(res.status, 200);
+  const examples = /<pre><code>([\s\S]*?)<\/code><\/pre>/.exec(await res.text())?.[1] ?? "";
+  const lines = examples.split("\n");
+  assert.equal(lines.length, 3);
+  for (const line of lines) {
+    assert.match(line, /^curl -H &#39;Authorization: Bearer &lt;token&gt;&#39; .*\/classify/);
+  }
+  assert.doesNotMatch(examples, /first-token|second-token/, "the tokens themselves stay secret");
 });
 
 Deno.test("GET / allows only the page's own inline script", async () => {

@@ -7,6 +7,8 @@
 import type { Context } from "hono";
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
+import type { AppEnv } from "./env.ts";
+import { tokensFrom } from "./middleware/api_tokens.ts";
 // The browser script as text, inlined as it is on disk: the hash in the CSP is the hash of this file.
 import SCRIPT from "./page/client.js" with { type: "text" };
 
@@ -15,7 +17,7 @@ const STYLE = `
 --accent:#2557d6;--bar:#c9d5f5;--bad:#b3261e}
 @media (prefers-color-scheme:dark){:root{--bg:#15171a;--fg:#ececec;--muted:#a4a4a4;--card:#1f2226;
 --line:#3a3e44;--accent:#8ab0ff;--bar:#2d3b5c;--bad:#ff8a80}#pad{filter:invert(.92)}}
-*{box-sizing:border-box}
+*{box-sizing:border-box}[hidden]{display:none!important}
 body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.45 system-ui,sans-serif}
 main{max-width:46rem;margin:0 auto;padding:.8rem 1rem}
 h1{font-size:1.4rem;margin:0}h2{font-size:1rem;margin:1.2rem 0 .5rem}
@@ -51,14 +53,26 @@ li span:last-child{text-align:right}
 pre{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem;overflow-x:auto;
 font-size:.85rem}
 a{color:var(--accent)}p code{overflow-wrap:anywhere}
+.auth{display:flex;flex-wrap:wrap;gap:.4rem .5rem;align-items:center;margin:.6rem 0;padding:.6rem;
+border:1px solid var(--line);border-radius:8px;background:var(--card)}
+.auth p{flex-basis:100%;font-size:.9rem}
+#token{font:inherit;flex:1 1 6rem;min-width:0;padding:.4rem .5rem;border-radius:8px;
+border:1px solid var(--muted);background:var(--bg);color:var(--fg)}
+#token:focus-visible{outline:3px solid var(--accent);outline-offset:1px}
+#token[aria-invalid=true]{border-color:var(--bad)}
+#keyed button{padding:.1rem .5rem;font-size:.9rem}
 `;
 
-/** The "use it from curl" lines, joined here so formatting the template cannot indent them. */
-function curlExamples(origin: string): string {
+/**
+ * The "use it from curl" lines, joined here so formatting the template cannot indent them. When the
+ * server requires an API token, each line sends one.
+ */
+function curlExamples(origin: string, needsToken: boolean): string {
+  const curl = needsToken ? "curl -H 'Authorization: Bearer <token>'" : "curl";
   return [
-    `curl -F image=@digit.png ${origin}/classify`,
-    `curl --data-binary @digit.jpg -H 'content-type: image/jpeg' ${origin}/classify`,
-    `curl -F image=@digit.png '${origin}/classify?debug=1'   # + the 28×28 image the model saw`,
+    `${curl} -F image=@digit.png ${origin}/classify`,
+    `${curl} --data-binary @digit.jpg -H 'content-type: image/jpeg' ${origin}/classify`,
+    `${curl} -F image=@digit.png '${origin}/classify?debug=1'   # + the 28×28 image the model saw`,
   ].join("\n");
 }
 
@@ -73,22 +87,29 @@ function scriptSource(): Promise<string> {
 }
 
 /**
- * Answers GET / with the drawing page. The curl examples name the origin the page was asked for.
+ * Answers GET / with the drawing page. The curl examples name the origin the page was asked for, and
+ * send an API token when the server requires one (the page itself asks for one on its first 401).
  *
  * @param c The request's context.
  * @returns The page, with a Content-Security-Policy that allows nothing from other origins.
  */
-export async function drawingPage(c: Context): Promise<Response> {
+export async function drawingPage(c: Context<AppEnv>): Promise<Response> {
   c.header(
     "Content-Security-Policy",
     `default-src 'none'; script-src ${await scriptSource()}; style-src 'unsafe-inline'; ` +
       "img-src blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   );
-  return c.html(pageHtml(new URL(c.req.url).origin));
+  return c.html(pageHtml(new URL(c.req.url).origin, tokensFrom(c.env).length > 0));
 }
 
-/** The page itself: the pad, the answer with each digit's bar, what the model saw, the curl lines. */
-function pageHtml(origin: string): HtmlEscapedString | Promise<HtmlEscapedString> {
+/**
+ * The page itself: the pad, the answer with each digit's bar, the API token form (hidden until the
+ * server asks for a token), what the model saw, the curl lines.
+ */
+function pageHtml(
+  origin: string,
+  needsToken: boolean,
+): HtmlEscapedString | Promise<HtmlEscapedString> {
   return html`
     <!doctype html>
     <html lang="en">
@@ -126,6 +147,16 @@ function pageHtml(origin: string): HtmlEscapedString | Promise<HtmlEscapedString
                 <p id="msg" data-testid="message" role="status" aria-live="polite"
                   aria-atomic="true">Draw a digit in the box: the answer updates as you draw.</p>
               </div>
+              <form class="auth" id="auth" hidden>
+                <label for="token">API token</label>
+                <input type="password" id="token" data-testid="token" autocomplete="current-password"
+                  spellcheck="false" aria-describedby="token-note">
+                <button type="submit" id="token-save" data-testid="token-save">Save</button>
+                <p class="muted" id="token-note">This server is private. The token is kept in this
+                  browser and sent only to this site.</p>
+              </form>
+              <p class="muted" id="keyed" hidden>This browser sends your saved API token.
+                <button type="button" id="forget" data-testid="token-forget">Forget it</button></p>
               <ol aria-label="Probability of each digit">
     ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((d) =>
       html`
@@ -144,7 +175,7 @@ function pageHtml(origin: string): HtmlEscapedString | Promise<HtmlEscapedString
             </section>
           </div>
           <h2>Use it from curl</h2>
-          <pre><code>${curlExamples(origin)}</code></pre>
+          <pre><code>${curlExamples(origin, needsToken)}</code></pre>
           <p class="muted">PNG, JPEG, WebP, GIF or BMP. Answers
     <code>{"digit":7,"confidence":0.99,"probabilities":[…]}</code>. See also
     <a href="/model">/model</a> and <a href="/health">/health</a>.</p>

@@ -4,6 +4,8 @@
  * CSP allows. It sends what POST /classify works on and no more: the pad downscaled here to 112×112 grey
  * and encoded as PNG as soon as the pen lifts (no idle-time canvas encoding on the way), and a photo
  * decoded by the browser (EXIF orientation applied), shrunk to ≤ 1024 px and re-encoded as JPEG.
+ * When the server requires an API token (401), it asks for one once, keeps it in localStorage and
+ * re-sends the request with it; over the rate limit (429) it waits Retry-After and retries once.
  */
 export {};
 
@@ -14,6 +16,10 @@ const PHOTO_SIDE = 1024;
 /** Send after the pen rests this long, and at least this often while it keeps moving. */
 const PAUSE_MS = 60;
 const MOVING_MS = 400;
+/** Where the API token the person entered is kept (this origin's localStorage). */
+const TOKEN_KEY = "mnist-edge-token";
+/** What a Bearer header may carry (RFC 6750 §2.1, b64token), as the server checks it. */
+const B64TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
 
 /**
  * @template {HTMLElement} T
@@ -36,6 +42,11 @@ const photo = $("photo");
 /** @type {HTMLCanvasElement} */
 const seenCanvas = $("seen");
 const msg = $("msg"), result = $("result"), prediction = $("prediction"), sent = $("sent");
+/** @type {HTMLFormElement} */
+const auth = $("auth");
+/** @type {HTMLInputElement} */
+const tokenInput = $("token");
+const keyed = $("keyed");
 const SIDE = pad.width, INK = SIDE * 0.075;
 
 /** The pointer drawing now, or null. */
@@ -47,6 +58,17 @@ let timer = /** @type {ReturnType<typeof setTimeout> | 0} */ (0);
 let firstChange = 0, requests = 0;
 /** @type {AbortController | null} */
 let inFlight = null;
+
+/**
+ * One request ready to go: sent again as it is after a token is entered or a 429's wait.
+ * @typedef {{ seq: number, form: FormData, source: "pad" | "file", retried: boolean }} Outgoing
+ */
+/** The newest request, held while the token form is up. @type {Outgoing | null} */
+let parked = null;
+/** The pending retry after a 429, or 0. */
+let retry = /** @type {ReturnType<typeof setTimeout> | 0} */ (0);
+/** The API token sent with every request, or "" while the server has not asked for one. */
+let token = storedToken();
 
 /**
  * @param {string} text
@@ -102,7 +124,8 @@ function showSent(text) {
 
 function clearAll() {
   clearTimeout(timer);
-  timer = 0;
+  clearTimeout(retry);
+  timer = retry = 0;
   requests++;
   inFlight?.abort();
   blank();
@@ -113,7 +136,7 @@ function clearAll() {
 }
 
 /**
- * Posts one image and shows the answer, unless a newer request has started meanwhile.
+ * Prepares one image and posts it, unless a newer request has started meanwhile.
  * The sequence number is taken before any await, so an older answer can never land after it.
  * The result stays aria-busy from the first change until the newest answer is shown.
  *
@@ -124,19 +147,51 @@ function clearAll() {
 async function classify(prepare, source) {
   const seq = ++requests;
   inFlight?.abort();
+  clearTimeout(retry);
+  busy(true);
+  let prepared;
+  try {
+    prepared = await prepare();
+  } catch {
+    if (seq !== requests) return;
+    showAnswer(null);
+    say("This browser could not prepare that image: try another.", true);
+    busy(false);
+    return;
+  }
+  if (seq !== requests) return;
+  const { body, name, what, preview } = prepared;
+  preview?.();
+  const form = new FormData();
+  form.append("image", body, name);
+  showSent(`Sent ${what}: ${body.size.toLocaleString("en")} bytes.`);
+  sent.dataset.bytes = String(body.size);
+  await post({ seq, form, source, retried: false });
+}
+
+/**
+ * POSTs a prepared request, with the API token when there is one, and shows the answer unless a
+ * newer request has started meanwhile. A 401 parks it behind the token form, a 429 waits.
+ *
+ * @param {Outgoing} out
+ */
+async function post(out) {
+  const { seq, form, source } = out;
+  if (seq !== requests) return;
+  if (!auth.hidden) {
+    // The server asked for a token and none is entered yet: this request waits for it.
+    parked = out;
+    if (!timer && drawing === null) busy(false);
+    return;
+  }
   const controller = inFlight = new AbortController();
+  const sentToken = token;
   busy(true);
   try {
-    const { body, name, what, preview } = await prepare();
-    if (seq !== requests) return;
-    preview?.();
-    const form = new FormData();
-    form.append("image", body, name);
-    showSent(`Sent ${what}: ${body.size.toLocaleString("en")} bytes.`);
-    sent.dataset.bytes = String(body.size);
     const res = await fetch("/classify?debug=1", {
       method: "POST",
       body: form,
+      headers: sentToken ? { authorization: `Bearer ${sentToken}` } : {},
       signal: controller.signal,
     });
     const answer = await res.json().catch(() => null);
@@ -151,7 +206,11 @@ async function classify(prepare, source) {
     }
     showAnswer(null);
     const error = answer?.error ?? { code: "", message: `the server answered ${res.status}` };
-    if (error.code === "no_ink") {
+    if (error.code === "unauthorized" || error.code === "invalid_authorization") {
+      askForToken(out, sentToken);
+    } else if (res.status === 429 && error.code === "rate_limited") {
+      pause(out, retryAfterSeconds(res));
+    } else if (error.code === "no_ink") {
       say("The model found no digit there: draw a larger, darker digit.", true);
     } else if (source === "file") say(`That file was rejected: ${error.message}`, true);
     else say(`The classifier could not answer: ${error.message}`, true);
@@ -165,6 +224,105 @@ async function classify(prepare, source) {
   } finally {
     if (seq === requests && !timer && drawing === null) busy(false);
   }
+}
+
+/** The token kept from an earlier visit, or "" (also when this browser keeps no storage). */
+function storedToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Sends `value` with every request from now on and keeps it for the next visit; "" forgets it.
+ *
+ * @param {string} value
+ */
+function keepToken(value) {
+  token = value;
+  try {
+    if (value) localStorage.setItem(TOKEN_KEY, value);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // No storage (a private window, or it is full): the token lasts as long as the page.
+  }
+  keyed.hidden = !value;
+}
+
+/**
+ * Shows the token form and parks `out` until a token is saved. A token the server refused is
+ * forgotten, so it is not sent again.
+ *
+ * @param {Outgoing} out
+ * @param {string} sentToken The token `out` went with, or "".
+ */
+function askForToken(out, sentToken) {
+  parked = out;
+  if (sentToken && sentToken === token) keepToken("");
+  auth.hidden = false;
+  tokenInput.value = "";
+  tokenInput.setAttribute("aria-invalid", String(!!sentToken));
+  say(
+    sentToken
+      ? "The server did not accept that API token. Check it and enter it again."
+      : "This server asks for an API token before it reads digits: enter it below.",
+    !!sentToken,
+  );
+  tokenInput.focus();
+}
+
+/** @param {SubmitEvent} e */
+function saveToken(e) {
+  e.preventDefault(); // handled here: the page's CSP allows no form submission
+  const value = tokenInput.value.trim();
+  if (!B64TOKEN.test(value)) {
+    tokenInput.setAttribute("aria-invalid", "true");
+    say(
+      "An API token is made of letters, digits and . _ ~ + / - (then any =): check it and enter it again.",
+      true,
+    );
+    tokenInput.focus();
+    return;
+  }
+  keepToken(value);
+  auth.hidden = true;
+  tokenInput.value = "";
+  tokenInput.removeAttribute("aria-invalid");
+  const out = parked;
+  parked = null;
+  if (out && out.seq === requests) post(out);
+  else say("API token saved: draw a digit, or upload an image.");
+}
+
+/**
+ * The wait a 429 asks for, in whole seconds: Retry-After as seconds or an HTTP date, 5 s without it.
+ *
+ * @param {Response} res
+ */
+function retryAfterSeconds(res) {
+  const header = res.headers.get("retry-after") ?? "";
+  const seconds = /^\d+$/.test(header) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+  return Math.min(600, Math.max(1, Math.ceil(Number.isFinite(seconds) ? seconds : 5)));
+}
+
+/**
+ * Over the rate limit: says so calmly and sends `out` once more after the wait, if nothing newer
+ * has been drawn by then (a newer request is sent on its own).
+ *
+ * @param {Outgoing} out
+ * @param {number} seconds
+ */
+function pause(out, seconds) {
+  const again = out.retried ? `Draw again in ${seconds} s.` : `Trying again in ${seconds} s.`;
+  say(`Taking a short break — too many requests. ${again}`);
+  if (out.retried) return;
+  clearTimeout(retry);
+  retry = setTimeout(() => {
+    retry = 0;
+    post({ ...out, retried: true });
+  }, seconds * 1000);
 }
 
 /** @param {Uint8Array} bytes */
@@ -375,6 +533,11 @@ function chosen(e) {
 }
 
 $("clear").addEventListener("click", clearAll);
+auth.addEventListener("submit", saveToken);
+$("forget").addEventListener("click", () => {
+  keepToken("");
+  say("The API token is forgotten: this browser no longer sends it.");
+});
 $("file").addEventListener("change", chosen);
 $("camera").addEventListener("change", chosen);
 const drop = $("drop");
@@ -395,3 +558,4 @@ photo.addEventListener("error", () => {
 
 blank();
 showAnswer(null);
+keyed.hidden = !token;
