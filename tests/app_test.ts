@@ -189,7 +189,13 @@ Deno.test("GET /health and GET /model describe the loaded model", async () => {
 Deno.test("GET / shows usage until the drawing page replaces it through the `home` hook", async () => {
   const res = await app.request("http://mnist.test/");
   assert.equal(res.status, 200);
-  assert.match(await res.text(), /curl -F image=@seven\.png http:\/\/mnist\.test\/classify/);
+  const text = await res.text();
+  assert.match(text, /curl -F image=@seven\.png http:\/\/mnist\.test\/classify/);
+  assert.doesNotMatch(text, /Authorization/, "no token is asked for when none is set");
+  const withTokens = await app.request("http://mnist.test/", {}, { API_TOKENS: "secret" });
+  const asked = await withTokens.text();
+  assert.match(asked, /-H 'Authorization: Bearer <token>'/);
+  assert.doesNotMatch(asked, /secret/, "the tokens themselves are never shown");
   const withHome = createApp({
     classifier: () => Promise.resolve(classifier),
     home: (c) => c.html("<h1>pad</h1>"),

@@ -19,7 +19,7 @@ import type { AppEnv } from "./env.ts";
 import { ImageError, statusOf } from "../image/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { drawingPage } from "./page.ts";
-import { apiTokens } from "./middleware/api_tokens.ts";
+import { apiTokens, tokensFrom } from "./middleware/api_tokens.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { requestLog } from "./middleware/request_log.ts";
 import { toPrediction } from "./prediction.ts";
@@ -324,6 +324,12 @@ POST /classify   an image of one digit: PNG, JPEG, WebP, GIF or BMP
 GET /health        {"status":"ok","model":{…}}
 GET /model         the model's architecture, parameters, normalisation and test accuracy
 GET /openapi.json  this API as an OpenAPI 3.1 document
+/v2/…              the Open Inference Protocol (KServe v2): POST /v2/models/NAME/infer
+`;
+
+const TOKEN_USAGE = `
+This deployment requires an API token on /classify and /v2/models/…:
+  curl -H 'Authorization: Bearer <token>' -F image=@seven.png URL/classify
 `;
 
 /** Browsers (Accept: text/html) get the drawing page; curl and other clients the usage text. */
@@ -333,5 +339,6 @@ function home(c: Context<AppEnv>): Response | Promise<Response> {
 }
 
 function usage(c: Context<AppEnv>): Response {
-  return c.text(USAGE.replaceAll("URL", new URL(c.req.url).origin));
+  const text = tokensFrom(c.env).length > 0 ? USAGE + TOKEN_USAGE : USAGE;
+  return c.text(text.replaceAll("URL", new URL(c.req.url).origin));
 }
