@@ -22,12 +22,18 @@ import {
   decodeImage,
   type DecodeLimits,
   FULL_DECODE_MAX_PIXELS,
+  IMAGE_WORK,
   initCodec,
   initWebpDecoder,
-  JPEG_MAX_SCANS,
+  JPEG_BLOCK_WORK,
+  JPEG_DATA_WORK,
+  JPEG_SCAN_WORK_PER_BLOCK,
+  JPEG_SCANS_PER_COMPONENT,
   planImage,
+  PNG_PIXEL_WORK,
   PNG_ROW_COST,
   sniffFormat,
+  WHOLE_PIXEL_WORK,
 } from "../src/image/decode.ts";
 import { ImageError, type ImageErrorCode, statusOf } from "../src/image/errors.ts";
 import type { FloatMap, RgbaImage } from "../src/image/types.ts";
@@ -35,7 +41,13 @@ import { compileWebpModule } from "../src/deno.ts";
 import { DEFAULT_LIMITS } from "../src/server/limits.ts";
 import { pngChunk, pngDeclaring } from "../scripts/lib/bad_inputs.ts";
 import { offCentreJpeg } from "../scripts/lib/client_images.ts";
-import { frame, scan, segment, zlibZeros } from "../scripts/lib/hostile_uploads.ts";
+import {
+  frame,
+  jpegRefinementFlood,
+  scan,
+  segment,
+  zlibZeros,
+} from "../scripts/lib/hostile_uploads.ts";
 import {
   exifOrientationSegment,
   ORIENTATIONS,
@@ -335,7 +347,7 @@ Deno.test("planImage() reads the declared size from the header alone", () => {
     format: "png",
     width: 65535,
     height: 3,
-    cost: 3 * (PNG_ROW_COST + 1 + 65535),
+    cost: IMAGE_WORK + 3 * (PNG_ROW_COST + 1 + 65535) + 65535 * 3 * PNG_PIXEL_WORK.stored[1],
   });
   const bottomUp = encodeBmp({
     width: 2,
@@ -343,7 +355,12 @@ Deno.test("planImage() reads the declared size from the header alone", () => {
     bitsPerPixel: 24,
     rows: [[0, 0, 0, 0, 0, 0]],
   });
-  assert.deepEqual(planImage(bottomUp, LIMITS), { format: "bmp", width: 2, height: 1, cost: 8 });
+  assert.deepEqual(planImage(bottomUp, LIMITS), {
+    format: "bmp",
+    width: 2,
+    height: 1,
+    cost: IMAGE_WORK + 2 * WHOLE_PIXEL_WORK,
+  });
 });
 
 Deno.test("planImage() refuses a 1 KB PNG declaring 65535×65535 from its header", async () => {
@@ -355,14 +372,15 @@ Deno.test("planImage() refuses a 1 KB PNG declaring 65535×65535 from its header
 });
 
 Deno.test("planImage() refuses a PNG within maxPixels whose scanlines exceed maxDecodeBytes", async () => {
-  // 16-bit RGBA 4096×4096: 16.8 Mpx (under the 50 Mpx cap) but 128 MiB of scanlines (over 80 MiB).
+  // 16-bit RGBA 4096×4096: 16.8 Mpx (under the 50 Mpx cap), but 128 MiB of scanlines and 16.8 Mpx
+  // expanded to RGBA8 at 20 a pixel: 448.8 MiB of work (over 128 MiB).
   const png = concat(
     PNG_SIGNATURE,
     ihdrChunk(4096, 4096, 16, 6),
     pngChunk("IEND", new Uint8Array()),
   );
   const error = await assertRefused(() => planImage(png, LIMITS), "image_too_large");
-  assert.match(error.message, /128\.3 MiB of work, the limit is 80\.0 MiB/);
+  assert.match(error.message, /448\.8 MiB of work, the limit is 128\.0 MiB/);
 });
 
 Deno.test("planImage() refuses huge declared sizes in every format's header", async () => {
@@ -434,8 +452,9 @@ for (const c of PNG_CASES) {
         assert.equal(image.work.inflatedBytes, scanlines(spec).length, `${what}: every scanline`);
         assert.equal(
           planImage(png, LIMITS).cost,
-          image.work.inflatedBytes + PNG_ROW_COST * image.work.rows,
-          "priced at its scanlines and rows",
+          IMAGE_WORK + image.work.inflatedBytes + PNG_ROW_COST * image.work.rows +
+            spec.width * spec.height * pixelWork(spec),
+          "priced at its scanlines, rows and pixels",
         );
         assert.equal(image.work.rows, rowsOf(spec), `${what}: rows of every pass`);
         maps.push(image.map);
@@ -748,15 +767,52 @@ Deno.test("decodeImage() refuses impossible bit depth and colour type pairs as i
   }
 });
 
-Deno.test("planImage() prices a PNG at its scanline bytes (Adam7 passes and filter bytes included) and its rows", async () => {
+/** A 1-bit grey PNG declaring `width`×`height`, whose image data (1,000 zero bytes) is not zlib. */
+const bilevelDeclaring = (width: number, height: number) =>
+  concat(
+    PNG_SIGNATURE,
+    ihdrChunk(width, height, 1, 0),
+    pngChunk("IDAT", new Uint8Array(1000)),
+    pngChunk("IEND", new Uint8Array()),
+  );
+
+/**
+ * What a PNG pixel costs on top of its scanline bytes, from the spec as codec.c chooses its path:
+ * 8-bit non-palette without tRNS as stored (by channels); grey under 8 bits unpacked; the rest
+ * expanded to RGBA8; Adam7 a little more.
+ */
+function pixelWork(spec: PngSpec): number {
+  const stored = spec.depth === 8 && spec.colour !== 3 && !spec.trns;
+  const base = stored
+    ? PNG_PIXEL_WORK.stored[CHANNELS[spec.colour]]!
+    : spec.colour === 0 && spec.depth < 16
+    ? PNG_PIXEL_WORK.unpacked
+    : PNG_PIXEL_WORK.expanded;
+  return base + (spec.interlace ? PNG_PIXEL_WORK.interlaced : 0);
+}
+
+Deno.test("planImage() prices a PNG at its scanline bytes (Adam7 passes and filter bytes included), its rows and its pixels", async () => {
   for (const c of [PNG_CASES[0]!, PNG_CASES[5]!, PNG_CASES[15]!, PNG_CASES[17]!]) {
     for (const interlace of [false, true]) {
       const spec = { ...pngSpec(c, 37, 23), interlace };
-      const cost = scanlines(spec).length + PNG_ROW_COST * rowsOf(spec);
+      const cost = IMAGE_WORK + scanlines(spec).length + PNG_ROW_COST * rowsOf(spec) +
+        37 * 23 * pixelWork(spec);
       assert.equal(planImage(writePng(spec), LIMITS).cost, cost, c.name);
     }
   }
-  assert.equal(planImage(pngDeclaring(2048, 2048), LIMITS).cost, 2048 * (2049 + PNG_ROW_COST));
+  assert.equal(
+    planImage(pngDeclaring(2048, 2048), LIMITS).cost,
+    IMAGE_WORK + 2048 * (2049 + PNG_ROW_COST) + 2048 * 2048 * PNG_PIXEL_WORK.stored[1],
+  );
+  // A 1-bit pixel is unpacked and summed one at a time: a 2048×2048 1-bit PNG has 0.5 MiB of
+  // scanlines but costs 20 a pixel, 81 MiB in all, so two of them are over a request's budget.
+  const bilevel = bilevelDeclaring(2048, 2048);
+  const one = planImage(bilevel, LIMITS).cost;
+  assert.equal(
+    one,
+    IMAGE_WORK + 2048 * (1 + 256 + PNG_ROW_COST) + 2048 * 2048 * PNG_PIXEL_WORK.unpacked,
+  );
+  assert.ok(one <= LIMITS.maxDecodeBytes && 2 * one > LIMITS.maxDecodeBytes);
   // A tall, narrow PNG is priced by its rows: 16 million 1-pixel rows are far over any budget.
   await assertRefused(() => planImage(pngDeclaring(1, 16_000_000), LIMITS), "image_too_large");
 });
@@ -876,23 +932,52 @@ Deno.test("decodeImage() refuses a progressive JPEG whose coefficients exceed 16
   const header = (marker: number) =>
     concat(SOI, frame(marker, 4096, 4096, 1), JPEG_TABLES, scan(1, 0, 0), EOI);
   await assertRefused(() => planImage(header(0xc2), LIMITS), "image_too_large");
-  assert.equal(planImage(header(0xc0), LIMITS).cost, 262_144 * 64);
+  assert.equal(
+    planImage(header(0xc0), LIMITS).cost,
+    IMAGE_WORK + 262_144 * JPEG_BLOCK_WORK + header(0xc0).length * JPEG_DATA_WORK,
+  );
 });
 
-Deno.test(`decodeImage() reads up to ${JPEG_MAX_SCANS} scans of a small progressive JPEG and refuses one more`, async () => {
-  const image = await decode(progressiveGrey(64, JPEG_MAX_SCANS - 1));
-  assert.equal(image.work.scans, JPEG_MAX_SCANS);
+Deno.test(`decodeImage() reads the scans of a small grey progressive JPEG, each priced at 36 a block, and refuses more than ${JPEG_SCANS_PER_COMPONENT} from its SOS markers`, async () => {
+  const image = await decode(progressiveGrey(64, 27));
+  assert.equal(image.work.scans, 28);
+  assert.equal(image.work.scanWork, 28 * 64 * 36, "every scan read, priced");
   assert.ok(image.map.data.every((v) => Math.abs(v - 128) < 1), "all-zero coefficients are grey");
-  const error = await refused(progressiveGrey(64, JPEG_MAX_SCANS), "invalid_image");
-  assert.match(error.message, new RegExp(`more than ${JPEG_MAX_SCANS} scans`));
+  const over = progressiveGrey(64, JPEG_SCANS_PER_COMPONENT);
+  const error = await assertRefused(() => planImage(over, LIMITS), "invalid_image");
+  assert.match(error.message, /has 33 scans; one of 1 component\(s\) may have at most 32/);
+  await refused(over, "invalid_image");
 });
 
-Deno.test("decodeImage() allows a 2048×2048 progressive JPEG 45 scans (3,000,000 block visits) and refuses the 46th", async () => {
-  // 65,536 blocks a scan: floor(3,000,000 / 65,536) = 45. The refusal names the limit it stopped at.
-  const image = await decode(progressiveGrey(2048, 44));
-  assert.equal(image.work.scans, 45);
-  const error = await refused(progressiveGrey(2048, 45), "invalid_image");
-  assert.match(error.message, /more than 45 scans/);
+Deno.test("decodeImage() allows a 2048×2048 progressive JPEG 28 scans of all its blocks (36 a block each, 1,024 allowed) and refuses the 29th before decoding", async () => {
+  const image = await decode(progressiveGrey(2048, 27));
+  assert.equal(image.work.scans, 28);
+  assert.equal(image.work.scanWork, 28 * 65536 * 36);
+  assert.ok(28 * 36 <= JPEG_SCAN_WORK_PER_BLOCK && 29 * 36 > JPEG_SCAN_WORK_PER_BLOCK);
+  const error = await assertRefused(
+    () => planImage(progressiveGrey(2048, 28), LIMITS),
+    "invalid_image",
+  );
+  assert.match(error.message, /29 scans revisit its 65536 blocks 1044 units of work each/);
+});
+
+Deno.test("planImage() refuses floods of AC refinement scans from their SOS markers: by count, and by work when few", async () => {
+  // 2,400 scans of ~20 bytes (the 47 KB file that took 252 ms): over 32 for one component.
+  const flood = jpegRefinementFlood(2896, 2400);
+  assert.ok(flood.length < 50_000);
+  const counted = await assertRefused(() => planImage(flood, LIMITS), "invalid_image");
+  assert.match(counted.message, /has 2400 scans; one of 1 component\(s\) may have at most 32/);
+  // 30 scans pass the count, but each revisits 63 coefficients of 131,044 blocks: 162 a block a scan.
+  const few = jpegRefinementFlood(2896, 30);
+  const priced = await assertRefused(() => planImage(few, LIMITS), "invalid_image");
+  assert.match(priced.message, /30 scans revisit its 131044 blocks 4860 units of work each/);
+  // Within the allowance (5 × 162 = 810 a block), the same scans decode, every one priced as read.
+  const five = await decode(jpegRefinementFlood(2896, 5));
+  assert.equal(five.work.scans, 5);
+  assert.equal(five.work.scanWork, 5 * 131044 * (36 + 2 * 63));
+  assert.ok(five.work.cost <= LIMITS.maxDecodeBytes);
+  // Six pass the allowance (972 a block) but, with the frame's blocks and bytes, not the budget.
+  await assertRefused(() => planImage(jpegRefinementFlood(2896, 6), LIMITS), "image_too_large");
 });
 
 Deno.test("decodeImage() refuses a truncated JPEG as invalid_image, not as a half-grey picture", async () => {
@@ -1077,7 +1162,7 @@ Deno.test("decodeImage() reads the first frame of an animated GIF, transparency 
   for (const background of [255, 0] as const) {
     const image = await decode(buffer.subarray(0, gif.end()), background);
     assertSameMap(image.map, greyMap(first, background), 0, `over ${background}`);
-    assert.equal(image.work.cost, 2 * 2 * 4);
+    assert.equal(image.work.cost, IMAGE_WORK + 2 * 2 * WHOLE_PIXEL_WORK);
   }
 });
 
@@ -1213,21 +1298,35 @@ Deno.test("decodeImage() refuses an RLE-compressed BMP as unsupported_media_type
 
 // ---- request budget ----
 
-Deno.test("planImage() prices JPEG at 64 a block, and GIF, WebP and BMP at 4 bytes a pixel", async () => {
-  assert.equal(planImage(progressiveGrey(64, 1), LIMITS).cost, 64 * 64);
+Deno.test("planImage() prices a JPEG by its blocks, its bytes and (multi-scan) its scans, and GIF, WebP and BMP by their pixels", async () => {
+  // 64×64 grey: 64 blocks. Two scans, a DC scan (36 a block) and an AC first scan (36 a block).
+  const progressive = progressiveGrey(64, 1);
+  assert.equal(
+    planImage(progressive, LIMITS).cost,
+    IMAGE_WORK + 64 * JPEG_BLOCK_WORK + progressive.length * JPEG_DATA_WORK + 64 * (36 + 36),
+  );
   const colour = concat(SOI, frame(0xc0, 64, 64, 3), JPEG_TABLES, scan(3), EOI);
-  assert.equal(planImage(colour, LIMITS).cost, 3 * 64 * 64);
+  assert.equal(
+    planImage(colour, LIMITS).cost,
+    IMAGE_WORK + 3 * 64 * JPEG_BLOCK_WORK + colour.length * JPEG_DATA_WORK,
+  );
   const buffer = new Uint8Array(4096);
   const gif = new GifWriter(buffer, 300, 200, { palette: [0, 0xffffff] });
   gif.addFrame(0, 0, 1, 1, [1]);
-  assert.equal(planImage(buffer.subarray(0, gif.end()), LIMITS).cost, 300 * 200 * 4);
-  assert.equal(planImage(await fixture("seven_lossless.webp"), LIMITS).cost, 40 * 40 * 4);
+  assert.equal(
+    planImage(buffer.subarray(0, gif.end()), LIMITS).cost,
+    IMAGE_WORK + 300 * 200 * WHOLE_PIXEL_WORK,
+  );
+  assert.equal(
+    planImage(await fixture("seven_lossless.webp"), LIMITS).cost,
+    IMAGE_WORK + 40 * 40 * WHOLE_PIXEL_WORK,
+  );
   const png = writePng(pngSpec(PNG_CASES[3]!, 30, 20));
   assert.equal((await decode(png)).work.cost, planImage(png, LIMITS).cost);
 });
 
 Deno.test("toDigits() refuses 64 cap-sized images as request_over_budget without decoding any", async () => {
-  // Each 2048×2048 grey PNG costs 4.1 MiB, within the 80 MiB a request may ask; 64 of them, 264 MiB.
+  // Each 2048×2048 grey PNG costs 8.6 MiB, within the 128 MiB a request may ask; 64 of them, 552 MiB.
   // Their image data is 1,000 zero bytes, not zlib: decoding any one would answer invalid_image.
   const cap = pngDeclaring(2048, 2048);
   await assertRefused(
@@ -1241,8 +1340,21 @@ Deno.test("toDigits() refuses 64 cap-sized images as request_over_budget without
   );
   assert.match(
     error.message,
-    /these 64 images is 264\.1 MiB of work; one request may ask for 80\.0 MiB/,
+    /these 64 images is 552\.1 MiB of work; one request may ask for 128\.0 MiB/,
   );
+});
+
+Deno.test("toDigits() refuses two 1-bit 2048×2048 PNGs by their pixels before decoding either, and reads one", async () => {
+  // 0.5 MiB of scanlines each, 81 MiB of work: one fits the 128 MiB, two do not. The image data is
+  // not zlib, so decoding either would answer invalid_image: the 413 proves neither was decoded.
+  const bilevel = bilevelDeclaring(2048, 2048);
+  const input = { kind: "image" as const, bytes: bilevel };
+  await assertRefused(toDigits([input], { preprocess: "mnist", limits: LIMITS }), "invalid_image");
+  const error = await assertRefused(
+    toDigits([input, input], { preprocess: "mnist", limits: LIMITS }),
+    "request_over_budget",
+  );
+  assert.match(error.message, /these 2 images is 162\.\d MiB of work/);
 });
 
 Deno.test("toDigits() decodes a batch within budget in order, refusing its bad tail image as it gets there", async () => {
@@ -1253,11 +1365,12 @@ Deno.test("toDigits() decodes a batch within budget in order, refusing its bad t
     depth: 8,
     sample: (x, y) => [x >= 12 && x < 16 && y >= 4 && y < 24 ? 0 : 255],
   });
-  const [one] = await toDigits([{ kind: "image", bytes: digit }], {
+  const { digits: [one], images } = await toDigits([{ kind: "image", bytes: digit }], {
     preprocess: "mnist",
     limits: LIMITS,
   });
   assert.equal(one!.length, 784);
+  assert.deepEqual(images, [{ format: "png", width: 28, height: 28 }]);
   const batch = [digit, digit, pngDeclaring(28, 28)].map((bytes) => ({
     kind: "image" as const,
     bytes,

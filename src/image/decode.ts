@@ -38,12 +38,49 @@ export const FULL_DECODE_MAX_PIXELS = 2048 * 1024;
  */
 export const JPEG_COEFFICIENT_BYTES = 16 * 1024 * 1024;
 /**
- * Scans × blocks a multi-scan JPEG may ask for (each scan revisits every block of its components),
- * and never more than {@linkcode JPEG_MAX_SCANS} scans: libjpeg-turbo's scan limit, scaled to the
- * image. Encoders write about 10 scans; at the coefficient limit this still allows 22.
+ * Decoding work is counted in units of about 0.5 ns of CPU on the machine the figures come from (in
+ * Deno and workerd alike): inflating and box-summing one byte of an 8-bit grey PNG costs one. So
+ * `maxDecodeBytes` keeps its name, but it is a budget of work in byte-equivalents, priced by pixels
+ * where a decoder's cost grows with pixels (a 1-bit PNG unpacks 8 of them a byte).
+ *
+ * Every image costs this much besides its decoding: opening the codec, the preprocessing (~0.15 ms)
+ * and its share of the forward pass, so a batch of tiny images is not free either.
  */
-const JPEG_SCAN_BLOCKS = 3_000_000;
+export const IMAGE_WORK = 512 * 1024;
+/**
+ * A JPEG block costs about 40 ns to entropy-decode and reduce (a 48 MP grey photo, 750,000 blocks:
+ * 30 ms), a byte of its entropy-coded data about 8.6 ns more (4.6 MB of coefficients in a 50 MP
+ * 4:2:0 frame: 86 ms in all).
+ */
+export const JPEG_BLOCK_WORK = 80;
+export const JPEG_DATA_WORK = 17;
+/**
+ * libjpeg-turbo's scan limit (TJPARAM_SCANLIMIT), tied to the image: a multi-scan JPEG may have
+ * {@linkcode JPEG_SCANS_PER_COMPONENT} scans a component (encoders write 6 for grey, 10 for colour),
+ * never more than {@linkcode JPEG_MAX_SCANS}, and its scans may cost at most
+ * {@linkcode JPEG_SCAN_WORK_PER_BLOCK} a block: a scan visits every block of its components (36
+ * units each), a refinement scan every coefficient of its band in them (2 units each), data or not.
+ * libjpeg's own progression costs 468 a luma block, 270 a chroma block. Both are judged from the
+ * file's SOS markers before any scan is decoded, and codec.c holds libjpeg to them scan by scan.
+ */
+export const JPEG_SCANS_PER_COMPONENT = 32;
 export const JPEG_MAX_SCANS = 100;
+export const JPEG_SCAN_WORK_PER_BLOCK = 1024;
+/**
+ * Work a PNG pixel costs on top of its scanline bytes, by the way codec.c reads its rows: stored
+ * 8-bit rows by channels (grey 1; grey+alpha 2; RGB 1; RGBA 6, whose cells composite pixel by pixel
+ * unless opaque); grey under 8 bits unpacked a pixel at a time (a 1-bit 2048×2048 PNG: 38 ms for
+ * 0.5 MiB of scanlines); palette, 16-bit and keyed images expanded to RGBA8 (16-bit RGBA: 13.7 ns a
+ * pixel); Adam7's sparse rows add a few more a pixel.
+ */
+export const PNG_PIXEL_WORK = {
+  stored: [0, 1, 2, 1, 6],
+  unpacked: 20,
+  expanded: 20,
+  interlaced: 2,
+} as const;
+/** GIF, WebP and BMP decode whole RGBA in JavaScript or libwebp, then the box filter: per pixel. */
+export const WHOLE_PIXEL_WORK = 24;
 /** libjpeg's max_memory_to_use: what its coefficient arrays may take (its other buffers are small). */
 const JPEG_MEMORY_BYTES = JPEG_COEFFICIENT_BYTES + 4 * 1024 * 1024;
 /** libspng refuses a side above this outright (the pixel limit is checked next). */
@@ -54,7 +91,10 @@ const CODEC_LIMITS = { jpegMemoryBytes: JPEG_MEMORY_BYTES, pngMaxSide: PNG_MAX_S
 export interface DecodeLimits {
   /** Largest width × height a header may declare. */
   maxPixels: number;
-  /** Most decoding work for this image (and, summed, for a request), in bytes. */
+  /**
+   * Most decoding work for this image (and, summed, for a request), in byte-equivalents: see
+   * {@linkcode IMAGE_WORK}.
+   */
   maxDecodeBytes: number;
 }
 
@@ -71,7 +111,10 @@ export interface ImagePlan {
   /** As stored (before EXIF orientation). */
   width: number;
   height: number;
-  /** Decoding work in bytes: PNG scanlines, JPEG coefficients, RGBA for formats decoded whole. */
+  /**
+   * Decoding work in byte-equivalents, {@linkcode IMAGE_WORK} included: a PNG's scanlines, rows and
+   * pixels by the way they are read; a JPEG's blocks, data bytes and scans; pixels for the rest.
+   */
   cost: number;
 }
 
@@ -83,6 +126,8 @@ export interface DecodeWork {
   inflatedBytes: number;
   /** JPEG: scans read. */
   scans: number;
+  /** JPEG: the work of the scans read, in the units of `cost`. */
+  scanWork: number;
   /** Rows the decoder produced. */
   rows: number;
   /** The size the decoder produced before the box filter (a JPEG after DCT scaling). */
@@ -121,11 +166,14 @@ export function planImage(bytes: Uint8Array, limits: DecodeLimits): ImagePlan {
   }
   try {
     if (format === "jpeg" || format === "png") {
-      return planCodec(format, readCodecHeader(format, bytes, CODEC_LIMITS), limits);
+      const header = readCodecHeader(format, bytes, CODEC_LIMITS);
+      return planCodec(format, header, bytes.length, limits);
     }
     const { width, height } = readDimensions(bytes, format);
     checkSize(format, width, height, Math.min(limits.maxPixels, FULL_DECODE_MAX_PIXELS));
-    return { format, width, height, cost: width * height * 4 };
+    const cost = IMAGE_WORK + width * height * WHOLE_PIXEL_WORK;
+    checkCost(format, width, height, cost, limits);
+    return { format, width, height, cost };
   } catch (error) {
     throw asImageError(error, format);
   }
@@ -181,7 +229,7 @@ function decodeShrunk(
   let plan: ImagePlan | undefined;
   let options: CodecDecodeOptions | undefined;
   const decoded = decodeWithCodec(format, bytes, (header) => {
-    plan = planCodec(format, header, limits);
+    plan = planCodec(format, header, bytes.length, limits);
     options = codecOptions(format, header, background);
     return options;
   }, CODEC_LIMITS);
@@ -203,6 +251,7 @@ function decodeShrunk(
       cost: plan!.cost,
       inflatedBytes: work.inflatedBytes,
       scans: work.scans,
+      scanWork: work.scanWork,
       rows: work.rows,
       decodedWidth: work.outWidth,
       decodedHeight: work.outHeight,
@@ -238,6 +287,7 @@ async function decodeWhole(
       cost: plan.cost,
       inflatedBytes: 0,
       scans: 0,
+      scanWork: 0,
       rows: image.height,
       decodedWidth: image.width,
       decodedHeight: image.height,
@@ -259,12 +309,19 @@ function decodeRgba(format: ImageFormat, bytes: Uint8Array): RgbaImage | Promise
 }
 
 /** The limits a JPEG or PNG header must meet, and its cost. */
-function planCodec(format: CodecFormat, header: CodecHeader, limits: DecodeLimits): ImagePlan {
+function planCodec(
+  format: CodecFormat,
+  header: CodecHeader,
+  size: number,
+  limits: DecodeLimits,
+): ImagePlan {
   const { width, height } = header;
   checkSize(format, width, height, limits.maxPixels);
   let cost: number;
   if (format === "jpeg") {
-    cost = header.blocks * 64;
+    checkScans(header);
+    cost = IMAGE_WORK + header.blocks * JPEG_BLOCK_WORK + size * JPEG_DATA_WORK +
+      (header.multiscan ? header.scanWork : 0);
     const coefficients = header.blocks * 128;
     if (header.multiscan && coefficients > JPEG_COEFFICIENT_BYTES) {
       throw new ImageError(
@@ -277,8 +334,19 @@ function planCodec(format: CodecFormat, header: CodecHeader, limits: DecodeLimit
       );
     }
   } else {
-    cost = pngScanlineBytes(header);
+    cost = IMAGE_WORK + pngWork(header);
   }
+  checkCost(format, width, height, cost, limits);
+  return { format, width, height, cost };
+}
+
+function checkCost(
+  format: ImageFormat,
+  width: number,
+  height: number,
+  cost: number,
+  limits: DecodeLimits,
+): void {
   if (cost > limits.maxDecodeBytes) {
     throw new ImageError(
       "image_too_large",
@@ -286,7 +354,37 @@ function planCodec(format: CodecFormat, header: CodecHeader, limits: DecodeLimit
         `${mib(limits.maxDecodeBytes)}; send a smaller image`,
     );
   }
-  return { format, width, height, cost };
+}
+
+/**
+ * The most scans a JPEG may have: {@linkcode JPEG_SCANS_PER_COMPONENT} a component for a multi-scan
+ * file, capped at {@linkcode JPEG_MAX_SCANS}; 1 for a single-scan one (libjpeg reads no other).
+ */
+export function jpegScanLimit(header: Pick<CodecHeader, "components" | "multiscan">): number {
+  if (!header.multiscan) return 1;
+  return Math.min(JPEG_MAX_SCANS, JPEG_SCANS_PER_COMPONENT * Math.max(1, header.components));
+}
+
+/** A multi-scan JPEG's scans, counted and priced from its SOS markers, against its limits. */
+function checkScans(header: CodecHeader): void {
+  if (!header.multiscan) return;
+  const limit = jpegScanLimit(header);
+  if (header.scans > limit) {
+    throw new ImageError(
+      "invalid_image",
+      `The jpeg has ${header.scans} scans; one of ${header.components} component(s) may have at ` +
+        `most ${limit}: re-encode it`,
+    );
+  }
+  const allowed = header.blocks * JPEG_SCAN_WORK_PER_BLOCK;
+  if (header.scanWork > allowed) {
+    throw new ImageError(
+      "invalid_image",
+      `The jpeg's ${header.scans} scans revisit its ${header.blocks} blocks ` +
+        `${(header.scanWork / header.blocks).toFixed(0)} units of work each; at most ` +
+        `${JPEG_SCAN_WORK_PER_BLOCK} are allowed: re-encode it`,
+    );
+  }
 }
 
 /**
@@ -298,20 +396,28 @@ export const PNG_ROW_COST = 64;
 
 /**
  * Every scanline's bytes, filter byte included, plus {@linkcode PNG_ROW_COST} a scanline, over the
- * seven Adam7 passes when interlaced.
+ * seven Adam7 passes when interlaced; plus {@linkcode PNG_PIXEL_WORK} a pixel.
  */
-function pngScanlineBytes(
-  { width, height, bitDepth, components, interlaced }: CodecHeader,
+export function pngWork(
+  header: Pick<
+    CodecHeader,
+    "width" | "height" | "bitDepth" | "components" | "interlaced" | "pngPath"
+  >,
 ): number {
+  const { width, height, bitDepth, components, interlaced, pngPath } = header;
   const bits = bitDepth * components;
   const lines = (w: number, h: number) =>
     w > 0 && h > 0 ? h * (PNG_ROW_COST + 1 + Math.ceil((w * bits) / 8)) : 0;
-  if (!interlaced) return lines(width, height);
-  return ADAM7.reduce(
+  const scanlines = !interlaced ? lines(width, height) : ADAM7.reduce(
     (sum, [x0, y0, dx, dy]) =>
       sum + lines(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)),
     0,
   );
+  const perPixel =
+    (pngPath === "stored"
+      ? PNG_PIXEL_WORK.stored[components] ?? PNG_PIXEL_WORK.expanded
+      : PNG_PIXEL_WORK[pngPath]) + (interlaced ? PNG_PIXEL_WORK.interlaced : 0);
+  return scanlines + width * height * perPixel;
 }
 
 /** Adam7 passes: first column, first row, column step, row step. */
@@ -328,7 +434,7 @@ const ADAM7 = [
 /**
  * How codec.wasm should decode: a JPEG is DCT-scaled by 1/8, 1/4 or 1/2 while at least twice the
  * working size remains (the box filter does the rest, so the working map is as without scaling);
- * the scan limit shrinks as the image grows.
+ * libjpeg may read the scans that were priced and no more.
  */
 function codecOptions(
   format: CodecFormat,
@@ -341,17 +447,13 @@ function codecOptions(
     scaleNum = [1, 2, 4].find((m) => Math.ceil((long * m) / 8) >= 2 * WORKING_MAX_SIDE) ?? 8;
   }
   const scaled = (side: number) => scaledSide(side, scaleNum);
-  const scanLimit = header.multiscan
-    ? Math.max(
-      1,
-      Math.min(JPEG_MAX_SCANS, Math.floor(JPEG_SCAN_BLOCKS / Math.max(1, header.blocks))),
-    )
-    : 1;
   return {
     scaleNum,
     box: boxFactor(scaled(header.width), scaled(header.height)),
     background,
-    scanLimit,
+    // What the walk over its SOS markers found and planCodec accepted: libjpeg may read no more.
+    scanLimit: format === "jpeg" ? Math.min(header.scans, jpegScanLimit(header)) : 1,
+    scanWorkLimit: header.scanWork,
     ...CODEC_LIMITS,
   };
 }

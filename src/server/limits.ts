@@ -12,8 +12,10 @@ export interface Limits {
   maxPixels: number;
   /**
    * Work one request may ask of the decoders, summed over its images and judged from their headers
-   * before any is decoded (413 above it): a PNG's inflated scanlines, a JPEG's DCT coefficients
-   * (one byte each here), 4 bytes a pixel for the formats decoded whole.
+   * before any is decoded (413 above it), in byte-equivalents of about 0.5 ns each (inflating and
+   * summing a byte of 8-bit grey PNG): a PNG's scanlines, rows and pixels by how they are read (a
+   * 1-bit pixel costs 20), a JPEG's blocks, data bytes and scans, GIF/WebP/BMP pixels; see
+   * src/image/decode.ts. It is what bounds a request's CPU.
    */
   maxDecodeBytes: number;
   /** Most images in one multipart batch (413 above it). */
@@ -23,16 +25,17 @@ export interface Limits {
 }
 
 /**
- * 5 MiB bodies; 50 Mpx images (a 48 MP phone photo; decoded shrunk, so memory stays small); 80 MiB of
- * decoding work a request (a 48 MP 4:2:0 JPEG is 72 M coefficients, a 5120×2880 RGBA screenshot 59 MB
- * of scanlines; either costs tens of milliseconds); batches of 64, whose forward pass stays within a
- * few milliseconds; 32 MiB of bodies in flight per isolate (six full-size uploads at once), a quarter
- * of a Worker's 128 MB.
+ * 5 MiB bodies; 50 Mpx images (a 48 MP phone photo; decoded shrunk, so memory stays small); 128 Mi
+ * units of decoding work a request, about 67 ms of CPU, so that with receiving and parsing the body
+ * no request passes 100 ms (a 48 MP JPEG photo is ~64 Mi, a 12 MP one ~40 Mi, 64 photos of 640×480
+ * 81 Mi; a 1-bit 2048×2048 PNG 81 Mi, so a batch holds one); batches of 64, whose forward pass stays
+ * within a few milliseconds; 32 MiB of bodies in flight per isolate (six full-size uploads at once), a
+ * quarter of a Worker's 128 MB.
  */
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxBodyBytes: 5 * 1024 * 1024,
   maxPixels: 8192 * 6144,
-  maxDecodeBytes: 80 * 1024 * 1024,
+  maxDecodeBytes: 128 * 1024 * 1024,
   maxBatch: 64,
   maxInflightBodyBytes: 32 * 1024 * 1024,
 };

@@ -34,7 +34,8 @@ enum {
   ABORT_SCAN_LIMIT = 2,  /* more scans than allowed */
   ABORT_TRUNCATED = 3,   /* the data ends early */
   ABORT_MEMORY = 4,      /* over max_memory_to_use */
-  ABORT_UNSUPPORTED = 5  /* valid, but a feature not built in (arithmetic coding) */
+  ABORT_UNSUPPORTED = 5, /* valid, but a feature not built in (arithmetic coding) */
+  ABORT_SCAN_WORK = 6    /* scans costing more work than allowed */
 };
 /** codec_open / codec_decode results besides 0 (ok) and libspng's own codes (-2…-1, 1…). */
 enum { ERR_STATE = -100, ERR_NO_MEMORY = -101, ERR_ARGUMENT = -102, ERR_OVERRUN = -103 };
@@ -55,6 +56,10 @@ static struct {
   uint32_t rows;                  /* rows decoded (all passes for Adam7) */
   uint32_t inflated_lo, inflated_hi; /* PNG: filtered bytes inflated, scanline filter bytes included */
   uint32_t sampling_blocks;       /* JPEG: 8×8 blocks per scan over all components */
+  uint32_t scans_declared;        /* JPEG: SOS markers in the file, found by a walk before decoding */
+  uint32_t scan_work;             /* JPEG: what those scans cost (scan_work_of), saturating */
+  uint32_t scan_work_read;        /* JPEG: what the scans libjpeg read cost, the same way */
+  uint32_t png_path;              /* PNG: PNG_STORED, PNG_UNPACKED or PNG_EXPANDED (png_open) */
 } info;
 
 static int format;
@@ -62,7 +67,7 @@ static struct jpeg_decompress_struct jpeg;
 static struct jpeg_error_mgr jpeg_errors;
 static struct jpeg_progress_mgr jpeg_progress;
 static struct jpeg_source_mgr jpeg_source;
-static uint32_t scan_limit;
+static uint32_t scan_limit, scan_work_limit;
 static spng_ctx *png;
 
 uint32_t codec_info(void) { return (uint32_t)(uintptr_t)&info; }
@@ -240,11 +245,97 @@ static void jpeg_warn(j_common_ptr cinfo, int level) {
   }
 }
 
-/** libjpeg-turbo's scan limit (TJPARAM_SCANLIMIT): a flood of tiny progressive scans is refused. */
+/*
+ * What a scan costs, in the host's units of decoding work (about 0.5 ns each): every block of its
+ * components is visited (SCAN_BLOCK_WORK, an EOB run included), and a refinement pass (Ah > 0) also
+ * revisits each coefficient of its band in every block, data or not (REFINE_COEF_WORK each).
+ * Measured: an empty first scan 18 ns a block, an empty 1–63 refinement 87 ns a block.
+ */
+#define SCAN_BLOCK_WORK 36u
+#define REFINE_COEF_WORK 2u
+
+static uint64_t component_scan_work(const jpeg_component_info *c, int ss, int se, int ah) {
+  uint64_t blocks = (uint64_t)c->width_in_blocks * c->height_in_blocks;
+  uint64_t band = se >= ss ? (uint64_t)(se - ss + 1) : 1;
+  return blocks * (SCAN_BLOCK_WORK + (ah ? REFINE_COEF_WORK * band : 0));
+}
+
+static uint32_t saturate(uint64_t value) { return value > UINT32_MAX ? UINT32_MAX : (uint32_t)value; }
+
+/**
+ * libjpeg-turbo's scan limit (TJPARAM_SCANLIMIT), by count and by work: called before each scan's
+ * data is read (and once per row), it prices each new scan from its SOS as the walk in jpeg_open did
+ * and stops at a scan beyond the count or the work the host accepted, before decoding it.
+ */
 static void jpeg_check_progress(j_common_ptr cinfo) {
   j_decompress_ptr d = (j_decompress_ptr)cinfo;
-  if ((uint32_t)d->input_scan_number > info.scans) info.scans = (uint32_t)d->input_scan_number;
-  if ((uint32_t)d->input_scan_number > scan_limit) codec_abort(ABORT_SCAN_LIMIT, (int)scan_limit);
+  uint32_t number = (uint32_t)d->input_scan_number;
+  if (number <= info.scans) return;
+  info.scans = number;
+  if (number > scan_limit) codec_abort(ABORT_SCAN_LIMIT, (int)scan_limit);
+  uint64_t work = info.scan_work_read;
+  for (int i = 0; i < d->comps_in_scan; i++) {
+    work += component_scan_work(d->cur_comp_info[i], d->Ss, d->Se, d->Ah);
+  }
+  info.scan_work_read = saturate(work);
+  if (work > scan_work_limit) codec_abort(ABORT_SCAN_WORK, (int)number);
+}
+
+/** The frame's component whose id an SOS names, or NULL. */
+static const jpeg_component_info *component_by_id(int id) {
+  for (int c = 0; c < jpeg.num_components; c++) {
+    if (jpeg.comp_info[c].component_id == id) return &jpeg.comp_info[c];
+  }
+  return NULL;
+}
+
+/**
+ * Counts and prices every scan before any is decoded: from the first scan's data (libjpeg has read
+ * its SOS), entropy-coded bytes are skipped (an FF is data when 00, a restart marker or fill follows)
+ * and marker segments by their length; each SOS is priced with component_scan_work. A file this walk
+ * misreads cannot gain from it: jpeg_check_progress holds libjpeg to the count and work found here.
+ */
+static void jpeg_walk_scans(const uint8_t *at, const uint8_t *end) {
+  uint64_t work = 0;
+  for (int i = 0; i < jpeg.comps_in_scan; i++) {
+    work += component_scan_work(jpeg.cur_comp_info[i], jpeg.Ss, jpeg.Se, jpeg.Ah);
+  }
+  uint32_t scans = 1;
+  while (at + 1 < end) {
+    if (at[0] != 0xFF) {
+      const uint8_t *ff = memchr(at, 0xFF, (size_t)(end - at));
+      at = ff ? ff : end;
+      continue;
+    }
+    uint8_t marker = at[1];
+    if (marker == 0x00 || marker == 0xFF || (marker >= 0xD0 && marker <= 0xD7)) {
+      at += marker == 0xFF ? 1 : 2;
+      continue;
+    }
+    if (marker == 0xD9) break; /* EOI */
+    if (marker == 0x01) {      /* TEM: no length */
+      at += 2;
+      continue;
+    }
+    if (at + 4 > end) break;
+    size_t length = (size_t)at[2] << 8 | at[3];
+    const uint8_t *body = at + 4, *next = at + 2 + length;
+    if (length < 2 || next > end) break;
+    if (marker == 0xDA && length >= 6) {
+      uint32_t count = body[0];
+      if (length < 6 + 2 * count) break;
+      const uint8_t *tail = body + 1 + 2 * count;
+      int ss = tail[0], se = tail[1], ah = tail[2] >> 4;
+      for (uint32_t i = 0; i < count; i++) {
+        const jpeg_component_info *c = component_by_id(body[1 + 2 * i]);
+        if (c) work += component_scan_work(c, ss, se, ah);
+      }
+      scans++;
+    }
+    at = next;
+  }
+  info.scans_declared = scans;
+  info.scan_work = saturate(work);
 }
 
 static void source_init(j_decompress_ptr cinfo) { (void)cinfo; }
@@ -303,12 +394,14 @@ static int jpeg_open(const uint8_t *data, size_t size, uint32_t memory_limit) {
     blocks += comp->width_in_blocks * comp->height_in_blocks;
   }
   info.sampling_blocks = blocks;
+  jpeg_walk_scans(jpeg_source.next_input_byte, jpeg_source.next_input_byte + jpeg_source.bytes_in_buffer);
   jpeg_find_exif();
   return 0;
 }
 
 /** Grey for YCbCr, grey and RGB files (libjpeg skips the chroma work); CMYK/YCCK come out as CMYK. */
-static int jpeg_decode(uint32_t scale_num, uint32_t box, uint32_t background, uint32_t scans) {
+static int jpeg_decode(uint32_t scale_num, uint32_t box, uint32_t background, uint32_t scans,
+                       uint32_t scan_work) {
   int cmyk = jpeg.jpeg_color_space == JCS_CMYK || jpeg.jpeg_color_space == JCS_YCCK;
   jpeg.out_color_space = cmyk ? JCS_CMYK : JCS_GRAYSCALE;
   jpeg.scale_num = scale_num;
@@ -316,10 +409,11 @@ static int jpeg_decode(uint32_t scale_num, uint32_t box, uint32_t background, ui
   jpeg.dct_method = JDCT_ISLOW;
   jpeg.do_fancy_upsampling = FALSE;
   scan_limit = scans;
+  scan_work_limit = scan_work;
   jpeg_progress.progress_monitor = jpeg_check_progress;
   jpeg.progress = &jpeg_progress;
   jpeg_start_decompress(&jpeg);
-  if (info.scans < (uint32_t)jpeg.input_scan_number) info.scans = (uint32_t)jpeg.input_scan_number;
+  jpeg_check_progress((j_common_ptr)&jpeg); /* a single-scan file's one scan, read from here on */
   int status = grid_start(jpeg.output_width, jpeg.output_height, box, background);
   if (status) return status;
   uint32_t width = jpeg.output_width;
@@ -359,6 +453,34 @@ static int jpeg_decode(uint32_t scale_num, uint32_t box, uint32_t background, ui
 
 /* ---- PNG ---- */
 
+/**
+ * How a PNG's rows reach the grid, decided in png_open so the host prices the decode by it:
+ * 8-bit grey, grey+alpha, RGB and RGBA as stored (libspng only unfilters them); grey below 8 bits
+ * unpacked to G8 (GA8 with tRNS); palette, 16-bit and keyed RGB expanded to RGBA8.
+ */
+enum { PNG_STORED = 0, PNG_UNPACKED = 1, PNG_EXPANDED = 2 };
+static int png_fmt, png_has_trns;
+static uint32_t png_channels;
+
+static void png_choose_path(void) {
+  struct spng_trns trns;
+  /* tRNS comes before the image data: this reads the chunks up to it, within the chunk limits. */
+  png_has_trns = spng_get_trns(png, &trns) == 0;
+  if (info.bit_depth == 8 && info.colour != SPNG_COLOR_TYPE_INDEXED && !png_has_trns) {
+    info.png_path = PNG_STORED;
+    png_fmt = SPNG_FMT_PNG;
+    png_channels = info.components;
+  } else if (info.colour == SPNG_COLOR_TYPE_GRAYSCALE && info.bit_depth <= 8) {
+    info.png_path = PNG_UNPACKED;
+    png_fmt = png_has_trns ? SPNG_FMT_GA8 : SPNG_FMT_G8;
+    png_channels = png_has_trns ? 2 : 1;
+  } else {
+    info.png_path = PNG_EXPANDED;
+    png_fmt = SPNG_FMT_RGBA8;
+    png_channels = 4;
+  }
+}
+
 static int png_open(const uint8_t *data, size_t size, uint32_t max_side) {
   /* Chunk CRCs are checked; zlib's Adler-32 over the image data is not, as browsers do. */
   png = spng_ctx_new(SPNG_CTX_IGNORE_ADLER32);
@@ -379,6 +501,7 @@ static int png_open(const uint8_t *data, size_t size, uint32_t max_side) {
   info.interlaced = ihdr.interlace_method;
   static const uint8_t channels[7] = {1, 0, 3, 1, 2, 0, 4};
   info.components = ihdr.color_type <= 6 ? channels[ihdr.color_type] : 0;
+  png_choose_path();
   return 0;
 }
 
@@ -393,26 +516,9 @@ static const uint8_t ADAM7_X0[7] = {0, 4, 0, 2, 0, 1, 0};
 static const uint8_t ADAM7_DX[7] = {8, 8, 4, 4, 2, 2, 1};
 
 static int png_decode(uint32_t box, uint32_t background) {
-  struct spng_trns trns;
-  int has_trns = spng_get_trns(png, &trns) == 0;
-  /*
-   * 8-bit grey, grey+alpha, RGB and RGBA are read as they are stored (libspng only unfilters them);
-   * grey below 8 bits is unpacked to G8 (GA8 with tRNS); palette, 16-bit and keyed RGB become RGBA8.
-   */
-  int fmt, flags = SPNG_DECODE_PROGRESSIVE;
-  uint32_t channels;
-  if (info.bit_depth == 8 && info.colour != SPNG_COLOR_TYPE_INDEXED && !has_trns) {
-    fmt = SPNG_FMT_PNG;
-    channels = info.components;
-  } else if (info.colour == SPNG_COLOR_TYPE_GRAYSCALE && info.bit_depth <= 8) {
-    fmt = has_trns ? SPNG_FMT_GA8 : SPNG_FMT_G8;
-    channels = has_trns ? 2 : 1;
-    flags |= SPNG_DECODE_TRNS;
-  } else {
-    fmt = SPNG_FMT_RGBA8;
-    channels = 4;
-    flags |= SPNG_DECODE_TRNS;
-  }
+  int fmt = png_fmt, flags = SPNG_DECODE_PROGRESSIVE;
+  uint32_t channels = png_channels;
+  if (info.png_path != PNG_STORED) flags |= SPNG_DECODE_TRNS;
   int status = spng_decode_image(png, NULL, 0, fmt, flags);
   if (status) return status;
   if ((status = grid_start(info.width, info.height, box, background))) return status;
@@ -480,11 +586,12 @@ int codec_open(int kind, const uint8_t *data, size_t size, uint32_t limit) {
 /**
  * Decodes the open image into the grid. `scale_num`: JPEG DCT scaling in eighths (1–8);
  * `box`: the grid's factor; `background`: 0 or 255, what transparency is composited over;
- * `scans`: the most JPEG scans read.
+ * `scans`: the most JPEG scans read; `scan_work`: the most work they may cost (jpeg_check_progress).
  */
-int codec_decode(uint32_t scale_num, uint32_t box, uint32_t background, uint32_t scans) {
+int codec_decode(uint32_t scale_num, uint32_t box, uint32_t background, uint32_t scans,
+                 uint32_t scan_work) {
   if (box == 0 || scale_num == 0 || scale_num > 8) return ERR_ARGUMENT;
-  if (format == FORMAT_JPEG) return jpeg_decode(scale_num, box, background, scans);
+  if (format == FORMAT_JPEG) return jpeg_decode(scale_num, box, background, scans, scan_work);
   if (format == FORMAT_PNG) return png_decode(box, background);
   return ERR_STATE;
 }

@@ -40,6 +40,15 @@ export interface CodecHeader {
   interlaced: boolean;
   /** JPEG: 8×8 blocks one full scan decodes, all components. */
   blocks: number;
+  /** JPEG: the scans the file holds (its SOS markers), counted before any is decoded. */
+  scans: number;
+  /**
+   * JPEG: what those scans cost in units of decoding work: each visits every block of its components,
+   * a refinement pass every coefficient of its band in them too (codec.c's component_scan_work).
+   */
+  scanWork: number;
+  /** PNG: how rows reach the grid: as stored (8-bit), unpacked (grey under 8 bits), expanded to RGBA8. */
+  pngPath: "stored" | "unpacked" | "expanded";
   /** The EXIF block (a TIFF header onwards), copied out; absent when the file has none. */
   exif?: Uint8Array;
 }
@@ -51,6 +60,8 @@ export interface CodecWork {
   outHeight: number;
   /** JPEG scans read. */
   scans: number;
+  /** JPEG: the work of the scans read, priced as {@linkcode CodecHeader.scanWork}. */
+  scanWork: number;
   /** Rows decoded (every Adam7 pass counted). */
   rows: number;
   /** PNG: scanline bytes inflated, filter bytes included. */
@@ -69,6 +80,8 @@ export interface CodecDecodeOptions {
   background: 0 | 255;
   /** JPEG: the most scans read. */
   scanLimit: number;
+  /** JPEG: the most scan work read (a scan past it is refused before its data is decoded). */
+  scanWorkLimit: number;
   /** JPEG: libjpeg's max_memory_to_use, what its coefficient arrays may take. */
   jpegMemoryBytes: number;
   /** PNG: the longest side libspng accepts. */
@@ -79,7 +92,8 @@ export interface CodecDecodeOptions {
 export class CodecError extends Error {
   override name = "CodecError";
   /**
-   * @param reason `corrupt` (bad or truncated data), `scan_limit` (too many JPEG scans), `memory` (over
+   * @param reason `corrupt` (bad or truncated data), `scan_limit` (too many JPEG scans, or scans
+   * costing more work than allowed), `memory` (over
    * the memory limit), `unsupported` (a valid feature we do not decode).
    */
   constructor(
@@ -97,14 +111,27 @@ interface Exports {
   codec_malloc(size: number): number;
   codec_free(pointer: number): void;
   codec_open(kind: number, data: number, size: number, limit: number): number;
-  codec_decode(scaleNum: number, box: number, background: number, scans: number): number;
+  codec_decode(
+    scaleNum: number,
+    box: number,
+    background: number,
+    scans: number,
+    scanWork: number,
+  ): number;
   codec_close(): void;
   codec_png_error(code: number): number;
   codec_jpeg_message(): number;
 }
 
 /** codec_abort's first argument (codec.c's ABORT_*). */
-const ABORT = { corrupt: 1, scanLimit: 2, truncated: 3, memory: 4, unsupported: 5 } as const;
+const ABORT = {
+  corrupt: 1,
+  scanLimit: 2,
+  truncated: 3,
+  memory: 4,
+  unsupported: 5,
+  scanWork: 6,
+} as const;
 
 let compiled: WebAssembly.Module | undefined;
 let live: Exports | undefined;
@@ -194,6 +221,7 @@ export function decodeWithCodec(
       options.box,
       options.background,
       options.scanLimit,
+      Math.min(options.scanWorkLimit, 0xffffffff),
     );
     const info = infoFields(codec);
     if (status !== 0) throw pngError(codec, status);
@@ -207,6 +235,7 @@ export function decodeWithCodec(
       outWidth: info.out_width,
       outHeight: info.out_height,
       scans: info.scans,
+      scanWork: info.scan_work_read,
       rows: info.rows,
       inflatedBytes: info.inflated_hi * 2 ** 32 + info.inflated_lo,
       memoryBytes: codec.memory.buffer.byteLength,
@@ -273,6 +302,10 @@ const INFO_FIELDS = [
   "inflated_lo",
   "inflated_hi",
   "sampling_blocks",
+  "scans_declared",
+  "scan_work",
+  "scan_work_read",
+  "png_path",
 ] as const;
 
 function infoFields(codec: Exports): Record<(typeof INFO_FIELDS)[number], number> {
@@ -294,6 +327,9 @@ function readHeader(codec: Exports): CodecHeader {
     bitDepth: info.bit_depth,
     interlaced: info.interlaced === 1,
     blocks: info.sampling_blocks,
+    scans: info.scans_declared,
+    scanWork: info.scan_work,
+    pngPath: (["stored", "unpacked", "expanded"] as const)[info.png_path] ?? "expanded",
     exif: info.exif_len > 0
       ? new Uint8Array(codec.memory.buffer, info.exif_ptr, info.exif_len).slice()
       : undefined,
@@ -332,6 +368,11 @@ function abortError(codec: Exports, abort: Abort): CodecError {
       return new CodecError(
         "scan_limit",
         `the JPEG has more than ${abort.detail} scans, the most read for its size`,
+      );
+    case ABORT.scanWork:
+      return new CodecError(
+        "scan_limit",
+        `the JPEG's scan ${abort.detail} would take its scans past the work allowed for its size`,
       );
     case ABORT.truncated:
       return new CodecError("corrupt", "the JPEG data ends early");
