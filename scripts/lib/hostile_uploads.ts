@@ -6,9 +6,11 @@
  * image, 200) — never a 5xx. Built by hand, independent of the server's parsers.
  */
 import { encode as encodePng } from "fast-png";
+import { zlibSync } from "fflate";
 import jpeg from "jpeg-js";
 import { GifWriter } from "omggif";
 import { bytesOf, pngChunk } from "./bad_inputs.ts";
+import { offCentreJpeg } from "./client_images.ts";
 
 /** One hostile upload and the answers it may get. */
 export interface HostileUpload {
@@ -24,6 +26,11 @@ export interface HostileUpload {
   codes: string[];
   /** The digit shown, for a legitimate image that may be answered 200. */
   label?: number;
+  /**
+   * A legitimate request at the limits (a valid image at the pixel or decoding cap, or a full batch of
+   * them), which bench:edge reports apart: `single` or `batch`.
+   */
+  capSized?: "single" | "batch";
 }
 
 const IMAGE_ERRORS = ["invalid_image", "image_too_large"];
@@ -283,6 +290,152 @@ function jpegDeclaringWithData(width: number, height: number): Uint8Array<ArrayB
     new Uint8Array([0, 0, 0, 0]),
     EOI,
   ]);
+}
+
+/**
+ * Huffman tables by hand for JPEGs of nothing but EOB runs: DC symbols 0 ("0") and 1 ("10"); AC
+ * symbols EOB14 ("0", a run of 16,384 + 14 bits of blocks) and EOB ("10"); one quantiser of ones.
+ */
+function eobRunTables(): Uint8Array {
+  const dht = (tableClass: number, id: number, symbols: number[]) =>
+    segment(0xc4, [(tableClass << 4) | id, 1, 1, ...new Array(14).fill(0), ...symbols]);
+  return concat([
+    segment(0xdb, [0, ...new Array(64).fill(1)]),
+    dht(0, 0, [0, 1]),
+    dht(1, 0, [0xe0, 0x00]),
+  ]);
+}
+
+/** Entropy data skipping `blocks` blocks in EOB runs: EOB14 runs of up to 32,767, then single EOBs. */
+function eobRuns(blocks: number): Uint8Array {
+  const bits: number[] = [];
+  for (let left = blocks; left > 0;) {
+    if (left >= 16384) {
+      const run = Math.min(32767, left);
+      bits.push(0);
+      for (let i = 13; i >= 0; i--) bits.push(((run - 16384) >> i) & 1);
+      left -= run;
+    } else {
+      bits.push(1, 0);
+      left--;
+    }
+  }
+  while (bits.length % 8) bits.push(1);
+  const out: number[] = [];
+  for (let i = 0; i < bits.length; i += 8) {
+    const byte = bits.slice(i, i + 8).reduce((b, bit) => (b << 1) | bit, 0);
+    out.push(byte, ...(byte === 0xff ? [0] : [])); // a coded FF is stuffed with a 00
+  }
+  return Uint8Array.from(out);
+}
+
+/**
+ * A grey progressive JPEG `side`×`side` of `scans` AC refinement scans (1–63, Ah 1), each an EOB run
+ * over every block in a few bytes: a refinement pass still visits all 63 coefficients of each block,
+ * so each ~20-byte scan costs (side/8)² × 63 coefficient visits.
+ */
+export function jpegRefinementFlood(side: number, scans: number): Uint8Array<ArrayBuffer> {
+  const parts = [SOI, frame(0xc2, side, side, 1), eobRunTables()];
+  const data = eobRuns(Math.ceil(side / 8) ** 2);
+  for (let i = 0; i < scans; i++) parts.push(scan(1, 1, 63, 0x10), data);
+  return concat([...parts, EOI]);
+}
+
+/**
+ * A baseline 4:2:0 JPEG `width`×`height` whose every block holds data: a DC of 0 and `coefficients`
+ * AC coefficients of ±1, about 35 bits a block. Valid, at the caps, and as costly to entropy-decode
+ * as its size allows.
+ */
+function jpegDense(width: number, height: number, coefficients: number): Uint8Array<ArrayBuffer> {
+  const dht = (tableClass: number, id: number, symbols: number[]) =>
+    segment(0xc4, [(tableClass << 4) | id, 1, 1, ...new Array(14).fill(0), ...symbols]);
+  // DC: size 0 "0"; AC: run 0 size 1 "0" (+1 bit), EOB "10".
+  const tables = concat([
+    segment(0xdb, [0, ...new Array(64).fill(1)]),
+    dht(0, 0, [0, 1]),
+    dht(1, 0, [0x01, 0x00]),
+  ]);
+  const sof = segment(0xc0, [
+    8,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    3,
+    ...[1, 0x22, 0, 2, 0x11, 0, 3, 0x11, 0],
+  ]);
+  const sos = segment(0xda, [3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 63, 0]);
+  const mcus = Math.ceil(width / 16) * Math.ceil(height / 16);
+  // One block: "0", then `coefficients` × "0" + sign bit alternating, then "10".
+  const block: number[] = [0];
+  for (let i = 0; i < coefficients; i++) block.push(0, i & 1);
+  block.push(1, 0);
+  const bitsPerMcu = block.length * 6;
+  const bytes = new Uint8Array(Math.ceil((mcus * bitsPerMcu) / 8) * 2);
+  let at = 0, acc = 0, count = 0;
+  for (let m = 0; m < mcus; m++) {
+    for (let b = 0; b < 6; b++) {
+      for (const bit of block) {
+        acc = (acc << 1) | bit;
+        if (++count === 8) {
+          bytes[at++] = acc;
+          if (acc === 0xff) bytes[at++] = 0;
+          acc = 0, count = 0;
+        }
+      }
+    }
+  }
+  if (count) bytes[at++] = ((acc << (8 - count)) | ((1 << (8 - count)) - 1)) & 0xff;
+  return concat([SOI, tables, sof, sos, bytes.subarray(0, at), EOI]);
+}
+
+/**
+ * A PNG of `digit` at `width`×`height` (black ink on white, the digit 60% of the short side), filter
+ * 0 rows compressed by fflate: `kind` 1-bit grey, 8-bit grey, or 8-bit RGBA whose alpha is the ink
+ * (as a canvas exports it, so every cell composites over the background).
+ */
+function capSizedPng(
+  digit: Uint8Array,
+  width: number,
+  height: number,
+  kind: "bilevel" | "grey" | "alpha",
+): Uint8Array<ArrayBuffer> {
+  const box = Math.floor(Math.min(width, height) * 0.6);
+  const left = (width - box) >> 1, top = (height - box) >> 1;
+  const bytesPerRow = kind === "bilevel"
+    ? Math.ceil(width / 8)
+    : kind === "grey"
+    ? width
+    : width * 4;
+  const raw = new Uint8Array((1 + bytesPerRow) * height);
+  for (let y = 0; y < height; y++) {
+    const row = raw.subarray(y * (1 + bytesPerRow) + 1, (y + 1) * (1 + bytesPerRow));
+    const v = Math.floor(((y - top) * 28) / box);
+    const ink = (x: number) => {
+      const u = Math.floor(((x - left) * 28) / box);
+      return v >= 0 && v < 28 && u >= 0 && u < 28 ? digit[v * 28 + u]! : 0;
+    };
+    if (kind === "bilevel") {
+      row.fill(0xff);
+      for (let x = left; x < left + box; x++) {
+        if (ink(x) >= 128) row[x >> 3]! &= ~(0x80 >> (x & 7));
+      }
+    } else if (kind === "grey") {
+      row.fill(255);
+      for (let x = left; x < left + box; x++) row[x] = 255 - ink(x);
+    } else {
+      for (let x = left; x < left + box; x++) row[4 * x + 3] = ink(x);
+    }
+  }
+  const depth = kind === "bilevel" ? 1 : 8, colour = kind === "alpha" ? 6 : 0;
+  return png(ihdr(width, height, depth, colour), ...idats(zlibSync(raw, { level: 6 })), IEND);
+}
+
+/** A multipart request of `count` copies of `bytes` as `image` parts. */
+function batchOf(count: number, bytes: Uint8Array<ArrayBuffer>, type: string) {
+  const form = new FormData();
+  for (let i = 0; i < count; i++) form.append("image", new Blob([bytes], { type }), `${i}`);
+  return { init: { method: "POST", body: form } satisfies RequestInit };
 }
 
 /** GIF89a header, a logical screen and a 256-grey global palette (0 black … 255 white). */
@@ -634,6 +787,95 @@ export function hostileUploads(
       },
       statuses: [413],
       codes: ["image_too_large", "request_over_budget", "too_many_images"],
+      capSized: "batch",
+    },
+    image(
+      "progressive JPEG 2896×2896 of 2,400 AC refinement scans (~48 KB)",
+      "a refinement-scan flood: each 20-byte scan visits all 63 coefficients of 131,044 blocks",
+      () => jpegRefinementFlood(2896, 2400),
+      "image/jpeg",
+      invalid,
+    ),
+    image(
+      "progressive JPEG 2896×2896 of 30 AC refinement scans (~1 KB)",
+      "scans few enough for a count, each of them a pass over 8.3 million coefficients",
+      () => jpegRefinementFlood(2896, 30),
+      "image/jpeg",
+      invalid,
+    ),
+    image(
+      "progressive JPEG 1024×1024 of 2,400 AC refinement scans (~29 KB)",
+      "the same flood on an image small enough for a plain scan count to allow 100 scans",
+      () => jpegRefinementFlood(1024, 2400),
+      "image/jpeg",
+      invalid,
+    ),
+    {
+      ...image(
+        "1-bit PNG 8192×6144 of a digit (legitimate, at the pixel cap, ~10 KB)",
+        "a decode priced by its 6 MiB of scanlines while 50 Mpx are unpacked and summed",
+        () => capSizedPng(digit, 8192, 6144, "bilevel"),
+        "image/png",
+        { statuses: [200, 413], codes: ["image_too_large"], label },
+      ),
+      capSized: "single",
+    },
+    {
+      ...image(
+        "8-bit grey PNG 8192×6144 of a digit (legitimate, at the pixel cap)",
+        "48 MiB of scanlines, the most a grey image at the pixel cap holds",
+        () => capSizedPng(digit, 8192, 6144, "grey"),
+        "image/png",
+        { statuses: [200, 413], codes: ["image_too_large"], label },
+      ),
+      capSized: "single",
+    },
+    {
+      ...image(
+        "RGBA PNG 4096×4096 whose alpha is a digit (legitimate, at the decoding cap)",
+        "64 MiB of scanlines, every pixel composited over the background",
+        () => capSizedPng(digit, 4096, 4096, "alpha"),
+        "image/png",
+        { statuses: [200, 413], codes: ["image_too_large"], label },
+      ),
+      capSized: "single",
+    },
+    {
+      ...image(
+        "baseline 4:2:0 JPEG 8192×6144 with data in every block (~5 MB, valid, at the caps)",
+        "1.2 million blocks of coefficients to entropy-decode, within the body and pixel limits",
+        () => jpegDense(8192, 6144, 14),
+        "image/jpeg",
+        { statuses: [200, 413, 422], codes: ["image_too_large", "no_ink"] },
+      ),
+      capSized: "single",
+    },
+    {
+      name: "a batch of 64 legitimate 2048×2048 1-bit PNGs in one multipart request",
+      attacks: "a budget by bytes: 1-bit scanlines are 1/8 of the pixels unpacked and summed",
+      path: "/classify",
+      request: () => batchOf(64, capSizedPng(digit, 2048, 2048, "bilevel"), "image/png"),
+      statuses: [413],
+      codes: ["request_over_budget"],
+      capSized: "batch",
+    },
+    {
+      name: "a batch of 64 640×480 JPEG photos (legitimate, a full batch)",
+      attacks: "the most images a request may hold, each decoded and preprocessed",
+      path: "/classify",
+      request: () => batchOf(64, offCentreJpeg(digit, 1).bytes, "image/jpeg"),
+      statuses: [200],
+      codes: [],
+      capSized: "batch",
+    },
+    {
+      name: "a batch of 4 8-bit grey 4096×3072 PNGs (legitimate, near the decoding cap)",
+      attacks: "a few large images whose sum stays under the request's budget",
+      path: "/classify",
+      request: () => batchOf(4, capSizedPng(digit, 4096, 3072, "grey"), "image/png"),
+      statuses: [200, 413],
+      codes: ["request_over_budget"],
+      capSized: "batch",
     },
     {
       name: "5 MiB of nested JSON arrays",
