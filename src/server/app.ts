@@ -172,6 +172,7 @@ const classifyRoute = createRoute({
         "invalid_multipart",
         "missing_image",
         "invalid_query",
+        "invalid_authorization",
         "invalid_content_length",
         "body_incomplete",
         "invalid_image",
@@ -181,7 +182,7 @@ const classifyRoute = createRoute({
       415: ["unsupported_media_type"],
       422: ["no_ink"],
       429: ["rate_limited"],
-      503: ["model_unavailable", "overloaded"],
+      503: ["model_unavailable", "overloaded", "misconfigured"],
     }),
   },
 });

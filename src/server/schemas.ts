@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   "invalid_multipart",
   "missing_image",
   "invalid_query",
+  "invalid_authorization",
   "invalid_content_length",
   "body_incomplete",
   "bad_request",
