@@ -1,8 +1,9 @@
 /**
  * What each folder of src/ may import, read from `deno info`'s module graph. Passing proves the layout
  * still draws the architecture: image code never reaches tfjs, the model never reaches Hono or the
- * HTTP side, and nothing the Worker runs (model, image, server) reaches training, data or the Deno
- * entry. The Worker bundle's own contents are checked by worker_bundle_test.ts.
+ * HTTP side, the middleware never reaches the model or images, and nothing the Worker runs (model,
+ * image, server) reaches training, data or the Deno entry. The Worker bundle's own contents are
+ * checked by worker_bundle_test.ts.
  */
 import assert from "node:assert/strict";
 
@@ -57,6 +58,10 @@ Deno.test("the model never imports Hono, the server, training or data", async ()
 
 Deno.test("the server never imports training, data or the Deno entry", async () => {
   await assertNoneReached("server/", WORKER_FREE);
+});
+
+Deno.test("the middleware never imports the model, images or tfjs: it guards, it does not read", async () => {
+  await assertNoneReached("server/middleware/", /@tensorflow|^(model|image)\//);
 });
 
 Deno.test("the Worker entry never imports training, data or the Deno entry", async () => {
