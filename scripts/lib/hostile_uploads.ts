@@ -856,7 +856,7 @@ export function hostileUploads(
       path: "/classify",
       request: () => batchOf(64, capSizedPng(digit, 2048, 2048, "bilevel"), "image/png"),
       statuses: [413],
-      codes: ["request_over_budget"],
+      codes: ["image_too_large", "request_over_budget"],
       capSized: "batch",
     },
     {
@@ -864,8 +864,9 @@ export function hostileUploads(
       attacks: "the most images a request may hold, each decoded and preprocessed",
       path: "/classify",
       request: () => batchOf(64, offCentreJpeg(digit, 1).bytes, "image/jpeg"),
-      statuses: [200],
-      codes: [],
+      // 4:4:4, 1.8 Mi units each, 113 Mi in all: within the code's 128 Mi, over a budget of 80.
+      statuses: [200, 413],
+      codes: ["request_over_budget"],
       capSized: "batch",
     },
     {

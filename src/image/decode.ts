@@ -68,13 +68,13 @@ export const JPEG_MAX_SCANS = 100;
 export const JPEG_SCAN_WORK_PER_BLOCK = 1024;
 /**
  * Work a PNG pixel costs on top of its scanline bytes, by the way codec.c reads its rows: stored
- * 8-bit rows by channels (grey 1; grey+alpha 2; RGB 1; RGBA 6, whose cells composite pixel by pixel
- * unless opaque); grey under 8 bits unpacked a pixel at a time (a 1-bit 2048×2048 PNG: 38 ms for
+ * 8-bit rows by channels (grey 1; grey+alpha 2; RGB 1; RGBA 4, between an opaque screenshot's ~0
+ * and a transparent canvas's 5, whose cells composite pixel by pixel); grey under 8 bits unpacked a pixel at a time (a 1-bit 2048×2048 PNG: 38 ms for
  * 0.5 MiB of scanlines); palette, 16-bit and keyed images expanded to RGBA8 (16-bit RGBA: 13.7 ns a
  * pixel); Adam7's sparse rows add a few more a pixel.
  */
 export const PNG_PIXEL_WORK = {
-  stored: [0, 1, 2, 1, 6],
+  stored: [0, 1, 2, 1, 4],
   unpacked: 20,
   expanded: 20,
   interlaced: 2,
