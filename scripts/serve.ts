@@ -3,7 +3,7 @@
  *
  *   deno task serve [--port 8000] [--hostname 127.0.0.1]
  *
- * Limits come from MAX_BODY_BYTES, MAX_PIXELS, MAX_DECODE_BYTES, MAX_BATCH and MAX_INFLIGHT_BODY_BYTES in the environment,
+ * Limits come from MAX_BODY_BYTES, MAX_PIXELS, MAX_DECODE_WORK, MAX_BATCH and MAX_INFLIGHT_BODY_BYTES in the environment,
  * as in wrangler.toml; API_TOKENS and RATE_LIMIT too (the Worker's secret and var). The in-isolate rate
  * limiter stands in for Cloudflare's binding.
  */

@@ -53,7 +53,7 @@ Deno.test("decodeImage() refuses every past regression as invalid_image before d
     await assert.rejects(
       decodeImage(await bytes(), {
         background: 255,
-        limits: { maxPixels: 2048 * 2048, maxDecodeBytes: DEFAULT_LIMITS.maxDecodeBytes },
+        limits: { maxPixels: 2048 * 2048, maxDecodeWork: DEFAULT_LIMITS.maxDecodeWork },
       }),
       (e: Error) =>
         e instanceof ImageError && e.code === "invalid_image" && refusedBy.test(e.message),

@@ -59,7 +59,7 @@ initCodec(await compileCodec());
 
 const LIMITS: DecodeLimits = {
   maxPixels: DEFAULT_LIMITS.maxPixels,
-  maxDecodeBytes: DEFAULT_LIMITS.maxDecodeBytes,
+  maxDecodeWork: DEFAULT_LIMITS.maxDecodeWork,
 };
 const fixture = (name: string) => Deno.readFile(new URL(`./fixtures/${name}`, import.meta.url));
 const decode = (bytes: Uint8Array, background: 0 | 255 = 255, limits = LIMITS) =>
@@ -371,7 +371,7 @@ Deno.test("planImage() refuses a 1 KB PNG declaring 65535×65535 from its header
   await refused(bytes, "image_too_large");
 });
 
-Deno.test("planImage() refuses a PNG within maxPixels whose scanlines exceed maxDecodeBytes", async () => {
+Deno.test("planImage() refuses a PNG within maxPixels whose scanlines exceed maxDecodeWork", async () => {
   // 16-bit RGBA 4096×4096: 16.8 Mpx (under the 50 Mpx cap), but 128 MiB of scanlines and 16.8 Mpx
   // expanded to RGBA8 at 20 a pixel: 448.8 MiB of work (over 128 MiB).
   const png = concat(
@@ -422,7 +422,7 @@ Deno.test("decodeImage() refuses bytes that are no known image as unsupported_me
 
 Deno.test("decodeImage() insists on positive integer limits", async () => {
   const png = pngDeclaring(1, 1);
-  for (const limits of [{ ...LIMITS, maxPixels: 0 }, { ...LIMITS, maxDecodeBytes: 1.5 }]) {
+  for (const limits of [{ ...LIMITS, maxPixels: 0 }, { ...LIMITS, maxDecodeWork: 1.5 }]) {
     await assert.rejects(() => decodeImage(png, { background: 255, limits }), RangeError);
   }
 });
@@ -812,7 +812,7 @@ Deno.test("planImage() prices a PNG at its scanline bytes (Adam7 passes and filt
     one,
     IMAGE_WORK + 2048 * (1 + 256 + PNG_ROW_COST) + 2048 * 2048 * PNG_PIXEL_WORK.unpacked,
   );
-  assert.ok(one <= LIMITS.maxDecodeBytes && 2 * one > LIMITS.maxDecodeBytes);
+  assert.ok(one <= LIMITS.maxDecodeWork && 2 * one > LIMITS.maxDecodeWork);
   // A tall, narrow PNG is priced by its rows: 16 million 1-pixel rows are far over any budget.
   await assertRefused(() => planImage(pngDeclaring(1, 16_000_000), LIMITS), "image_too_large");
 });
@@ -975,7 +975,7 @@ Deno.test("planImage() refuses floods of AC refinement scans from their SOS mark
   const five = await decode(jpegRefinementFlood(2896, 5));
   assert.equal(five.work.scans, 5);
   assert.equal(five.work.scanWork, 5 * 131044 * (36 + 2 * 63));
-  assert.ok(five.work.cost <= LIMITS.maxDecodeBytes);
+  assert.ok(five.work.cost <= LIMITS.maxDecodeWork);
   // Six pass the allowance (972 a block) but, with the frame's blocks and bytes, not the budget.
   await assertRefused(() => planImage(jpegRefinementFlood(2896, 6), LIMITS), "image_too_large");
 });
@@ -1015,7 +1015,7 @@ Deno.test("planImage() and decodeImage() judge a JPEG by the frame libjpeg decod
     assert.match(error.message, /16384×16384/);
     await refused(hostile, "image_too_large");
     // With limits the real frame passes, the decoder still reads the real frame: the size checked.
-    const roomy = { maxPixels: 2 ** 40, maxDecodeBytes: 2 ** 40 };
+    const roomy = { maxPixels: 2 ** 40, maxDecodeWork: 2 ** 40 };
     assert.deepEqual(
       [planImage(hostile, roomy).width, planImage(hostile, roomy).height],
       [16384, 16384],

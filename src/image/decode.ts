@@ -40,7 +40,7 @@ export const JPEG_COEFFICIENT_BYTES = 16 * 1024 * 1024;
 /**
  * Decoding work is counted in units of about 0.5 ns of CPU on the machine the figures come from (in
  * Deno and workerd alike): inflating and box-summing one byte of an 8-bit grey PNG costs one. So
- * `maxDecodeBytes` keeps its name, but it is a budget of work in byte-equivalents, priced by pixels
+ * `maxDecodeWork` keeps its name, but it is a budget of work in byte-equivalents, priced by pixels
  * where a decoder's cost grows with pixels (a 1-bit PNG unpacks 8 of them a byte).
  *
  * Every image costs this much besides its decoding: opening the codec, the preprocessing (~0.15 ms)
@@ -95,7 +95,7 @@ export interface DecodeLimits {
    * Most decoding work for this image (and, summed, for a request), in byte-equivalents: see
    * {@linkcode IMAGE_WORK}.
    */
-  maxDecodeBytes: number;
+  maxDecodeWork: number;
 }
 
 /** Options for {@linkcode decodeImage}. */
@@ -154,7 +154,7 @@ const ACCEPTED = "PNG, JPEG, GIF, WebP or BMP";
  * Reads an upload's header with the decoder that would decode it and prices the decode.
  *
  * @param bytes The file as uploaded.
- * @param limits `maxPixels` and `maxDecodeBytes` for this one image.
+ * @param limits `maxPixels` and `maxDecodeWork` for this one image.
  * @returns The format, stored size and cost.
  * @throws {ImageError} `unsupported_media_type` for an unknown format, `image_too_large` over a limit,
  * `invalid_image` for a malformed header or a side of 0.
@@ -197,7 +197,7 @@ export async function decodeImage(
   options: DecodeOptions,
 ): Promise<DecodedImage> {
   const { limits, background } = options;
-  for (const key of ["maxPixels", "maxDecodeBytes"] as const) {
+  for (const key of ["maxPixels", "maxDecodeWork"] as const) {
     if (!Number.isSafeInteger(limits[key]) || limits[key] <= 0) {
       throw new RangeError(`'${key}' must be a positive integer: current value is ${limits[key]}`);
     }
@@ -347,11 +347,11 @@ function checkCost(
   cost: number,
   limits: DecodeLimits,
 ): void {
-  if (cost > limits.maxDecodeBytes) {
+  if (cost > limits.maxDecodeWork) {
     throw new ImageError(
       "image_too_large",
       `The ${format} is ${width}×${height}: decoding it is ${mib(cost)} of work, the limit is ` +
-        `${mib(limits.maxDecodeBytes)}; send a smaller image`,
+        `${mib(limits.maxDecodeWork)}; send a smaller image`,
     );
   }
 }

@@ -33,7 +33,7 @@ const MIN_INK = 64;
  * @param options `preprocess` for images; `limits` price each image and, summed, the request.
  * @returns 784 bytes per input, and each image input's format and upright size.
  * @throws ImageError with the code the HTTP layer maps to 400/413/415/422 (`request_over_budget`
- * when the images together cost more decoding work than `maxDecodeBytes`).
+ * when the images together cost more decoding work than `maxDecodeWork`).
  */
 export async function toDigits(
   inputs: DigitInput[],
@@ -58,11 +58,11 @@ export function checkRequestBudget(inputs: DigitInput[], limits: DecodeLimits): 
   for (const input of inputs) {
     if (input.kind === "image") total += planImage(input.bytes, limits).cost;
   }
-  if (total > limits.maxDecodeBytes) {
+  if (total > limits.maxDecodeWork) {
     throw new ImageError(
       "request_over_budget",
       `Decoding these ${inputs.length} images is ${mib(total)} of work; one request may ask for ` +
-        `${mib(limits.maxDecodeBytes)}: send fewer or smaller images`,
+        `${mib(limits.maxDecodeWork)}: send fewer or smaller images`,
     );
   }
 }

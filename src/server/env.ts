@@ -13,7 +13,7 @@ export interface RateLimitBinding {
 export interface Env {
   MAX_BODY_BYTES?: number | string;
   MAX_PIXELS?: number | string;
-  MAX_DECODE_BYTES?: number | string;
+  MAX_DECODE_WORK?: number | string;
   MAX_BATCH?: number | string;
   MAX_INFLIGHT_BODY_BYTES?: number | string;
   /** "off" turns per-client rate limiting off (load tests and benches). */

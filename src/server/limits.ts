@@ -17,7 +17,7 @@ export interface Limits {
    * 1-bit pixel costs 20), a JPEG's blocks, data bytes and scans, GIF/WebP/BMP pixels; see
    * src/image/decode.ts. It is what bounds a request's CPU.
    */
-  maxDecodeBytes: number;
+  maxDecodeWork: number;
   /** Most images in one multipart batch (413 above it). */
   maxBatch: number;
   /** Bytes all request bodies being received may hold together in one isolate (503 above it). */
@@ -35,7 +35,7 @@ export interface Limits {
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxBodyBytes: 5 * 1024 * 1024,
   maxPixels: 8192 * 6144,
-  maxDecodeBytes: 128 * 1024 * 1024,
+  maxDecodeWork: 128 * 1024 * 1024,
   maxBatch: 64,
   maxInflightBodyBytes: 32 * 1024 * 1024,
 };
@@ -43,7 +43,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
 const VARIABLES = {
   maxBodyBytes: "MAX_BODY_BYTES",
   maxPixels: "MAX_PIXELS",
-  maxDecodeBytes: "MAX_DECODE_BYTES",
+  maxDecodeWork: "MAX_DECODE_WORK",
   maxBatch: "MAX_BATCH",
   maxInflightBodyBytes: "MAX_INFLIGHT_BODY_BYTES",
 } as const satisfies Record<keyof Limits, string>;
