@@ -38,4 +38,10 @@ function startClassifier(): Promise<Classifier> {
 const env: Env = Deno.env.toObject();
 const app = createApp({ classifier: startClassifier, limits: limitsFrom({ ...env }) });
 await startClassifier(); // fail at start, not on the first request, when the model is bad
-Deno.serve({ port, hostname: values.hostname }, (request) => app.fetch(request, env));
+// No Cloudflare in front: the rate limiter's client address is the connection's, never a header a
+// client sent.
+Deno.serve({ port, hostname: values.hostname }, (request, info) => {
+  const headers = new Headers(request.headers);
+  headers.set("cf-connecting-ip", info.remoteAddr.hostname);
+  return app.fetch(new Request(request, { headers }), env);
+});

@@ -11,6 +11,7 @@ import { ApiError } from "../src/server/api_error.ts";
 import type { AppEnv, Env, RateLimitBinding } from "../src/server/env.ts";
 import { apiTokens } from "../src/server/middleware/api_tokens.ts";
 import {
+  clientKey,
   DEFAULT_MAX_KEYS,
   DEFAULT_RATE_LIMIT,
   FixedWindowLimiter,
@@ -19,10 +20,10 @@ import {
 
 const { limit, periodSeconds } = DEFAULT_RATE_LIMIT;
 
-/** A tiny app guarded like the main one: tokens, then the limit; errors in the API's shape. */
+/** A tiny app guarded like the main one: the limit, then tokens; errors in the API's shape. */
 function appWith(fallback: FixedWindowLimiter) {
   const app = new Hono<AppEnv>();
-  app.use("/classify", apiTokens(), rateLimit({ fallback }));
+  app.use("/classify", rateLimit({ fallback }), apiTokens());
   app.post("/classify", (c) => c.json({ digit: 7 }));
   app.onError((error, c) => {
     if (!(error instanceof ApiError)) throw error;
@@ -167,6 +168,54 @@ Deno.test("rateLimit() falls back to the isolate's count when the binding fails"
   const { statuses } = await burst(app, 2, {}, { RATE_LIMITER });
   assert.deepEqual(statuses, [200, 429]);
   assert.equal(fallback.size, 1);
+});
+
+Deno.test("rateLimit() counts refused tokens against the sender's address: guessing is limited", async () => {
+  const { app } = manualClock();
+  const env = { API_TOKENS: "right-token" };
+  const from = { "cf-connecting-ip": "203.0.113.9" };
+  const guesses = Array.from({ length: limit + 1 }, (_, i) => `guess-${i}`);
+  const statuses: number[] = [];
+  for (const guess of guesses) {
+    const res = await app.request("/classify", {
+      method: "POST",
+      headers: { ...from, authorization: `Bearer ${guess}` },
+    }, env);
+    statuses.push(res.status);
+  }
+  assert.deepEqual(statuses.slice(0, limit), new Array(limit).fill(401));
+  assert.equal(statuses[limit], 429, "the address's budget is spent by its wrong guesses");
+  const right = await app.request("/classify", {
+    method: "POST",
+    headers: { ...from, authorization: "Bearer right-token" },
+  }, env);
+  assert.equal(right.status, 200, "the real token keeps a budget of its own");
+});
+
+Deno.test("rateLimit() keys only a well-formed CF-Connecting-IP, in at most 42 characters", async () => {
+  const { fallback, app } = manualClock();
+  for (const ip of ["x".repeat(16_384), "1.2.3.4.5", "::1::2", "999.1.1.1", "<script>"]) {
+    await app.request("/classify", { method: "POST", headers: { "cf-connecting-ip": ip } });
+  }
+  assert.equal(fallback.size, 1, "every malformed address is the one shared local client");
+  const { statuses } = await burst(app, limit, { "cf-connecting-ip": "not an address" });
+  assert.equal(statuses.at(-1), 429, "and they share its budget");
+  const { last } = await burst(app, 1, { "cf-connecting-ip": "198.51.100.4" });
+  assert.equal(last.status, 200);
+  const keys = await Promise.all(
+    ["2001:db8:85a3:8d3:1319:8a2e:370:7348", "255.255.255.255"].map((ip) =>
+      new Promise<string>((resolve) => {
+        const probe = new Hono<AppEnv>();
+        probe.get("/", async (c) => {
+          resolve(await clientKey(c));
+          return c.text("");
+        });
+        void probe.request("/", { headers: { "cf-connecting-ip": ip } });
+      })
+    ),
+  );
+  assert.deepEqual(keys, ["ip:2001:db8:85a3:8d3::/64", "ip:255.255.255.255"]);
+  for (const key of keys) assert.ok(key.length <= 42);
 });
 
 Deno.test('rateLimit() lets every request through when RATE_LIMIT is "off"', async () => {

@@ -72,12 +72,14 @@ export function createApp(options: AppOptions): App {
 
   // First, so it sees every request and every answer, refusals included.
   app.use(requestLog({ write: options.log }));
-  app.use(cors());
+  // Cross-origin clients may read why they were refused and when to come back.
+  app.use(cors({ exposeHeaders: ["Retry-After", "WWW-Authenticate", "X-Request-Id"] }));
   // Cross-origin pages may call the API, so its responses may be read cross-origin too.
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
-  // Tokens before the limiter: only a checked token earns a budget of its own.
-  const guard = every(apiTokens(), rateLimit());
-  app.use("/classify", guard);
+  // The limiter first: a refused token is counted against its sender's address, so guessing tokens
+  // is limited too; only a configured token earns a budget of its own.
+  const guard = every(rateLimit(), apiTokens());
+  app.on("POST", "/classify", guard);
 
   app.openapi(documented(app, homeRoute), options.home ?? home);
 

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts ignore
- * app.use("/classify", apiTokens(), rateLimit());
+ * app.use("/classify", rateLimit(), apiTokens());
  * ```
  */
 import type { Context, MiddlewareHandler } from "hono";
@@ -21,8 +21,8 @@ import { tokensFrom } from "./api_tokens.ts";
  * or more each, so even a burst of quick strokes stays under 2 a second and a minute of steady
  * drawing near 40; a script sending as fast as it can meets the limit within a second or two. A 60 s
  * period (the binding allows 10 or 60) lets a person's short bursts borrow from the quiet moments
- * around them. One client can then use at most 172,800 requests a day, not the Workers Free plan's
- * 100,000 in minutes.
+ * around them. One client can then spend the Workers Free plan's 100,000 requests a day in no less
+ * than 14 hours (counted per Cloudflare location), not in minutes.
  */
 export const DEFAULT_RATE_LIMIT = { limit: 120, periodSeconds: 60 } as const;
 
@@ -50,10 +50,14 @@ export interface RateLimitOptions {
 const fallbacks = new Map<string, FixedWindowLimiter>();
 
 /**
- * Refuses a client's requests past `limit` per `periodSeconds`. A client is its API token when
- * tokens are configured (mount after {@linkcode apiTokens} so only a valid token earns a budget;
- * keyed by its SHA-256, never the token), else its `CF-Connecting-IP` (an IPv6 address by its /64,
- * what one subscriber holds), else one shared local budget. `RATE_LIMIT = "off"` turns it off.
+ * Refuses a client's requests past `limit` per `periodSeconds`. A client is one of the configured API
+ * tokens (keyed by its SHA-256, never the token), else its `CF-Connecting-IP` (an IPv6 address by its
+ * /64, what one subscriber holds), else one shared local budget (see {@linkcode clientKey}). Mount it
+ * before {@linkcode apiTokens}, so refused tokens are counted too. `RATE_LIMIT = "off"` turns it off.
+ *
+ * `CF-Connecting-IP` is Cloudflare's to set: on a Worker behind Cloudflare it is the client's
+ * address, but on `workerd serve` exposed directly a client could send any, so the in-isolate
+ * fallback is a courtesy there, not a defence (`deno task serve` sets it from the connection).
  *
  * @param options The budget; the defaults match wrangler.toml's `[[ratelimits]]`.
  * @returns The middleware.
@@ -82,7 +86,7 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
     // The binding does not say when its window ends: a whole period is the honest upper bound. Should
     // it fail, the isolate's own count stands in rather than refusing everyone.
     const { success, retryAfterSeconds } = binding
-      ? await binding.limit({ key }).then(
+      ? await Promise.resolve().then(() => binding.limit({ key })).then(
         ({ success }) => ({ success, retryAfterSeconds: periodSeconds }),
         () => fallback.hit(key),
       )
@@ -101,18 +105,41 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler<App
 }
 
 /**
- * Who is asking: `token:<SHA-256 prefix>`, `ip:<address or /64>`, or `local`.
+ * Who is asking: `token:<SHA-256 prefix>` for one of the configured API tokens, else
+ * `ip:<address or /64>` from a well-formed `CF-Connecting-IP`, else `local`. A token that is not
+ * one of `API_TOKENS` (or any token while none is configured) counts against its sender's address,
+ * so made-up tokens earn no budget and guessing tokens is limited like any other request. Keys are
+ * at most 42 characters, whatever a client sends.
  *
  * @param c The request's context.
  * @returns The key the client's budget is counted under.
  */
 export async function clientKey(c: Context<AppEnv>): Promise<string> {
   const token = /^bearer +(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-  // Without configured tokens any made-up token would pass, and each would earn a fresh budget.
-  if (token && tokensFrom(c.env).length) return `token:${await sha256Hex(token, 16)}`;
-  const ip = c.req.header("cf-connecting-ip")?.trim();
-  if (ip) return `ip:${ip.includes(":") ? ipv6Prefix64(ip) : ip}`;
-  return "local";
+  const tokens = tokensFrom(c.env);
+  if (token && tokens.length) {
+    const hash = await sha256Hex(token, 16);
+    if ((await tokenHashes(tokens)).has(hash)) return `token:${hash}`;
+  }
+  const ip = c.req.header("cf-connecting-ip")?.trim() ?? "";
+  if (IPV4.test(ip)) return `ip:${ip}`;
+  const prefix = ip.includes(":") && ip.length <= 45 ? ipv6Prefix64(ip) : undefined;
+  return prefix ? `ip:${prefix}` : "local";
+}
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+// The configured tokens' hashes, for the deployment's one API_TOKENS string.
+let hashed: { tokens: string[]; hashes: Promise<Set<string>> } | undefined;
+
+function tokenHashes(tokens: string[]): Promise<Set<string>> {
+  if (hashed?.tokens !== tokens) {
+    hashed = {
+      tokens,
+      hashes: Promise.all(tokens.map((token) => sha256Hex(token, 16))).then((h) => new Set(h)),
+    };
+  }
+  return hashed.hashes;
 }
 
 /** What one call of {@linkcode FixedWindowLimiter.hit} decided. */
@@ -210,15 +237,15 @@ async function sha256Hex(text: string, chars: number): Promise<string> {
     .slice(0, chars);
 }
 
-/** The first four groups of an IPv6 address (its /64), e.g. `2001:db8:0:1::/64`; anything else as sent. */
-function ipv6Prefix64(address: string): string {
+/** The first four groups of an IPv6 address (its /64), e.g. `2001:db8:0:1::/64`; else undefined. */
+function ipv6Prefix64(address: string): string | undefined {
   const [head = "", tail, ...more] = address.toLowerCase().split("::");
   const groups = (text: string | undefined) => text ? text.split(":") : [];
   const [left, right] = [groups(head), groups(tail)];
   if (more.length || (tail === undefined && left.length !== 8) || left.length + right.length > 8) {
-    return address;
+    return undefined;
   }
   const full = [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
-  if (!full.every((group) => /^[0-9a-f]{1,4}$/.test(group))) return address;
+  if (!full.every((group) => /^[0-9a-f]{1,4}$/.test(group))) return undefined;
   return `${full.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }
