@@ -606,3 +606,16 @@ Deno.test("readClassifyRequest() refuses bytes that are no image in every envelo
     });
   }
 });
+
+Deno.test("a refused value is named, not echoed whole: a 100 KB string in 'pixels'", async () => {
+  const pixels = ["x".repeat(100_000), ...new Array(783).fill(0)];
+  const res = await appWith().request(
+    "/classify",
+    post(JSON.stringify({ pixels }), { "content-type": "application/json" }),
+  );
+  assert.equal(res.status, 400);
+  const { code, message } = await errorOf(res);
+  assert.equal(code, "invalid_pixels");
+  assert.match(message, /pixels\[0\] is "x{39}…$/);
+  assert.ok(message.length < 200);
+});

@@ -78,6 +78,7 @@ interface Tensor {
   shape: number[];
   datatype: string;
   data: unknown[];
+  parameters?: Record<string, unknown>;
 }
 
 /** An inference request for `input`, checked against the protocol's `inference_request` first. */
@@ -317,6 +318,38 @@ const REFUSED: [string, RequestInit, number, RegExp][] = [
     inferRequest({ shape: [2, 784], data: [ONE, 3] }),
     400,
     /data\[1\] is 3/,
+  ],
+  [
+    "50,000 parameters (counted before any value is checked)",
+    inferRequest({ data: ONE }, {
+      parameters: Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])),
+    }),
+    400,
+    /'parameters' holds more than 32 parameters/,
+  ],
+  [
+    "an input's 33 parameters",
+    inferRequest({
+      data: ONE,
+      parameters: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])),
+    }),
+    400,
+    /'inputs\[0\]\.parameters' holds more than 32/,
+  ],
+  [
+    "25,000 requested outputs",
+    jsonBody({
+      inputs: [{ name: "image", shape: [1, 784], datatype: "UINT8", data: ONE }],
+      outputs: Array.from({ length: 25_000 }, () => ({ name: "probabilities" })),
+    }),
+    400,
+    /'outputs' is invalid: Too big/,
+  ],
+  [
+    "a 100 KB value, not echoed whole",
+    inferRequest({ data: ["x".repeat(100_000), ...ONE.slice(1)] }),
+    400,
+    /data\[0\] is "x{39}…/,
   ],
   ["two inputs", jsonBody({ inputs: [{}, {}] }), 400, /inputs/],
   ["no inputs", jsonBody({ id: "1" }), 400, /'inputs'/],

@@ -29,3 +29,17 @@ export class ApiError extends HTTPException {
     this.headers = options?.headers ?? {};
   }
 }
+
+/**
+ * A client's value as an error message may show it: arrays and objects by their kind, anything else
+ * as JSON cut to 40 characters, so no message echoes a client's megabytes back.
+ *
+ * @param value What the client sent.
+ * @returns At most 41 characters.
+ */
+export function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value !== null && typeof value === "object") return "an object";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}

@@ -4,14 +4,14 @@
  * The envelope is checked here, before anything is parsed or decoded; an image's bytes only by their
  * magic numbers (the decoder judges the rest).
  */
-import { ApiError } from "./api_error.ts";
+import { ApiError, describeValue } from "./api_error.ts";
 import { type BodyLimits, readBody } from "./body.ts";
 import { countDelimiters } from "./_delimiters.ts";
 import { checkJsonCost } from "./json_cost.ts";
 import type { Limits } from "./limits.ts";
 import { PIXELS } from "../model/model.ts";
 import { sniffFormat } from "../image/decode.ts";
-import { ClassifyJson } from "./schemas.ts";
+import { ImageJson, PixelsJson } from "./schemas.ts";
 import type { ZodError } from "zod";
 
 /** One digit as the client sent it: image bytes still to decode, or a ready 28×28 grid. */
@@ -169,27 +169,28 @@ function readJson(bytes: Uint8Array): DigitInput {
       'expected a JSON object: {"image": …} or {"pixels": […]}',
     );
   }
-  if (!("image" in body) && !("pixels" in body)) {
-    throw new ApiError(400, "missing_image", EXPECTED_JSON);
+  // The schemas /openapi.json publishes decide, each for the field the client chose.
+  if ("image" in body) {
+    const parsed = ImageJson.safeParse(body);
+    if (!parsed.success) {
+      throw new ApiError(
+        400,
+        "invalid_base64",
+        "'image' must be a non-empty base64 string or data: URL",
+      );
+    }
+    return { kind: "image", bytes: decodeBase64Image(parsed.data.image) };
   }
-  // The schema /openapi.json publishes is the one that decides.
-  const parsed = ClassifyJson.safeParse(body);
-  if (!parsed.success) throw refusal("image" in body ? "image" : "pixels", body, parsed.error);
-  const input = parsed.data;
-  if ("image" in input) return { kind: "image", bytes: decodeBase64Image(input.image) };
-  return { kind: "pixels", pixels: Uint8ClampedArray.from(input.pixels, Math.round) };
+  if ("pixels" in body) {
+    const parsed = PixelsJson.safeParse(body);
+    if (!parsed.success) throw pixelsRefusal(body.pixels, parsed.error);
+    return { kind: "pixels", pixels: Uint8ClampedArray.from(parsed.data.pixels, Math.round) };
+  }
+  throw new ApiError(400, "missing_image", EXPECTED_JSON);
 }
 
-/** The JSON body's first fault, as the error its field calls for. */
-function refusal(field: "image" | "pixels", body: object, error: ZodError): ApiError {
-  if (field === "image") {
-    return new ApiError(
-      400,
-      "invalid_base64",
-      "'image' must be a non-empty base64 string or data: URL",
-    );
-  }
-  const value = (body as { pixels: unknown }).pixels;
+/** What is wrong with `pixels`: its length, or the first value out of range. */
+function pixelsRefusal(value: unknown, error: ZodError): ApiError {
   if (!Array.isArray(value) || value.length !== PIXELS) {
     const got = Array.isArray(value) ? `${value.length} numbers` : typeof value;
     return new ApiError(
@@ -198,11 +199,10 @@ function refusal(field: "image" | "pixels", body: object, error: ZodError): ApiE
       `'pixels' must be an array of ${PIXELS} numbers (28×28, row-major): got ${got}`,
     );
   }
-  // A union's issues name the member each came from; the pixels member's say which value failed.
-  const at = error.issues.flatMap((issue) =>
-    issue.code === "invalid_union" ? issue.errors.flat() : [issue]
-  ).find((issue) => typeof issue.path[1] === "number")?.path[1] as number | undefined;
-  const shown = at === undefined ? "" : `: pixels[${at}] is ${JSON.stringify(value[at])}`;
+  const at = error.issues.find((issue) => typeof issue.path[1] === "number")?.path[1] as
+    | number
+    | undefined;
+  const shown = at === undefined ? "" : `: pixels[${at}] is ${describeValue(value[at])}`;
   return new ApiError(
     400,
     "invalid_pixels",
@@ -211,14 +211,7 @@ function refusal(field: "image" | "pixels", body: object, error: ZodError): ApiE
 }
 
 /** Bytes of a base64 string or a `data:…;base64,` URL (what a canvas' toDataURL gives). */
-function decodeBase64Image(value: unknown): Uint8Array {
-  if (typeof value !== "string" || value.length === 0) {
-    throw new ApiError(
-      400,
-      "invalid_base64",
-      "'image' must be a non-empty base64 string or data: URL",
-    );
-  }
+function decodeBase64Image(value: string): Uint8Array {
   let base64 = value;
   if (value.startsWith("data:")) {
     const comma = value.indexOf(",");

@@ -74,21 +74,24 @@ export const PredictionBatch = z.object({ results: z.array(Prediction) }).openap
   "PredictionBatch",
 );
 
-/** The JSON body forms of POST /classify. */
-export const ClassifyJson = z.union([
-  z.object({
-    image: z.string().min(1).openapi({
-      description: "The image file as base64, or a data: URL (what a canvas' toDataURL gives).",
-      example: "data:image/png;base64,iVBORw0KGgo…",
-    }),
+/** `{"image"}`: an image file in JSON. */
+export const ImageJson = z.object({
+  image: z.string().min(1).openapi({
+    description: "The image file as base64, or a data: URL (what a canvas' toDataURL gives).",
+    example: "data:image/png;base64,iVBORw0KGgo…",
   }),
-  z.object({
-    pixels: z.array(z.number().min(0).max(255)).length(PIXELS).openapi({
-      description:
-        "A 28×28 MNIST-format grid, row-major, light ink (255) on black (0), used as given.",
-    }),
+}).openapi("ImageJson");
+
+/** `{"pixels"}`: a ready MNIST-format grid. */
+export const PixelsJson = z.object({
+  pixels: z.array(z.number().min(0).max(255)).length(PIXELS).openapi({
+    description:
+      "A 28×28 MNIST-format grid, row-major, light ink (255) on black (0), used as given.",
   }),
-]).openapi("ClassifyJson");
+}).openapi("PixelsJson");
+
+/** The JSON body forms of POST /classify: the field present says which. */
+export const ClassifyJson = z.union([ImageJson, PixelsJson]).openapi("ClassifyJson");
 
 /** POST /classify's query. */
 export const ClassifyQuery = z.object({

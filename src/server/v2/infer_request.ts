@@ -8,7 +8,7 @@ import { readBody } from "../body.ts";
 import type { Limits } from "../limits.ts";
 import { PIXELS } from "../../model/model.ts";
 import { checkJsonCost } from "../json_cost.ts";
-import { V2InferenceEnvelope } from "./schemas.ts";
+import { MAX_PARAMETERS, V2InferenceEnvelope } from "./schemas.ts";
 import { readDigits } from "./tensor.ts";
 
 /** The limits {@linkcode readInferenceRequest} enforces. */
@@ -74,13 +74,14 @@ export async function readInferenceRequest(
     } catch (error) {
       throw new ApiError(400, "invalid_json", "the body is not valid JSON", { cause: error });
     }
+    checkParameterCounts(body);
     const parsed = V2InferenceEnvelope.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const path = issue?.path.map((key) =>
         typeof key === "number" ? `[${key}]` : `.${String(key)}`
       )
-        .join("").replace(/^\./, "");
+        .join("").replace(/^\./, "").slice(0, 60);
       throw new ApiError(
         400,
         "invalid_request",
@@ -94,4 +95,39 @@ export async function readInferenceRequest(
       bodyBytes: bytes.length,
     };
   });
+}
+
+/**
+ * Refuses a `parameters` object (the request's, its input's or an output's) with more than
+ * {@linkcode MAX_PARAMETERS} names before zod checks its values: the JSON's value budget is sized for
+ * tensor data, and zod would otherwise build an error for each of tens of thousands of them.
+ */
+function checkParameterCounts(body: unknown): void {
+  const at = (value: unknown, key: string | number): unknown =>
+    typeof value === "object" && value !== null
+      ? (value as Record<string, unknown>)[key]
+      : undefined;
+  const outputs = at(body, "outputs");
+  const owners = [
+    ["parameters", body],
+    ["inputs[0].parameters", at(at(body, "inputs"), 0)],
+    ...(Array.isArray(outputs) ? outputs.slice(0, 2) : []).map((o, i) => [
+      `outputs[${i}].parameters`,
+      o,
+    ]),
+  ] as const;
+  for (const [path, owner] of owners) {
+    const parameters = at(owner, "parameters");
+    if (typeof parameters !== "object" || parameters === null) continue;
+    let count = 0;
+    for (const _ in parameters) {
+      if (++count > MAX_PARAMETERS) {
+        throw new ApiError(
+          400,
+          "invalid_request",
+          `'${path}' holds more than ${MAX_PARAMETERS} parameters; ${EXPECTED}`,
+        );
+      }
+    }
+  }
 }

@@ -24,10 +24,15 @@ export const V2Error = z.object({
   error: z.string().openapi({ description: "What went wrong and what to send instead." }),
 }).openapi("V2Error");
 
+/** Most name/value pairs one `parameters` object may hold (checked before its values are). */
+export const MAX_PARAMETERS = 32;
+
 /** `$parameters`: name/value pairs; the protocol defines none, and none change this answer. */
 export const V2Parameters = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
   .openapi("V2Parameters", {
-    description: "Name/value pairs; accepted and ignored (this server defines no parameters).",
+    description: `Name/value pairs, at most ${MAX_PARAMETERS}; accepted and ignored (this server ` +
+      "defines no parameters).",
+    maxProperties: MAX_PARAMETERS,
   });
 
 /** Tensor data in JSON: row-major, flat or nested as the shape is. */
@@ -78,10 +83,10 @@ export const V2RequestOutput = z.object({
 }).openapi("V2RequestOutput");
 
 const inferenceRequestFields = {
-  id: z.string().optional().openapi({ description: "Echoed in the response." }),
+  id: z.string().max(256).optional().openapi({ description: "Echoed in the response." }),
   parameters: V2Parameters.optional(),
-  outputs: z.array(V2RequestOutput).optional().openapi({
-    description: "The outputs to return; all when absent.",
+  outputs: z.array(V2RequestOutput).max(1).optional().openapi({
+    description: "The outputs to return (there is one, `probabilities`); all when absent.",
   }),
 };
 

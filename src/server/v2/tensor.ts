@@ -3,7 +3,7 @@
  * background, 255 ink): the shape is judged first, then the data is copied once into one buffer
  * sized from the shape, each element checked as it is copied.
  */
-import { ApiError } from "../api_error.ts";
+import { ApiError, describeValue } from "../api_error.ts";
 import { IMAGE_SIDE, PIXELS } from "../../model/model.ts";
 import type { V2InferenceEnvelope } from "./schemas.ts";
 
@@ -67,7 +67,7 @@ function copyValues(values: unknown[], copy: Copy, path: number[]): void {
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (typeof value !== "number" || !inRange(value, datatype)) {
-      throw invalid(`data${indices(path)}[${i}] is ${describe(value)}: ${RANGES[datatype]}`);
+      throw invalid(`data${indices(path)}[${i}] is ${describeValue(value)}: ${RANGES[datatype]}`);
     }
     bytes[copy.count++] = Math.round(value * scale);
   }
@@ -93,7 +93,7 @@ function copyNested(
     const item = data[i];
     if (!Array.isArray(item)) {
       throw invalid(
-        `data${indices(path)}[${i}] is ${describe(item)} where an array of ${
+        `data${indices(path)}[${i}] is ${describeValue(item)} where an array of ${
           shape[level + 1]
         } values belongs: nest the data as the shape, or send it flat`,
       );
@@ -106,14 +106,6 @@ function copyNested(
 
 function indices(path: number[]): string {
   return path.map((i) => `[${i}]`).join("");
-}
-
-/** A value for an error message, never longer than a few words whatever the client sent. */
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return "an array";
-  if (value !== null && typeof value === "object") return "an object";
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 const RANGES = {
