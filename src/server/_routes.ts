@@ -1,6 +1,10 @@
-/** What the main app and the v2 sub-app share about their routes: 405s and the classifier's start. */
-import type { Hono } from "hono";
-import { ApiError } from "./api_error.ts";
+/**
+ * What the main app and the v2 sub-app share about their routes: 405s, refusing what fails a
+ * schema, answering errors (each in its own shape) and the classifier's start.
+ */
+import type { Context, Hono } from "hono";
+import type { z } from "@hono/zod-openapi";
+import { ApiError, toApiError } from "./api_error.ts";
 import type { Classifier } from "../model/classifier.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -38,4 +42,38 @@ export async function startedClassifier(load: () => Promise<Classifier>): Promis
       cause: error,
     });
   }
+}
+
+/**
+ * A zod-openapi hook: a `target` (query, path) that fails its schema is a 400 with `code`, naming the
+ * parameter.
+ */
+export function refuseInvalid(code: string) {
+  return function refuse(result: { success: boolean; error?: z.ZodError; target: string }): void {
+    if (result.success) return;
+    const issue = result.error?.issues[0];
+    throw new ApiError(
+      400,
+      code,
+      `'${issue?.path.join(".") || result.target}' is invalid: ${
+        issue?.message ?? "see GET /openapi.json"
+      }`,
+    );
+  };
+}
+
+/**
+ * An `onError` that answers every failure with its status and headers in the app's own shape, and
+ * puts its code on the request log; a 5xx says nothing of its cause.
+ *
+ * @param shape The body for an error, e.g. `{"error":{"code","message"}}`.
+ */
+export function answerErrors(shape: (error: ApiError) => Record<string, unknown>) {
+  return function answerError(thrown: Error, c: Context<AppEnv>): Response {
+    const error = toApiError(thrown);
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    const log = c.get("log");
+    if (log) log.error = error.code;
+    return c.json(shape(error), error.status);
+  };
 }

@@ -8,15 +8,13 @@ import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi
 import type { Context, Handler } from "hono";
 import { every } from "hono/combine";
 import { cors } from "hono/cors";
-import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "./api_error.ts";
-import { refuseOtherMethods, startedClassifier } from "./_routes.ts";
+import { answerErrors, refuseInvalid, refuseOtherMethods, startedClassifier } from "./_routes.ts";
 import type { Classifier } from "../model/classifier.ts";
 import { type Preprocess, toDigits } from "./digits.ts";
 import type { AppEnv } from "./env.ts";
-import { ImageError, statusOf } from "../image/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { drawingPage } from "./page.ts";
 import { apiTokens, tokensFrom } from "./middleware/api_tokens.ts";
@@ -68,7 +66,7 @@ export type App = OpenAPIHono<AppEnv>;
 export function createApp(options: AppOptions): App {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const classifier = () => startedClassifier(options.classifier);
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalidQuery });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid("invalid_query") });
 
   // First, so it sees every request and every answer, refusals included.
   app.use(requestLog({ write: options.log }));
@@ -106,8 +104,10 @@ export function createApp(options: AppOptions): App {
 
   refuseOtherMethods(app);
   app.route("/v2", createV2App({ classifier: options.classifier, limits, guard }));
+  // Every failure is shaped once, here, as {"error":{"code","message"}}.
+  const answerError = answerErrors(({ code, message }) => ({ error: { code, message } }));
   app.notFound((c) =>
-    errorResponse(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}: see GET /`)
+    answerError(new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}: see GET /`), c)
   );
   app.onError(answerError);
   return app;
@@ -243,21 +243,6 @@ function documented<R extends RouteConfig>(app: App, route: R): R {
   return { ...route, hide: true, request: { query: route.request?.query } };
 }
 
-/** A query that fails its schema: 400 `invalid_query`, naming the parameter. */
-function refuseInvalidQuery(
-  result: { success: boolean; error?: z.ZodError; target: string },
-): void {
-  if (result.success || result.target !== "query") return;
-  const issue = result.error?.issues[0];
-  throw new ApiError(
-    400,
-    "invalid_query",
-    `'${issue?.path.join(".") ?? "query"}' is invalid: ${
-      issue?.message ?? "see GET /openapi.json"
-    }`,
-  );
-}
-
 /** POST /classify: parse → decode → preprocess → classify → JSON (one prediction, or a batch's). */
 function classifyHandler(
   classifier: () => Promise<Classifier>,
@@ -282,36 +267,6 @@ function classifyHandler(
     log.digits = results.map(({ digit, confidence }) => ({ digit, confidence }));
     return c.json(batch ? { results } : results[0]);
   };
-}
-
-/**
- * Every failure, shaped once as `{"error":{"code","message"}}`; a 5xx says nothing of its cause. The
- * code goes on the request log.
- */
-function answerError(error: Error, c: Context<AppEnv>): Response {
-  if (error instanceof ApiError) {
-    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-    return errorResponse(c, error.status, error.code, error.message);
-  }
-  if (error instanceof ImageError) {
-    return errorResponse(c, statusOf(error.code), error.code, error.message);
-  }
-  if (error instanceof HTTPException && error.status < 500) {
-    return errorResponse(c, error.status, "bad_request", error.message || "bad request");
-  }
-  console.error(error);
-  return errorResponse(c, 500, "internal_error", "the server failed to answer this request");
-}
-
-function errorResponse(
-  c: Context<AppEnv>,
-  status: ContentfulStatusCode,
-  code: string,
-  message: string,
-): Response {
-  const log = c.get("log");
-  if (log) log.error = code;
-  return c.json({ error: { code, message } }, status);
 }
 
 const USAGE = `mnist-edge: handwritten digit classifier (MNIST CNN, tfjs on WebAssembly SIMD)

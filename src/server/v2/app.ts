@@ -6,10 +6,14 @@
  */
 import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../api_error.ts";
-import { refuseOtherMethods, startedClassifier } from "../_routes.ts";
+import {
+  answerErrors,
+  refuseInvalid,
+  refuseOtherMethods,
+  startedClassifier,
+} from "../_routes.ts";
 import type { AppEnv, LogFields } from "../env.ts";
 import type { Limits } from "../limits.ts";
 import type { Classifier } from "../../model/classifier.ts";
@@ -64,7 +68,7 @@ export const PLATFORM = "tfjs_safetensors";
  * ```
  */
 export function createV2App(options: V2Options): V2App {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalidPath });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid("invalid_request") });
   const server = options.server ?? { name: "mnist-edge", version: "1" };
   const classifier = () => startedClassifier(options.classifier);
 
@@ -115,7 +119,8 @@ export function createV2App(options: V2Options): V2App {
       `no route ${c.req.method} ${c.req.path}: see GET /openapi.json`,
     );
   });
-  app.onError(answerError);
+  // The protocol's error shape, with the status and headers each error was thrown with.
+  app.onError(answerErrors(({ message }) => ({ error: message })));
   return app;
 }
 
@@ -199,47 +204,6 @@ function logOf(c: Context<AppEnv>): LogFields {
     c.set("log", log);
   }
   return log;
-}
-
-/** A path parameter that fails its schema (none can today: both are any string). */
-function refuseInvalidPath(
-  result: { success: boolean; error?: z.ZodError; target: string },
-): void {
-  if (result.success) return;
-  const issue = result.error?.issues[0];
-  throw new ApiError(
-    400,
-    "invalid_request",
-    `'${issue?.path.join(".") ?? result.target}' is invalid: ${
-      issue?.message ?? "see GET /openapi.json"
-    }`,
-  );
-}
-
-/**
- * Every failure as `{"error": "…"}`, with the status and headers it was thrown with; a 5xx says
- * nothing of its cause. The code goes on the request log.
- */
-function answerError(error: Error, c: Context<AppEnv>): Response {
-  let status: ContentfulStatusCode = 500;
-  let code = "internal_error";
-  let message = "the server failed to answer this request";
-  if (error instanceof ApiError) {
-    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-    ({ status, code, message } = error);
-  } else if (error instanceof HTTPException && error.status < 500) {
-    // Hono's own middleware (e.g. bearerAuth) may carry its headers in a response.
-    error.res?.headers.forEach((value, name) => {
-      if (!/^content-(type|length)$/i.test(name)) c.header(name, value);
-    });
-    status = error.status as ContentfulStatusCode;
-    code = "bad_request";
-    message = error.message || "bad request";
-  } else {
-    console.error(error);
-  }
-  logOf(c).error = code;
-  return c.json({ error: message }, status);
 }
 
 /** Error answers, each `{"error": "…"}`, for a route's `responses`. */
