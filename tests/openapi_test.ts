@@ -148,5 +148,9 @@ Deno.test("every route's real answers match the document", async (t) => {
       status: 418,
     });
     assert.notDeepEqual(await check("POST", "/classify", undocumented), []);
+    const noRetryAfter = Response.json({ error: { code: "rate_limited", message: "x" } }, {
+      status: 429,
+    });
+    assert.notDeepEqual(await check("POST", "/classify", noRetryAfter), []);
   });
 });

@@ -1,11 +1,12 @@
 /**
  * Checks real answers against the app's own OpenAPI document: the operation must exist, the status must
- * be one it documents, and a JSON body must match that response's schema (JSON Schema 2020-12, as
- * OpenAPI 3.1 uses, by Ajv). Used by the tests in Deno and against workerd.
+ * be one it documents, the headers it requires must be there, and a JSON body must match that
+ * response's schema (JSON Schema 2020-12, as OpenAPI 3.1 uses, by Ajv). Used by the tests in Deno
+ * and against workerd.
  *
  * @example
  * ```ts ignore
- * const check = await answerChecker(await (await fetch(`${url}/openapi.json`)).json());
+ * const check = answerChecker(await (await fetch(`${url}/openapi.json`)).json());
  * assert.deepEqual(await check("post", "/classify", res), []);
  * ```
  */
@@ -17,6 +18,7 @@ export interface OpenApiDocument {
 }
 
 interface ResponseObject {
+  headers?: Record<string, { required?: boolean }>;
   content?: Record<string, { schema?: unknown }>;
 }
 
@@ -39,6 +41,10 @@ export function answerChecker(
     const status = String(response.status);
     const documented = operation.responses[status] ?? operation.responses.default;
     if (!documented) return [`${method} ${path} does not document status ${status}: ${text}`];
+    const missing = Object.entries(documented.headers ?? {})
+      .filter(([name, header]) => header.required && !response.headers.has(name))
+      .map(([name]) => `${method} ${path} ${status}: no ${name} header`);
+    if (missing.length) return missing;
     const type = response.headers.get("content-type")?.split(";")[0]?.trim() ?? "";
     const content = documented.content ?? {};
     if (!(type in content)) {

@@ -28,6 +28,7 @@ import {
   ClassifyQuery,
   ErrorBody,
   type ErrorCode,
+  errorResponses,
   Health,
   ModelCard,
   Prediction,
@@ -93,7 +94,7 @@ export function createApp(options: AppOptions): App {
   let document: unknown;
   app.openapi(openApiRoute, (c) => {
     // Generated once per isolate, on first request: the routes do not change after start-up.
-    document ??= app.getOpenAPI31Document(DOCUMENT_INFO);
+    document ??= app.getOpenAPI31Document(documentInfo(limits));
     return c.json(document as Record<string, unknown>, 200);
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
@@ -113,23 +114,37 @@ export function createApp(options: AppOptions): App {
   return app;
 }
 
-const DOCUMENT_INFO = {
-  openapi: "3.1.0",
-  info: {
-    title: "mnist-edge",
-    version: "1",
-    description: "A handwritten-digit classifier (the MNIST CNN on WebAssembly) on Cloudflare " +
-      'Workers. Every error is `{"error":{"code","message"}}`; the limits are in docs/api.md.',
-  },
-};
+/** The document's head, with this deployment's limits. */
+function documentInfo(limits: Limits) {
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "mnist-edge",
+      version: "1",
+      description: [
+        "A handwritten-digit classifier (the MNIST CNN on WebAssembly) on Cloudflare Workers.",
+        'Every error is `{"error":{"code","message"}}` (on /v2, `{"error"}`); every answer carries',
+        "`X-Request-Id`. The limits of this deployment, each checked before the work it bounds:",
+        `a body of at most ${mib(limits.maxBodyBytes)}; at most ${limits.maxBatch} images (or`,
+        `digits, on /v2) a request; an image header declaring at most ${limits.maxPixels} pixels`,
+        "(2 Mpx for GIF, WebP and BMP); decoding work of at most",
+        `${mib(limits.maxDecodeWork)} units (~0.5 ns each) a request, judged from the headers;`,
+        "120 requests a minute per client on the inference routes.",
+      ].join(" "),
+    },
+  };
+}
 
 /** Error responses with the codes each may carry, for a route's `responses`. */
 function errors(table: Partial<Record<ContentfulStatusCode, ErrorCode[]>>) {
-  return Object.fromEntries(
-    Object.entries(table).map(([status, codes]) => [status, {
-      description: `\`code\`: ${codes!.map((code) => `\`${code}\``).join(", ")}`,
-      content: { "application/json": { schema: ErrorBody } },
-    }]),
+  return errorResponses(
+    ErrorBody,
+    Object.fromEntries(
+      Object.entries(table).map((
+        [status, codes],
+      ) => [status, `\`code\`: ${codes!.map((code) => `\`${code}\``).join(", ")}`]),
+    ),
   );
 }
 

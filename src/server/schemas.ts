@@ -4,6 +4,7 @@
  * the document cannot drift from the code.
  */
 import { z } from "@hono/zod-openapi";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { PIXELS } from "../model/model.ts";
 
 /** Every `code` an error answer may carry; docs/api.md says when each is sent. */
@@ -118,3 +119,53 @@ export const ModelCard = z.object({
   test: z.object({ accuracy: z.number(), loss: z.number() }),
   trained_at: z.string(),
 }).openapi("ModelCard");
+
+/** The headers an error answer may carry, by status. */
+const ERROR_HEADERS: Partial<Record<string, Record<string, object>>> = {
+  400: {
+    "WWW-Authenticate": {
+      description: 'With `invalid_authorization`: `Bearer realm="mnist-edge", error="invalid_request"`.',
+      schema: { type: "string" },
+    },
+  },
+  401: {
+    "WWW-Authenticate": {
+      description: '`Bearer realm="mnist-edge"`, with `error="invalid_token"` for a wrong token.',
+      schema: { type: "string" },
+      required: true,
+    },
+  },
+  429: {
+    "Retry-After": {
+      description: "Seconds until this client's budget is renewed.",
+      schema: { type: "integer", minimum: 1 },
+      required: true,
+    },
+  },
+  503: {
+    "Retry-After": {
+      description: "With `overloaded`: seconds to wait before sending again.",
+      schema: { type: "integer", minimum: 1 },
+    },
+  },
+};
+
+/**
+ * Error responses for a route's `responses`, each with its body's schema and the headers its status
+ * may carry (`Retry-After`, `WWW-Authenticate`).
+ *
+ * @param schema The app's error body: {@linkcode ErrorBody}, or v2's.
+ * @param table A description for each status.
+ */
+export function errorResponses(
+  schema: z.ZodType,
+  table: Partial<Record<ContentfulStatusCode, string>>,
+) {
+  return Object.fromEntries(
+    Object.entries(table).map(([status, description]) => [status, {
+      description: description!,
+      ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}),
+      content: { "application/json": { schema } },
+    }]),
+  );
+}

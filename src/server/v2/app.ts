@@ -15,6 +15,7 @@ import {
   startedClassifier,
 } from "../_routes.ts";
 import type { AppEnv, LogFields } from "../env.ts";
+import { errorResponses } from "../schemas.ts";
 import type { Limits } from "../limits.ts";
 import type { Classifier } from "../../model/classifier.ts";
 import { NUM_CLASSES } from "../../model/model.ts";
@@ -208,12 +209,7 @@ function logOf(c: Context<AppEnv>): LogFields {
 
 /** Error answers, each `{"error": "…"}`, for a route's `responses`. */
 function errors(table: Partial<Record<ContentfulStatusCode, string>>) {
-  return Object.fromEntries(
-    Object.entries(table).map(([status, description]) => [status, {
-      description,
-      content: { "application/json": { schema: V2Error } },
-    }]),
-  );
+  return errorResponses(V2Error, table);
 }
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -226,6 +222,7 @@ const TAGS = ["Open Inference Protocol v2"];
 const GUARDED = {
   security: [{}, { bearer: [] }] as Record<string, string[]>[],
   responses: errors({
+    400: "The `Authorization` header is not `Bearer <token>`.",
     401: "A token is required (`API_TOKENS` is set) and none, or a wrong one, was sent.",
     404: "No such model (or version).",
     429: "Too many requests from this client: wait the seconds `Retry-After` says.",
@@ -303,13 +300,14 @@ function modelRoutes(versioned: boolean) {
       security: GUARDED.security,
       responses: {
         200: json(V2InferenceResponse, "The probabilities of each digit"),
+        ...GUARDED.responses,
         ...errors({
-          400: "Malformed or too deep/long JSON, a request the schema refuses, or a tensor whose " +
-            "shape, length, nesting or values do not fit.",
+          400: "Malformed or too deep/long JSON, a request the schema refuses, a tensor whose " +
+            "shape, length, nesting or values do not fit, or an `Authorization` header that is " +
+            "not `Bearer <token>`.",
           413: "The body is over MAX_BODY_BYTES, or the batch over MAX_BATCH.",
           415: "The body is not declared JSON (Content-Type: application/json).",
         }),
-        ...GUARDED.responses,
         ...errors({ 503: "The model could not be loaded, or too many bodies are being received." }),
       },
     }),
