@@ -36,7 +36,7 @@ export function tokensFrom(env: Pick<Env, "API_TOKENS"> | undefined): string[] {
 /**
  * Requires `Authorization: Bearer <token>` with one of `API_TOKENS` (compared in constant time by
  * Hono's `bearerAuth`); passes every request when `API_TOKENS` is unset or empty. Read per request,
- * so `wrangler secret put API_TOKENS` takes effect without a redeploy.
+ * so the tokens of a new `wrangler secret put API_TOKENS` hold from the first request that sees them.
  *
  * @returns The middleware.
  * @throws ApiError 401 `unauthorized` without a token or with a wrong one (`WWW-Authenticate:
