@@ -55,7 +55,9 @@ export function describeValue(value: unknown): string {
  */
 export function toApiError(error: Error): ApiError {
   if (error instanceof ApiError) return error;
-  if (error instanceof ImageError) return new ApiError(statusOf(error.code), error.code, error.message);
+  if (error instanceof ImageError) {
+    return new ApiError(statusOf(error.code), error.code, error.message);
+  }
   if (error instanceof HTTPException && error.status < 500) {
     return new ApiError(error.status, "bad_request", error.message || "bad request");
   }

@@ -108,7 +108,10 @@ export function createApp(options: AppOptions): App {
   // Every failure is shaped once, here, as {"error":{"code","message"}}.
   const answerError = answerErrors(({ code, message }) => ({ error: { code, message } }));
   app.notFound((c) =>
-    answerError(new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}: see GET /`), c)
+    answerError(
+      new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}: see GET /`),
+      c,
+    )
   );
   app.onError(answerError);
   return app;

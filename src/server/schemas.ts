@@ -124,7 +124,8 @@ export const ModelCard = z.object({
 const ERROR_HEADERS: Partial<Record<string, Record<string, object>>> = {
   400: {
     "WWW-Authenticate": {
-      description: 'With `invalid_authorization`: `Bearer realm="mnist-edge", error="invalid_request"`.',
+      description:
+        'With `invalid_authorization`: `Bearer realm="mnist-edge", error="invalid_request"`.',
       schema: { type: "string" },
     },
   },

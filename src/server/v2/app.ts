@@ -8,12 +8,7 @@ import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../api_error.ts";
-import {
-  answerErrors,
-  refuseInvalid,
-  refuseOtherMethods,
-  startedClassifier,
-} from "../_routes.ts";
+import { answerErrors, refuseInvalid, refuseOtherMethods, startedClassifier } from "../_routes.ts";
 import type { AppEnv, LogFields } from "../env.ts";
 import { errorResponses } from "../schemas.ts";
 import type { Limits } from "../limits.ts";
