@@ -4,7 +4,9 @@
  */
 import type { Context, Hono } from "hono";
 import type { z } from "@hono/zod-openapi";
-import { ApiError, toApiError } from "./api_error.ts";
+import { HTTPException } from "hono/http-exception";
+import { ApiError } from "./api_error.ts";
+import { ImageError, statusOf } from "../image/errors.ts";
 import type { Classifier } from "../model/classifier.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -76,4 +78,24 @@ export function answerErrors(shape: (error: ApiError) => Record<string, unknown>
     if (log) log.error = error.code;
     return c.json(shape(error), error.status);
   };
+}
+
+/**
+ * Any error as the ApiError it is answered as: an ImageError by its code's status, one of Hono's
+ * HTTPExceptions under 500 as `bad_request`, anything else as 500 `internal_error`, which says
+ * nothing of its cause (logged here instead).
+ *
+ * @param error What a handler or middleware threw.
+ * @returns The error to answer with.
+ */
+export function toApiError(error: Error): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ImageError) {
+    return new ApiError(statusOf(error.code), error.code, error.message);
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    return new ApiError(error.status, "bad_request", error.message || "bad request");
+  }
+  console.error(error);
+  return new ApiError(500, "internal_error", "the server failed to answer this request");
 }

@@ -1,7 +1,6 @@
 /** The one error type routes throw; `onError` in app.ts turns it into `{"error":{"code","message"}}`. */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ImageError, statusOf } from "../image/errors.ts";
 
 /** Options for {@linkcode ApiError}. */
 export interface ApiErrorOptions extends ErrorOptions {
@@ -43,24 +42,4 @@ export function describeValue(value: unknown): string {
   if (value !== null && typeof value === "object") return "an object";
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
-}
-
-/**
- * Any error as the ApiError it is answered as: an ImageError by its code's status, one of Hono's
- * HTTPExceptions under 500 as `bad_request`, anything else as 500 `internal_error`, which says
- * nothing of its cause (logged here instead).
- *
- * @param error What a handler or middleware threw.
- * @returns The error to answer with.
- */
-export function toApiError(error: Error): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof ImageError) {
-    return new ApiError(statusOf(error.code), error.code, error.message);
-  }
-  if (error instanceof HTTPException && error.status < 500) {
-    return new ApiError(error.status, "bad_request", error.message || "bad request");
-  }
-  console.error(error);
-  return new ApiError(500, "internal_error", "the server failed to answer this request");
 }
