@@ -570,16 +570,27 @@ async function writeNumber(
 }
 
 /**
- * The set of written numbers, one at a time (a 12 MP photo holds ~150 MB while it is made).
+ * Number `k` of the set of `source` digits and `seed`: what {@linkcode writtenNumbers} yields k-th
+ * (counting those `only` skips), written on its own — to look again at one number of a run.
  *
- * @param options The split, how many numbers, the seed, and optionally one form only.
- * @returns An async generator of numbers 0…count−1 (those of form `only`, when given), in order.
- * @throws {RangeError} when `count` is not an integer from 1 to 100,000 or `seed` not a 32-bit
- * unsigned integer.
+ * @param options The split and the seed (default {@linkcode DEFAULT_SEED}).
+ * @param k The number's place in the set, from 0.
+ * @returns The number, its bytes and its truth.
+ * @throws {RangeError} when `k` is not an integer from 0, or the options are out of range.
  */
-export async function* writtenNumbers(
-  options: WrittenNumbersOptions,
-): AsyncGenerator<WrittenNumber> {
+export async function writtenNumber(
+  options: Pick<WrittenNumbersOptions, "source" | "seed">,
+  k: number,
+): Promise<WrittenNumber> {
+  if (!Number.isSafeInteger(k) || k < 0) {
+    throw new RangeError(`'k' must be an integer from 0: current value is ${k}`);
+  }
+  const { source, seed } = checked({ ...options, count: k + 1 });
+  return await writeNumber(k, seed, await digitsOf(source), source);
+}
+
+/** The options with their defaults, checked. */
+function checked(options: WrittenNumbersOptions): Required<Omit<WrittenNumbersOptions, "only">> {
   const { source, count, seed = DEFAULT_SEED, only } = options;
   if (!Number.isSafeInteger(count) || count < 1 || count > 100_000) {
     throw new RangeError(`'count' must be an integer from 1 to 100000: current value is ${count}`);
@@ -597,9 +608,24 @@ export async function* writtenNumbers(
       `'only' must be one of ${NUMBER_FORMS.join(", ")}: current value is ${only}`,
     );
   }
+  return { source, count, seed };
+}
+
+/**
+ * The set of written numbers, one at a time (a 12 MP photo holds ~150 MB while it is made).
+ *
+ * @param options The split, how many numbers, the seed, and optionally one form only.
+ * @returns An async generator of numbers 0…count−1 (those of form `only`, when given), in order.
+ * @throws {RangeError} when `count` is not an integer from 1 to 100,000, `seed` not a 32-bit
+ * unsigned integer, `source` or `only` not one of theirs.
+ */
+export async function* writtenNumbers(
+  options: WrittenNumbersOptions,
+): AsyncGenerator<WrittenNumber> {
+  const { source, count, seed } = checked(options);
   const split = await digitsOf(source);
   for (let k = 0; k < count; k++) {
-    if (only && shapeOf(k).form !== only) continue;
+    if (options.only && shapeOf(k).form !== options.only) continue;
     yield await writeNumber(k, seed, split, source);
   }
 }
