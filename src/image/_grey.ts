@@ -1,6 +1,6 @@
 /**
  * The grey working map: luma (Rec. 601) composited over a background and box-averaged by a whole factor
- * to at most {@linkcode WORKING_MAX_SIDE} a side. codec.wasm builds it while decoding JPEG and PNG;
+ * to at most {@linkcode WORKING_MAX_SIDE} a side (or the working size a caller asks for). codec.wasm builds it while decoding JPEG and PNG;
  * this is the same arithmetic for the decoders that hand over whole RGBA images (GIF, WebP, BMP).
  */
 import type { FloatMap, RgbaImage } from "./types.ts";
@@ -14,9 +14,12 @@ export const WORKING_MAX_SIDE = 112;
 /** Rec. 601 luma weights in thousandths, so a pixel's weighted sum stays an exact integer. */
 const LUMA_R = 299, LUMA_G = 587, LUMA_B = 114, LUMA_WHITE = 255 * 1000;
 
-/** The whole factor that brings the long side of a `width`×`height` image to ≤ WORKING_MAX_SIDE. */
-export function boxFactor(width: number, height: number): number {
-  return Math.max(1, Math.ceil(Math.max(width, height) / WORKING_MAX_SIDE));
+/**
+ * The whole factor that brings the long side of a `width`×`height` image to ≤ `maxSide`
+ * ({@linkcode WORKING_MAX_SIDE} unless given: one digit; /read asks for more to keep a row of them).
+ */
+export function boxFactor(width: number, height: number, maxSide = WORKING_MAX_SIDE): number {
+  return Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
 }
 
 /**

@@ -2,8 +2,8 @@
  * From a grey working map to an ink map: polarity, background removal, speck removal.
  * Shapes: a "map" is a Float32Array [height, width] row-major; ink maps hold 0 (paper) … 255 (ink).
  *
- * Everything here runs on the small working map the decoders produce (long side ≤ 112, see
- * _grey.ts), so its cost does not grow with the upload.
+ * Everything here runs on the small working map the decoders produce (long side ≤ 112 for one digit,
+ * ≤ 512 for a number, see _grey.ts), so its cost does not grow with the upload.
  */
 import { ImageError } from "./errors.ts";
 import type { FloatMap } from "./types.ts";
@@ -130,12 +130,44 @@ function tileFilter(
  * @throws {ImageError} `no_ink` when nothing that looks like writing remains.
  */
 export function isolateInk(flat: FloatMap): FloatMap {
+  return findWriting(flat).ink;
+}
+
+/** The writing on an ink map, as {@linkcode findWriting} finds it. */
+export interface Writing {
+  /** The writing's ink, 0 … 255 (solid ink 255), anti-aliased edges included; 0 elsewhere. */
+  ink: FloatMap;
+  /** Per pixel, [height, width]: the index in `components` of the solid ink it belongs to, or -1. */
+  labels: Int32Array;
+  /** Every connected component of solid ink, specks included. */
+  components: InkComponent[];
+  /** Per component: 1 when it is writing (kept in `ink`), 0 when a speck or a mark on the frame. */
+  writing: Uint8Array;
+  /** The bounding box of all writing. */
+  box: Box;
+}
+
+/**
+ * The writing on a flattened ink map, with its components kept apart: what {@linkcode isolateInk}
+ * returns merged, the reader of numbers needs labelled, so both come from here.
+ *
+ * @param flat An ink map after {@linkcode subtractBackground}.
+ * @param options `solidShare`: solid ink is also at least this share of the strongest pixel (0
+ * unless given). A row of small digits in a photo leaves more of a shadow behind than one large
+ * digit does, and its faint residue must not join the digits into one component.
+ * @throws {ImageError} `no_ink` when nothing that looks like writing remains.
+ */
+export function findWriting(flat: FloatMap, options: { solidShare?: number } = {}): Writing {
   const { width, height, data } = flat;
   let strongest = 0;
   for (let i = 0; i < data.length; i++) if (data[i]! > strongest) strongest = data[i]!;
   if (strongest < MIN_CONTRAST) throw blank("nothing stands out from the background");
-  const threshold = Math.max(otsuThreshold(data), MIN_CONTRAST / 2);
-  const { mask: core, box } = keepWritingComponents(
+  const threshold = Math.max(
+    otsuThreshold(data),
+    MIN_CONTRAST / 2,
+    (options.solidShare ?? 0) * strongest,
+  );
+  const { mask: core, box, labels, components, kept } = keepWritingComponents(
     withoutEdgeStrips(flat, threshold),
     threshold,
     width,
@@ -160,7 +192,7 @@ export function isolateInk(flat: FloatMap): FloatMap {
       out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
-  return { width, height, data: out };
+  return { ink: { width, height, data: out }, labels, components, writing: kept, box };
 }
 
 /** How far in from the frame a strip of desk or table may reach, as a share of the short side. */
@@ -209,7 +241,7 @@ function withoutEdgeStrips(flat: FloatMap, threshold: number): Float32Array {
 }
 
 /** One connected component: its pixel count, strongest pixel and inclusive bounding box. */
-interface Component {
+export interface InkComponent {
   area: number;
   peak: number;
   x0: number;
@@ -228,7 +260,13 @@ function keepWritingComponents(
   threshold: number,
   width: number,
   height: number,
-): { mask: Uint8Array; box: Box } {
+): {
+  mask: Uint8Array;
+  box: Box;
+  labels: Int32Array;
+  components: InkComponent[];
+  kept: Uint8Array;
+} {
   const { labels, components } = labelComponents(data, threshold, width, height);
   const kept = chooseWriting(components, width, height);
   const mask = new Uint8Array(width * height);
@@ -244,11 +282,11 @@ function keepWritingComponents(
     box.x1 = Math.max(box.x1, c.x1);
     box.y1 = Math.max(box.y1, c.y1);
   });
-  return { mask, box };
+  return { mask, box, labels, components, kept };
 }
 
 /** Inclusive pixel bounds. */
-interface Box {
+export interface Box {
   x0: number;
   y0: number;
   x1: number;
@@ -260,10 +298,10 @@ function labelComponents(
   threshold: number,
   width: number,
   height: number,
-): { labels: Int32Array; components: Component[] } {
+): { labels: Int32Array; components: InkComponent[] } {
   const labels = new Int32Array(width * height).fill(-1);
   const queue = new Int32Array(width * height); // each pixel is labelled, so queued, at most once
-  const components: Component[] = [];
+  const components: InkComponent[] = [];
   for (let start = 0; start < data.length; start++) {
     if (data[start]! < threshold || labels[start] !== -1) continue;
     const label = components.length;
@@ -303,21 +341,25 @@ function labelComponents(
  *
  * @throws {ImageError} `no_ink` when only specks or a dot remain.
  */
-function chooseWriting(components: Component[], width: number, height: number): Uint8Array {
-  const largest = Math.max(0, ...components.map((c) => c.area));
-  const strongest = Math.max(0, ...components.map((c) => c.peak));
+function chooseWriting(components: InkComponent[], width: number, height: number): Uint8Array {
+  // Loops, not Math.max(...spread): a noisy map may hold more components than a call has arguments.
+  let largest = 0, strongest = 0;
+  for (const c of components) {
+    if (c.area > largest) largest = c.area;
+    if (c.peak > strongest) strongest = c.peak;
+  }
   const minArea = Math.max(3, (width * height) / 4000, 0.02 * largest);
   const minSpan = Math.max(3, 0.04 * Math.max(width, height));
-  const span = (c: Component) => Math.max(c.x1 - c.x0, c.y1 - c.y0) + 1;
-  const onEdge = (c: Component) =>
+  const span = (c: InkComponent) => Math.max(c.x1 - c.x0, c.y1 - c.y0) + 1;
+  const onEdge = (c: InkComponent) =>
     c.x0 === 0 || c.y0 === 0 || c.x1 === width - 1 || c.y1 === height - 1;
   const candidates = components.map((c) => c.area >= minArea && c.peak >= FAINT * strongest);
   const inside = components.filter((c, i) => candidates[i] && !onEdge(c) && span(c) >= minSpan);
-  const anchor = inside.reduce<Component | undefined>(
+  const anchor = inside.reduce<InkComponent | undefined>(
     (a, c) => (!a || c.area > a.area ? c : a),
     undefined,
   );
-  const near = (c: Component) => {
+  const near = (c: InkComponent) => {
     if (!anchor) return true;
     const mx = (anchor.x1 - anchor.x0 + 1) / 2, my = (anchor.y1 - anchor.y0 + 1) / 2;
     return c.x0 <= anchor.x1 + mx && c.x1 >= anchor.x0 - mx && c.y0 <= anchor.y1 + my &&

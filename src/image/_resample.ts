@@ -6,7 +6,8 @@ export const MNIST_SIDE = 28;
 export const DIGIT_BOX = 20;
 /** MNIST strokes are about 2 px wide inside the 20-px box; thinner pen strokes are widened to this. */
 const MIN_STROKE_PX = 1.8;
-const MAX_THICKEN_RADIUS = 8;
+/** Strokes are widened by at most this much, so a digit never reaches further from its ink. */
+export const MAX_THICKEN_RADIUS = 8;
 
 /** Inclusive pixel bounds of the ink. */
 interface Box {

@@ -5,9 +5,16 @@
  */
 import { inkPolarity, isolateInk, subtractBackground } from "./_ink.ts";
 import { halve } from "./_grey.ts";
-import { centreByMass, fitDigitBox, inkBox, MNIST_SIDE, thickenThinStrokes } from "./_resample.ts";
+import {
+  centreByMass,
+  fitDigitBox,
+  inkBox,
+  MAX_THICKEN_RADIUS,
+  MNIST_SIDE,
+  thickenThinStrokes,
+} from "./_resample.ts";
 import { ImageError } from "./errors.ts";
-import type { FloatMap } from "./types.ts";
+import type { FloatMap, MapBox } from "./types.ts";
 
 /**
  * Turns a photo, scan or canvas drawing of one digit into MNIST's format.
@@ -15,8 +22,8 @@ import type { FloatMap } from "./types.ts";
  * Steps (the decoder already composited transparency over white and box-averaged to ≤ 112 px a side):
  * make ink bright (dark-on-light is inverted) → subtract the local background (uneven lighting) →
  * keep Otsu-thresholded ink minus specks, with anti-aliased edges — at half size first, when the
- * digit is large enough there → widen pen-thin strokes → crop → fit 20×20 by area averaging →
- * centre by mass.
+ * digit is large enough there → all of the writing as one box → {@linkcode toMnist}. It is the
+ * one-box path through the stages that read a number (read.ts).
  *
  * @example
  * ```ts ignore
@@ -30,7 +37,32 @@ import type { FloatMap } from "./types.ts";
  */
 export function toMnistDigit(grey: FloatMap): Uint8ClampedArray {
   const ink = largeInkAtHalf(grey) ?? isolateInk(subtractBackground(inkPolarity(grey)));
-  return centreByMass(fitDigitBox(thickenThinStrokes(ink)));
+  const { x0, y0, x1, y1 } = inkBox(ink);
+  return toMnist(ink, { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 });
+}
+
+/**
+ * One digit's ink in MNIST's format: widen pen-thin strokes → crop → fit 20×20 by area averaging →
+ * centre by mass. Only `box` and the margin strokes may be widened into are read, so the map may be
+ * a whole page: what lies further away does not change the answer.
+ *
+ * @param ink An ink map (0 paper … 255 ink) holding this digit's ink and, within
+ * {@linkcode MAX_THICKEN_RADIUS} of `box`, nothing else.
+ * @param box The digit's ink, in the map's pixels; it must hold some ink.
+ * @returns 784 bytes, [28, 28] row-major, 0 = background … 255 = ink.
+ */
+export function toMnist(ink: FloatMap, box: MapBox): Uint8ClampedArray {
+  const m = MAX_THICKEN_RADIUS;
+  const x0 = Math.max(0, box.x - m), y0 = Math.max(0, box.y - m);
+  const x1 = Math.min(ink.width, box.x + box.width + m);
+  const y1 = Math.min(ink.height, box.y + box.height + m);
+  const width = x1 - x0, height = y1 - y0;
+  const data = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const from = (y0 + y) * ink.width + x0;
+    data.set(ink.data.subarray(from, from + width), y * width);
+  }
+  return centreByMass(fitDigitBox(thickenThinStrokes({ width, height, data })));
 }
 
 /** Maps this large or larger are first tried at half their size. */

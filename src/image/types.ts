@@ -9,10 +9,18 @@ export interface RgbaImage {
 
 /**
  * A single-channel float image, [height, width] row-major. The decoders produce one as the grey
- * working map (luma 0…255 over a background, long side ≤ 112); the preprocessing turns it into ink.
+ * working map (luma 0…255 over a background, long side ≤ the working size: 112 unless asked); the preprocessing turns it into ink.
  */
 export interface FloatMap {
   width: number;
   height: number;
   data: Float32Array;
+}
+
+/** A rectangle in working-map pixels: x, y of the top-left corner, width, height. */
+export interface MapBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }

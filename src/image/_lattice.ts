@@ -1,0 +1,202 @@
+/**
+ * Pieces → the lattice of candidate digits (each a run of consecutive pieces of one line, in MNIST's
+ * format) and the best path through it once the model has scored every candidate.
+ *
+ * A path through a line of n pieces goes from node 0 to node n; an edge from node a to node b + 1
+ * reads pieces a … b as one digit. Its score is the log-probability of the candidate's best digit,
+ * plus a bonus per digit, less the penalties its making cost: a cut through ink used as a
+ * digit's edge, pieces of different groups put together.
+ */
+import type { Pieces } from "./_pieces.ts";
+import { MAX_THICKEN_RADIUS } from "./_resample.ts";
+import { toMnist } from "./preprocess.ts";
+import type { FloatMap, MapBox } from "./types.ts";
+
+/** The most candidates one image may ask the model to score (one forward pass of them). */
+export const MAX_CANDIDATES = 256;
+/** A candidate is at most this many pieces. */
+export const MAX_RUN = 4;
+/** …at most this many digit heights wide (a whole 0 is about 0.9; two digits side by side 1.2+). */
+const MAX_WIDTH = 1.3;
+/** …with no gap wider than this share of a digit height between pieces of different groups. */
+const MAX_GAP = 0.3;
+/**
+ * A candidate with a cut for an edge is at least this many digit heights tall: the end of a bar cut
+ * off is no digit. Such a piece may be left out of the reading instead.
+ */
+const MIN_CUT_HEIGHT = 0.5;
+/** How a path is scored (tuned on written numbers from MNIST training digits). */
+export interface PathWeights {
+  /** Added to every digit read: keeps one digit from beating two clear ones, since log p ≤ 0. */
+  digitBonus: number;
+  /** Charged for a cut through ink used as the left edge of a digit. */
+  cut: number;
+  /** Charged for each join of pieces of different groups into one digit. */
+  merge: number;
+  /** Charged for leaving a small mark out of the reading. */
+  skip: number;
+}
+
+export const PATH_WEIGHTS: Readonly<PathWeights> = {
+  digitBonus: 0.5,
+  cut: 1,
+  merge: 1.5,
+  skip: 0.5,
+};
+/** The smallest probability counted, so an impossible reading still has a finite score. */
+const FLOOR = 1e-6;
+
+/** One way to read pieces `from` … `to − 1` of a line as one digit. */
+export interface LatticeEdge {
+  from: number;
+  to: number;
+  /** The candidate's index in the segmentation. */
+  candidate: number;
+  /** Cuts through ink it uses as its left edge (0 or 1). */
+  cuts: number;
+  /** Joins of pieces of different groups it makes. */
+  joins: number;
+}
+
+/** A line's lattice: its pieces, the edges over them, and which pieces may be left out. */
+export interface LineLattice {
+  pieces: number;
+  edges: LatticeEdge[];
+  skippable: boolean[];
+}
+
+/**
+ * Every candidate of every line, built in order of size (all single pieces first) until
+ * {@linkcode MAX_CANDIDATES}, each with its 28×28 image.
+ *
+ * @param ink The writing's ink map (0 … 255).
+ * @param pieces The pieces of every line and the owner of every ink pixel.
+ */
+export function buildLattice(
+  ink: FloatMap,
+  pieces: Pieces,
+): { candidates: { box: MapBox; pixels: Uint8ClampedArray }[]; lines: LineLattice[] } {
+  const candidates: { box: MapBox; pixels: Uint8ClampedArray }[] = [];
+  const lines: LineLattice[] = pieces.lines.map((line) => ({
+    pieces: line.pieces.length,
+    edges: [],
+    skippable: line.pieces.map((p) =>
+      p.minor || p.box.y1 - p.box.y0 + 1 < MIN_CUT_HEIGHT * line.digitHeight
+    ),
+  }));
+  let first = 0;
+  const firsts = pieces.lines.map((line) => (first += line.pieces.length) - line.pieces.length);
+  for (let run = 1; run <= MAX_RUN; run++) {
+    for (const [l, line] of pieces.lines.entries()) {
+      const h = line.digitHeight;
+      for (let a = 0; a + run <= line.pieces.length; a++) {
+        if (candidates.length >= MAX_CANDIDATES) break;
+        const b = a + run - 1;
+        const start = line.pieces[a]!;
+        const box = { ...start.box };
+        const cuts = start.cutLeft ? 1 : 0;
+        let joins = 0;
+        let allowed = true;
+        for (let i = a + 1; i <= b && allowed; i++) {
+          const p = line.pieces[i]!;
+          if (p.group !== line.pieces[i - 1]!.group) {
+            allowed = p.box.x0 - box.x1 <= MAX_GAP * h;
+            joins++;
+          }
+          box.x0 = Math.min(box.x0, p.box.x0);
+          box.y0 = Math.min(box.y0, p.box.y0);
+          box.x1 = Math.max(box.x1, p.box.x1);
+          box.y1 = Math.max(box.y1, p.box.y1);
+        }
+        if (run > 1 && (!allowed || box.x1 - box.x0 + 1 > MAX_WIDTH * h)) continue;
+        const cut = start.cutLeft || line.pieces[b]!.cutRight;
+        if (cut && box.y1 - box.y0 + 1 < MIN_CUT_HEIGHT * h) continue;
+        const mapBox = {
+          x: box.x0,
+          y: box.y0,
+          width: box.x1 - box.x0 + 1,
+          height: box.y1 - box.y0 + 1,
+        };
+        lines[l]!.edges.push({ from: a, to: b + 1, candidate: candidates.length, cuts, joins });
+        candidates.push({
+          box: mapBox,
+          pixels: candidateImage(ink, pieces.owner, mapBox, firsts[l]! + a, firsts[l]! + b),
+        });
+      }
+    }
+  }
+  for (const line of lines) line.edges.sort((x, y) => x.from - y.from);
+  return { candidates, lines };
+}
+
+/** The ink of pieces `first` … `last` alone (nothing else near them), in MNIST's format. */
+function candidateImage(
+  ink: FloatMap,
+  owner: Int32Array,
+  box: MapBox,
+  first: number,
+  last: number,
+): Uint8ClampedArray {
+  // The box and the margin strokes may be widened into: toMnist reads no further.
+  const m = MAX_THICKEN_RADIUS;
+  const x0 = Math.max(0, box.x - m), y0 = Math.max(0, box.y - m);
+  const x1 = Math.min(ink.width, box.x + box.width + m);
+  const y1 = Math.min(ink.height, box.y + box.height + m);
+  const width = x1 - x0, height = y1 - y0;
+  const data = new Float32Array(width * height);
+  for (let y = box.y; y < box.y + box.height; y++) {
+    for (let x = box.x; x < box.x + box.width; x++) {
+      const i = y * ink.width + x, o = owner[i]!;
+      if (o >= first && o <= last) data[(y - y0) * width + x - x0] = ink.data[i]!;
+    }
+  }
+  return toMnist({ width, height, data }, { ...box, x: box.x - x0, y: box.y - y0 });
+}
+
+/**
+ * The best path through a line's lattice.
+ *
+ * @param line The line's lattice.
+ * @param best Per candidate, the probability of its best digit.
+ * @param weights The bonus and penalties.
+ * @returns The chosen candidates, left to right.
+ */
+export function scorePath(
+  line: LineLattice,
+  best: ArrayLike<number>,
+  weights: PathWeights = PATH_WEIGHTS,
+): number[] {
+  const n = line.pieces;
+  const score = new Float64Array(n + 1).fill(-Infinity);
+  const via = new Int32Array(n + 1).fill(-2); // the edge index that reached a node; -1: a skip
+  score[0] = 0;
+  let e = 0;
+  for (let node = 0; node < n; node++) {
+    const here = score[node]!;
+    for (; e < line.edges.length && line.edges[e]!.from === node; e++) {
+      const edge = line.edges[e]!;
+      if (here === -Infinity) continue;
+      const s = here + Math.log(Math.max(FLOOR, best[edge.candidate]!)) + weights.digitBonus -
+        edge.cuts * weights.cut - edge.joins * weights.merge;
+      if (s > score[edge.to]!) {
+        score[edge.to] = s;
+        via[edge.to] = e;
+      }
+    }
+    if (line.skippable[node] && here - weights.skip > score[node + 1]!) {
+      score[node + 1] = here - weights.skip;
+      via[node + 1] = -1;
+    }
+  }
+  const path: number[] = [];
+  for (let node = n; node > 0;) {
+    const edge = via[node]!;
+    if (edge === -2) return []; // unreachable: no candidate covers some piece
+    if (edge === -1) node--;
+    else {
+      path.push(line.edges[edge]!.candidate);
+      node = line.edges[edge]!.from;
+    }
+  }
+  return path.reverse();
+}

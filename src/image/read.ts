@@ -1,0 +1,120 @@
+/**
+ * Reading a written number, the image side: the grey working map → candidate digits and the ways
+ * they may be combined; then, given the model's probabilities for every candidate, the best reading.
+ *
+ * Stages (each in its own function, tested directly in tests/segment_test.ts):
+ * find the writing (_ink.ts, as /classify) → group its components into lines (_lines.ts) → within a
+ * line, merge the pieces of one digit and cut components too wide to be one digit (_pieces.ts) → a
+ * lattice of candidates, each a run of consecutive pieces (_lattice.ts) → each candidate in MNIST's
+ * format by {@linkcode toMnist}, the geometry /classify uses → the model scores every candidate in
+ * one batch (the caller) → {@linkcode chooseReading}: the path through each line's lattice with the
+ * highest sum of log-probabilities, as the segmentation-based entries of the ICFHR 2014 handwritten
+ * digit string competition do.
+ *
+ * Order: lines top to bottom, digits left to right within a line.
+ */
+import { findWriting, inkPolarity, subtractBackground } from "./_ink.ts";
+import { findLines } from "./_lines.ts";
+import { cutPieces } from "./_pieces.ts";
+import { buildLattice, type LineLattice, scorePath } from "./_lattice.ts";
+import type { FloatMap, MapBox } from "./types.ts";
+
+export type { MapBox } from "./types.ts";
+export type { LineLattice } from "./_lattice.ts";
+
+/**
+ * The working map's long side for /read (decodeImage's `maxSide`): a 1200×400 canvas of 4–6 digits
+ * maps to 400×134 (digits 60–100 px tall), a 12 MP phone photo to 504×378 (a number across a third
+ * of the frame: digits ~40 px), while finding and cutting the digits stays a few milliseconds.
+ */
+export const READ_MAX_SIDE = 512;
+
+/** Solid ink is at least this share of the strongest: what a shadow leaves behind is fainter. */
+const SOLID_SHARE = 0.35;
+
+/** One piece of writing that may be read as one digit. */
+export interface DigitCandidate {
+  /** Where it is on the working map. */
+  box: MapBox;
+  /** Its 28×28 MNIST-format image: 784 bytes, 0 background, 255 ink. */
+  pixels: Uint8ClampedArray;
+}
+
+/** Everything the model must score to read a number: candidates and how they may be combined. */
+export interface Segmentation {
+  /** Every candidate digit of every line; the model scores each. */
+  candidates: DigitCandidate[];
+  /** Lines top to bottom, each the lattice of its pieces (for {@linkcode chooseReading}). */
+  lines: LineLattice[];
+}
+
+/** A chosen reading: candidate indices in reading order, lines top to bottom, left to right in each. */
+export interface Reading {
+  lines: number[][];
+}
+
+/**
+ * Finds the digits a grey working map may hold and every plausible way to cut it into digits.
+ *
+ * @example
+ * ```ts ignore
+ * const { map } = await decodeImage(bytes, { background: 255, limits, maxSide: READ_MAX_SIDE });
+ * const segmentation = segmentNumber(map);
+ * const reading = chooseReading(segmentation, classifier.predict(segmentation.candidates.map((c) => c.pixels)));
+ * ```
+ *
+ * @param grey The grey working map over white, [height, width] 0…255.
+ * @returns Candidates (at most {@linkcode MAX_CANDIDATES}) and the lattice of each line.
+ * @throws {ImageError} `no_ink` when the image is blank or holds only specks.
+ */
+export function segmentNumber(grey: FloatMap): Segmentation {
+  const writing = findWriting(subtractBackground(inkPolarity(grey)), { solidShare: SOLID_SHARE });
+  const lines = findLines(writing);
+  const pieces = cutPieces(writing, lines);
+  return buildLattice(writing.ink, pieces);
+}
+
+/**
+ * The most probable reading: per line, the path through its lattice that maximises the sum of each
+ * chosen candidate's log-probability of its best digit, less the penalties for cutting through ink
+ * and for merging pieces apart, plus a bonus per digit that keeps a whole digit from being read as
+ * a run of "1"-like slivers or two digits as one.
+ *
+ * @param segmentation From {@linkcode segmentNumber}.
+ * @param probabilities The model's ten probabilities for each candidate, in the candidates' order.
+ * @returns Candidate indices, lines top to bottom, left to right; a line with nothing read is left out.
+ * @throws {RangeError} when there is not one [10] array per candidate.
+ */
+export function chooseReading(
+  segmentation: Segmentation,
+  probabilities: Float32Array[],
+): Reading {
+  const { candidates, lines } = segmentation;
+  if (probabilities.length !== candidates.length) {
+    throw new RangeError(
+      `'probabilities' must hold one array per candidate: expected ${candidates.length}, got ${probabilities.length}`,
+    );
+  }
+  const best = probabilities.map((p, i) => {
+    if (p.length !== 10) {
+      throw new RangeError(`'probabilities[${i}]' must hold 10 values: got ${p.length}`);
+    }
+    let max = 0;
+    for (const v of p) if (v > max) max = v;
+    return max;
+  });
+  return {
+    lines: lines.map((line) => scorePath(line, best)).filter((path) => path.length > 0),
+  };
+}
+
+/** The digit a candidate reads as, and how sure the model is: the largest of its probabilities. */
+export function bestDigit(probabilities: Float32Array): { digit: number; confidence: number } {
+  let digit = 0;
+  for (let d = 1; d < probabilities.length; d++) {
+    if (probabilities[d]! > probabilities[digit]!) digit = d;
+  }
+  return { digit, confidence: probabilities[digit] ?? 0 };
+}
+
+export { MAX_CANDIDATES } from "./_lattice.ts";
