@@ -38,8 +38,8 @@ export interface PathWeights {
 }
 
 export const PATH_WEIGHTS: Readonly<PathWeights> = {
-  digitBonus: 0.5,
-  cut: 1,
+  digitBonus: 0.25,
+  cut: 0.5,
   merge: 1.5,
   skip: 0.5,
 };

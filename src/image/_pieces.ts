@@ -6,8 +6,8 @@
 import type { Box, Writing } from "./_ink.ts";
 import type { Line } from "./_lines.ts";
 
-/** A group wider than this many digit heights may be more than one digit, so it is cut. */
-export const SPLIT_FROM = 0.7;
+/** A group wider than this many digit heights may be more than one digit (two touching 1s), so it is cut. */
+export const SPLIT_FROM = 0.5;
 /** A cut leaves at least this share of a digit height on each side. */
 const MIN_PART = 0.18;
 /** At most this many cuts in one group (a 6-digit number written as one stroke needs ~10). */
