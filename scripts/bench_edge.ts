@@ -18,7 +18,10 @@
  * upload of scripts/lib/hostile_uploads.ts, whose worst CPU per request is the figure; the
  * catalogue's cap-sized legitimate requests (`capSized`: a valid image at the pixel or decoding cap,
  * a full batch) are also reported apart, the worst single image and the worst batch, each against
- * the same 100 ms ceiling. A figure whose requests did not all get an answer that makes it stand
+ * the same 100 ms ceiling. POST /read of a written number — a 4-digit 1200×400 PNG and a 12 MP phone
+ * photo of a 4-digit number (EXIF orientation 6), scripts/lib/number_images.ts — is measured beside
+ * POST /classify of the same images (`read_ms`, `classify_same_ms`); the cap-sized requests are
+ * sent to /read too, with a full batch of 64 such PNGs, under the same ceiling. A figure whose requests did not all get an answer that makes it stand
  * (200; for a hostile upload, any 4xx or 200 — never a 5xx or none) is printed with its statuses and
  * given as null in the JSON, its measurement under `invalid`; workerd answers to a hostile upload
  * that differ from the catalogue's are listed under `unexpected`.
@@ -27,17 +30,20 @@
  *
  *   flock /tmp/mnist-heavy.lock deno task bench:edge [--requests 500] [--hostile-requests 40]
  *     [--warmup 50] [--clients 4] [--seconds 60] [--max-rss-mb 3072] [--only workerd|flask]
- *     [--body multipart|raw]
+ *     [--body multipart|raw] [--only-uploads read_png_1200x400 --only-uploads …]
  *
  * `--max-rss-mb` stops sending an upload once the server's RSS has grown that much (a bomb that a
- * decoder inflates whole); `--body raw` sends the image as the body instead of a multipart `image`.
+ * decoder inflates whole); `--body raw` sends the image as the body instead of a multipart `image`;
+ * `--only-uploads NAME` (repeatable) measures only the uploads named, e.g. to measure one new kind
+ * without the six minutes of the whole run.
  */
 import { parseArgs } from "node:util";
 import { blackOnWhitePng, type ClientImage, offCentreJpeg } from "./lib/client_images.ts";
 import { hostileUploads } from "./lib/hostile_uploads.ts";
 import { loadTestDigits } from "./lib/mnist_test_set.ts";
+import { numberPhoto, numberPng, writeNumber } from "./lib/number_images.ts";
 import { CAMERAS, phonePhoto } from "./lib/phone_photos.ts";
-import { send, sendRaw } from "./lib/upload_client.ts";
+import { readableDigits, send, sendRaw } from "./lib/upload_client.ts";
 import { freePort, startWorkerdServe } from "./lib/wrangler.ts";
 
 /** CPU per request the issue sets for workerd, in ms. */
@@ -66,6 +72,7 @@ const { values } = parseArgs({
     "max-rss-mb": { type: "string", default: "3072" },
     only: { type: "string" },
     body: { type: "string", default: "multipart" },
+    "only-uploads": { type: "string", multiple: true },
   },
 });
 const requests = positive("requests"), hostileRequests = positive("hostile-requests");
@@ -122,13 +129,85 @@ const common = (name: string, image: ClientImage): Upload => ({
   request: () => ({ init: requestFor(image) }),
   statuses: [200],
 });
-const uploads: Upload[] = [
+// A written number, 2026, of test digits the model reads surely on their own: the cost of reading
+// a number against the cost of /classify on the same image (which reads it as one digit).
+const sure = await readableDigits(digits, labels, { count: 200, offset: 0 });
+const numberDigits = [2, 0, 2, 6].map((d) => digits[sure.find((i) => labels[i] === d)!]!);
+const numberCanvas = numberPng(writeNumber(numberDigits, {
+  width: 1200,
+  height: 400,
+  left: 120,
+  top: 90,
+  side: 220,
+  gap: 20,
+}));
+// Upright 3024×4032 (portrait), stored 4032×3024 for orientation 6, as a phone held upright does.
+const numberPhoto12 = await numberPhoto(
+  writeNumber(numberDigits, {
+    width: 3024,
+    height: 4032,
+    left: 420,
+    top: 1700,
+    side: 520,
+    gap: 40,
+  }),
+  { orientation: 6, seed: 1 },
+);
+const NUMBER_UPLOADS = { png_1200x400: numberCanvas, jpeg_12mp_number: numberPhoto12 };
+const numberUploads = Object.entries(NUMBER_UPLOADS).flatMap(([name, image]) =>
+  (["read", "classify"] as const).map((route): Upload => ({
+    ...common(`${route}_${name}`, image),
+    path: `/${route}`,
+  }))
+);
+
+const hostile: Upload[] = hostileUploads(digit, label, png.bytes).map((h) => ({
+  ...h,
+  hostile: true,
+}));
+// The legitimate requests at the caps, read as numbers: /read decodes to a larger map and cuts
+// every image into candidates, all within the same per-request ceiling. And a full batch of numbers.
+const capSizedReads: Upload[] = [
+  ...hostile.filter((u) => u.capSized).map((u) => ({
+    ...u,
+    name: `/read: ${u.name}`,
+    path: "/read",
+    statuses: [...new Set([...u.statuses, 200, 413])],
+  })),
+  {
+    name: "/read: a batch of 64 4-digit 1200×400 PNGs (legitimate, a full batch)",
+    hostile: true,
+    path: "/read",
+    request: () => {
+      const form = new FormData();
+      for (let i = 0; i < 64; i++) {
+        form.append("image", new Blob([numberCanvas.bytes], { type: "image/png" }), "n.png");
+      }
+      return { init: { method: "POST", body: form } };
+    },
+    statuses: [200, 413],
+    capSized: "batch",
+  },
+];
+
+const allUploads: Upload[] = [
   common("png_280", png),
   common("jpeg_640x480", offCentreJpeg(digit, 1)),
   common("jpeg_12mp", photo),
   common("jpeg_48mp", photo48),
-  ...hostileUploads(digit, label, png.bytes).map((h) => ({ ...h, hostile: true })),
+  ...numberUploads,
+  ...hostile,
+  ...capSizedReads,
 ];
+const only = values["only-uploads"];
+const unknown = only?.filter((name) => !allUploads.some((u) => u.name === name)) ?? [];
+if (unknown.length) {
+  throw new RangeError(
+    `'--only-uploads' names no upload: ${unknown.join(", ")}; the uploads are ` +
+      allUploads.map((u) => `'${u.name}'`).join(", "),
+  );
+}
+const uploads = only ? allUploads.filter((u) => only.includes(u.name)) : allUploads;
 console.log(
   `uploads: 280×280 PNG ${png.bytes.length} B, 12 MP JPEG (${photo.name}) ${photo.bytes.length} B, ` +
     `48 MP JPEG ${photo48.bytes.length} B, ${uploads.filter((u) => u.hostile).length} hostile (` +
@@ -405,13 +484,15 @@ const results: Record<string, Record<string, Measured>> = {};
 for (const side of sides) {
   await using server = side === "workerd" ? await startWorkerd() : await startFlask();
   results[side] = {};
+  // The Flask reference has only /classify.
+  const served = uploads.filter((u) => !server.flask || u.path === "/classify");
   // The server first answers `--warmup` of each ordinary upload: the code they share is compiled
   // (workerd's V8 does it on background threads of the same process, which /proc counts) before
   // any kind is measured, so the first one measured does not pay for it.
-  for (const upload of uploads.filter((u) => !u.hostile)) {
+  for (const upload of served.filter((u) => !u.hostile)) {
     await load(server, upload, warmup, performance.now() + seconds * 1000, () => false);
   }
-  for (const upload of uploads) {
+  for (const upload of served) {
     const m = await measure(server, upload);
     results[side][upload.name] = m;
     console.log(
@@ -429,7 +510,9 @@ function summary(side: string) {
   if (!measured) return undefined;
   const figure = (m: Measured) => (m.invalid ? null : m.cpu_ms);
   const hostile = uploads.filter((u) => u.hostile).map((u) => [u.name, measured[u.name]!] as const);
-  const [worstCase, worst] = hostile.reduce((a, b) => (b[1].cpu_ms > a[1].cpu_ms ? b : a));
+  const [worstCase, worst] = hostile.length
+    ? hostile.reduce((a, b) => (b[1].cpu_ms > a[1].cpu_ms ? b : a))
+    : [null, undefined];
   const anyInvalid = hostile.some(([, m]) => m.invalid);
   // Cap-sized legitimate requests, single images and batches apart: the worst of each.
   const worstOf = (kind: "single" | "batch") => {
@@ -444,12 +527,12 @@ function summary(side: string) {
   return {
     cpu_ms: {
       ...Object.fromEntries(
-        uploads.filter((u) => !u.hostile).map((u) => [
+        uploads.filter((u) => !u.hostile && measured[u.name]).map((u) => [
           u.name,
           figure(measured[u.name]!),
         ]),
       ),
-      worst_hostile: anyInvalid ? null : worst.cpu_ms,
+      worst_hostile: anyInvalid || !worst ? null : worst.cpu_ms,
       worst_hostile_case: worstCase,
       worst_cap_single: single.cpu,
       worst_cap_single_case: single.name,
@@ -457,7 +540,20 @@ function summary(side: string) {
       worst_cap_batch_case: batch.name,
     },
     hostile_cpu_ms: Object.fromEntries(hostile.map(([name, m]) => [name, m.cpu_ms])),
-    p50_ms: Object.fromEntries(uploads.map((u) => [u.name, measured[u.name]!.p50_ms])),
+    // POST /read of each written number, and POST /classify of the same image.
+    ...Object.fromEntries((["read", "classify"] as const).map((route) => [
+      route === "read" ? "read_ms" : "classify_same_ms",
+      Object.fromEntries(
+        Object.keys(NUMBER_UPLOADS).filter((name) => measured[`${route}_${name}`])
+          .map((name) => [name, figure(measured[`${route}_${name}`]!)]),
+      ),
+    ])) as {
+      read_ms: Record<string, number | null>;
+      classify_same_ms: Record<string, number | null>;
+    },
+    p50_ms: Object.fromEntries(
+      uploads.filter((u) => measured[u.name]).map((u) => [u.name, measured[u.name]!.p50_ms]),
+    ),
     rss_growth_mb: Math.max(...Object.values(measured).map((m) => m.rss_growth_mb)),
     notes: Object.fromEntries(
       Object.entries(measured).filter(([, m]) => m.note).map(([name, m]) => [name, m.note]),
@@ -492,6 +588,8 @@ console.log(JSON.stringify({
   flask_rss_growth_mb: flask?.rss_growth_mb,
   p50_ms: { workerd: workerd?.p50_ms, flask: flask?.p50_ms },
   hostile_cpu_ms: { workerd: workerd?.hostile_cpu_ms, flask: flask?.hostile_cpu_ms },
+  read_ms: workerd?.read_ms,
+  classify_same_ms: workerd?.classify_same_ms,
   invalid: { workerd: workerd?.invalid, flask: flask?.invalid },
   unexpected: { workerd: workerd?.unexpected },
   notes: { workerd: workerd?.notes, flask: flask?.notes },

@@ -10,6 +10,7 @@ import { createApp } from "../src/server/app.ts";
 import { startLocalClassifier } from "../src/deno.ts";
 import { blackOnWhitePng, canvasPng, dataUrl } from "../scripts/lib/client_images.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
+import { numberPng, writeNumber } from "../scripts/lib/number_images.ts";
 import { answerChecker, type OpenApiDocument } from "../scripts/lib/openapi_check.ts";
 
 const classifier = await startLocalClassifier();
@@ -25,6 +26,16 @@ const document = await (await app.request("/openapi.json")).json() as OpenApiDoc
 const check = answerChecker(document);
 const { digits } = await loadTestDigits();
 const png = blackOnWhitePng(digits[0]!).bytes;
+const number = numberPng(
+  writeNumber(digits.slice(0, 3), {
+    width: 600,
+    height: 200,
+    left: 40,
+    top: 30,
+    side: 140,
+    gap: 10,
+  }),
+).bytes;
 
 /** Hono's `/v2/models/:name` as the document writes it: `/v2/models/{name}`. */
 const templateOf = (path: string) => path.replaceAll(/:([^/]+)/g, "{$1}");
@@ -80,6 +91,15 @@ Deno.test("every route's real answers match the document", async (t) => {
     ["POST", "/classify", "/classify", form(png, png, png), 413],
     ["POST", "/classify", "/classify", { method: "POST", body: "%PDF-1.7" }, 415],
     ["POST", "/classify", "/classify", json({ pixels: new Array(784).fill(0) }), 422],
+    ["POST", "/read", "/read", { method: "POST", body: number }, 200],
+    ["POST", "/read", "/read?debug=1", json({ image: dataUrl(canvasPng(digits[1]!)) }), 200],
+    ["POST", "/read", "/read", form(number, png), 200],
+    ["POST", "/read", "/read?debug=1", json({ pixels: Array.from(digits[2]!) }), 200],
+    ["POST", "/read", "/read?debug=yes", { method: "POST", body: number }, 400],
+    ["POST", "/read", "/read", json({ pixels: [1, 2] }), 400],
+    ["POST", "/read", "/read", form(png, png, png), 413],
+    ["POST", "/read", "/read", { method: "POST", body: "%PDF-1.7" }, 415],
+    ["POST", "/read", "/read", json({ pixels: new Array(784).fill(0) }), 422],
   ];
   for (const [method, path, url, init, status] of cases) {
     await t.step(`${method} ${url} → ${status}`, async () => {
@@ -111,6 +131,7 @@ Deno.test("every route's real answers match the document", async (t) => {
     const env = { API_TOKENS: "secret" };
     const guarded = [
       ["/classify", "/classify"],
+      ["/read", "/read"],
       ["/v2/models/{name}/infer", "/v2/models/mnist-cnn/infer"],
     ] as const;
     for (const [path, url] of guarded) {
@@ -152,5 +173,7 @@ Deno.test("every route's real answers match the document", async (t) => {
       status: 429,
     });
     assert.notDeepEqual(await check("POST", "/classify", noRetryAfter), []);
+    const prediction = Response.json({ digit: 7, confidence: 0.9, probabilities: [], model: {} });
+    assert.notDeepEqual(await check("POST", "/read", prediction), [], "/read is no /classify");
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The Worker as deployed in public, in the real runtime: `wrangler dev` (local workerd, which
  * emulates the `[[ratelimits]]` binding) with the secret `API_TOKENS` set and rate limiting on.
- * Passing proves that the inference routes answer 401 with `WWW-Authenticate` without a token and
- * 200 with one, while the page, health and the OpenAPI document stay open; that a burst from one
+ * Passing proves that the inference routes (/classify, /read, /v2/models/…/infer) answer 401 with
+ * `WWW-Authenticate` without a token and 200 with one, while the page, health and the OpenAPI document stay open; that a burst from one
  * client meets 429 with `Retry-After` while another token keeps its own budget; that 50 MNIST test
  * digits sent to the Open Inference Protocol route as one `[50,28,28]` UINT8 tensor come back as the
  * model reads them in Deno; that workerd's answers match the served OpenAPI document; and that every
@@ -60,6 +60,17 @@ Deno.test("in public: tokens, per-client limits, v2 inference and logs in wrangl
       }
     },
   );
+
+  await t.step("/read: 401 without a token, 200 with one", async () => {
+    const missing = await post("/read", { body: png });
+    assert.equal(missing.status, 401);
+    assert.equal(missing.headers.get("www-authenticate"), 'Bearer realm="mnist-edge"');
+    assert.deepEqual(await check("POST", "/read", missing), []);
+    const res = await post("/read", { body: png }, TOKENS[1]);
+    assert.equal(res.status, 200);
+    assert.equal((await res.clone().json()).text, String(labels[0]));
+    assert.deepEqual(await check("POST", "/read", res), []);
+  });
 
   await t.step("/v2: 50 test digits as one [50,28,28] UINT8 tensor, read as in Deno", async () => {
     const batch = digits.slice(0, DIGITS);

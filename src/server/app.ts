@@ -21,6 +21,7 @@ import { apiTokens, tokensFrom } from "./middleware/api_tokens.ts";
 import { rateLimit } from "./middleware/rate_limit.ts";
 import { requestLog } from "./middleware/request_log.ts";
 import { toPrediction } from "./prediction.ts";
+import { readHandler } from "./read.ts";
 import { createV2App } from "./v2/app.ts";
 import { readClassifyRequest } from "./request.ts";
 import {
@@ -33,6 +34,9 @@ import {
   ModelCard,
   Prediction,
   PredictionBatch,
+  ReadBatch,
+  ReadQuery,
+  ReadResult,
 } from "./schemas.ts";
 
 /** What the app needs from its runtime. */
@@ -54,8 +58,8 @@ export interface AppOptions {
 export type App = OpenAPIHono<AppEnv>;
 
 /**
- * Builds the app: POST /classify, GET /health, GET /model, GET /openapi.json, GET / (the drawing page,
- * or usage text), and the Open Inference Protocol's routes under /v2. Every request is logged; the
+ * Builds the app: POST /classify, POST /read, GET /health, GET /model, GET /openapi.json, GET / (the
+ * drawing page, or usage text), and the Open Inference Protocol's routes under /v2. Every request is logged; the
  * inference routes are guarded by API tokens (when `API_TOKENS` is set) and a per-client rate limit.
  *
  * @example
@@ -79,6 +83,7 @@ export function createApp(options: AppOptions): App {
   // is limited too; only a configured token earns a budget of its own.
   const guard = every(rateLimit(), apiTokens());
   app.on("POST", "/classify", guard);
+  app.on("POST", "/read", guard);
 
   app.openapi(documented(app, homeRoute), options.home ?? home);
 
@@ -90,6 +95,7 @@ export function createApp(options: AppOptions): App {
   app.openapi(modelRoute, async (c) => c.json((await classifier()).info, 200));
 
   app.openapi(documented(app, classifyRoute), classifyHandler(classifier, limits));
+  app.openapi(documented(app, readRoute), readHandler(classifier, limits));
 
   let document: unknown;
   app.openapi(openApiRoute, (c) => {
@@ -154,6 +160,45 @@ function errors(table: Partial<Record<ContentfulStatusCode, ErrorCode[]>>) {
 const binary = z.string().openapi({ format: "binary" });
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"] as const;
 
+/** The body POST /classify and POST /read both take. */
+const imageBody = {
+  required: true,
+  content: {
+    "multipart/form-data": {
+      schema: z.object({
+        image: z.union([binary, z.array(binary)]).openapi({
+          description: "One `image` field, or several (a batch, answered in order).",
+        }),
+      }),
+    },
+    "application/json": { schema: ClassifyJson },
+    ...Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: binary }])),
+  },
+};
+
+/** The refusals of POST /classify and POST /read: the same envelope, limits and guard. */
+const imageErrors = errors({
+  400: [
+    "empty_body",
+    "invalid_json",
+    "invalid_base64",
+    "invalid_pixels",
+    "invalid_multipart",
+    "missing_image",
+    "invalid_query",
+    "invalid_authorization",
+    "invalid_content_length",
+    "body_incomplete",
+    "invalid_image",
+  ],
+  401: ["unauthorized"],
+  413: ["body_too_large", "image_too_large", "request_over_budget", "too_many_images"],
+  415: ["unsupported_media_type"],
+  422: ["no_ink"],
+  429: ["rate_limited"],
+  503: ["model_unavailable", "overloaded", "misconfigured"],
+});
+
 const classifyRoute = createRoute({
   method: "post",
   path: "/classify",
@@ -161,49 +206,33 @@ const classifyRoute = createRoute({
   description: "The format is judged by magic bytes: PNG, JPEG, WebP, GIF or BMP. Every image's " +
     "decoding cost is judged from its header before any is decoded.",
   security: [{}, { bearer: [] }],
-  request: {
-    query: ClassifyQuery,
-    body: {
-      required: true,
-      content: {
-        "multipart/form-data": {
-          schema: z.object({
-            image: z.union([binary, z.array(binary)]).openapi({
-              description: "One `image` field, or several (a batch, answered in order).",
-            }),
-          }),
-        },
-        "application/json": { schema: ClassifyJson },
-        ...Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: binary }])),
-      },
-    },
-  },
+  request: { query: ClassifyQuery, body: imageBody },
   responses: {
     200: {
       description: 'The digit; a multipart batch of several images answers `{"results"}`.',
       content: { "application/json": { schema: z.union([Prediction, PredictionBatch]) } },
     },
-    ...errors({
-      400: [
-        "empty_body",
-        "invalid_json",
-        "invalid_base64",
-        "invalid_pixels",
-        "invalid_multipart",
-        "missing_image",
-        "invalid_query",
-        "invalid_authorization",
-        "invalid_content_length",
-        "body_incomplete",
-        "invalid_image",
-      ],
-      401: ["unauthorized"],
-      413: ["body_too_large", "image_too_large", "request_over_budget", "too_many_images"],
-      415: ["unsupported_media_type"],
-      422: ["no_ink"],
-      429: ["rate_limited"],
-      503: ["model_unavailable", "overloaded", "misconfigured"],
-    }),
+    ...imageErrors,
+  },
+});
+
+const readRoute = createRoute({
+  method: "post",
+  path: "/read",
+  summary: "Read the written number in an image (or in each image of a batch)",
+  description: "Takes what POST /classify takes, within the same limits. The writing is cut into " +
+    "digits, every digit of every image is classified in one forward pass, and the reading the " +
+    "model is surest of is answered: digits left to right, lines of writing top to bottom, each " +
+    'digit with its box in pixels of the upright image (after EXIF orientation). `{"pixels"}` and ' +
+    "`?preprocess=none` are one digit, whose box is the whole 28×28 field.",
+  security: [{}, { bearer: [] }],
+  request: { query: ReadQuery, body: imageBody },
+  responses: {
+    200: {
+      description: 'The number; a multipart batch of several images answers `{"results"}`.',
+      content: { "application/json": { schema: z.union([ReadResult, ReadBatch]) } },
+    },
+    ...imageErrors,
   },
 });
 
@@ -297,6 +326,11 @@ POST /classify   an image of one digit: PNG, JPEG, WebP, GIF or BMP
   ?preprocess=none   the image is already MNIST-format 28×28 (white ink on black)
   ?debug=1           add the 28×28 image the model saw
   → {"digit":7,"confidence":0.998,"probabilities":[…],"model":{"name":"…","sha256":"…"}}
+POST /read       an image of a written number: the same bodies, queries and batches as /classify
+  curl -F image=@2026.png URL/read
+  ?debug=1           add each digit's 28×28 image
+  → {"text":"2026","digits":[{"digit":2,"confidence":0.99,"box":{"x":…,"y":…,"width":…,"height":…}},…],"model":{…}}
+    boxes in pixels of the upright image; several lines of writing are read top to bottom, joined by \n
 GET /health        {"status":"ok","model":{…}}
 GET /model         the model's architecture, parameters, normalisation and test accuracy
 GET /openapi.json  this API as an OpenAPI 3.1 document
@@ -304,7 +338,7 @@ GET /openapi.json  this API as an OpenAPI 3.1 document
 `;
 
 const TOKEN_USAGE = `
-This deployment requires an API token on /classify and /v2/models/…:
+This deployment requires an API token on /classify, /read and /v2/models/…:
   curl -H 'Authorization: Bearer <token>' -F image=@seven.png URL/classify
 `;
 

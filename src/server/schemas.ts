@@ -75,6 +75,42 @@ export const PredictionBatch = z.object({ results: z.array(Prediction) }).openap
   "PredictionBatch",
 );
 
+/** A rectangle in pixels of the upright original image (after EXIF orientation). */
+export const Box = z.object({
+  x: z.number().int().min(0).openapi({ description: "Left edge, from the image's left." }),
+  y: z.number().int().min(0).openapi({ description: "Top edge, from the image's top." }),
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+}).openapi("Box");
+
+/** One digit of a number POST /read read. */
+export const ReadDigit = z.object({
+  digit: z.number().int().min(0).max(9),
+  confidence: z.number().min(0).max(1).openapi({
+    description: "The model's softmax probability of `digit` for this piece of writing.",
+  }),
+  box: Box,
+  pixels: z.array(z.number().int().min(0).max(255)).length(PIXELS).optional().openapi({
+    description: "With ?debug=1: the 28×28 image the model saw, row-major, 0 background, 255 ink.",
+  }),
+}).openapi("ReadDigit");
+
+/** What POST /read answers for one image. */
+export const ReadResult = z.object({
+  text: z.string().regex(/^[0-9]+(\n[0-9]+)*$/).openapi({
+    description: "The digits in reading order; lines of writing top to bottom, joined by `\\n`.",
+    example: "2026",
+  }),
+  digits: z.array(ReadDigit).min(1).openapi({
+    description:
+      "One per digit of `text`, in the same order (lines top to bottom, each left to right).",
+  }),
+  model: ModelRef,
+}).openapi("ReadResult");
+
+/** A multipart batch's answer on POST /read: one result per `image` field, in order. */
+export const ReadBatch = z.object({ results: z.array(ReadResult) }).openapi("ReadBatch");
+
 /** `{"image"}`: an image file in JSON. */
 export const ImageJson = z.object({
   image: z.string().min(1).openapi({
@@ -101,6 +137,16 @@ export const ClassifyQuery = z.object({
   }),
   debug: z.enum(["0", "1"]).optional().openapi({
     description: "`1` adds the 28×28 image the model saw.",
+  }),
+});
+
+/** POST /read's query. */
+export const ReadQuery = z.object({
+  preprocess: z.enum(["mnist", "none"]).optional().openapi({
+    description: "`none`: each image is already one MNIST-format 28×28 digit (white ink on black).",
+  }),
+  debug: z.enum(["0", "1"]).optional().openapi({
+    description: "`1` adds each digit's 28×28 image, as the model saw it.",
   }),
 });
 
