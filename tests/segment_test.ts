@@ -248,3 +248,21 @@ Deno.test("a 1×N strip of ink is a bounded answer", () => {
   assert.ok(segmentation.candidates.length <= MAX_CANDIDATES);
   assert.ok(segmentation.candidates.length >= 1);
 });
+
+Deno.test("a small digit alone on a large map is read, where one digit's map would call it a dot", () => {
+  // A 7 about 18 px tall on a 512×384 map: under 4 % of the long side (20 px), over 2 %.
+  const map = paper(512, 384);
+  put(map, sample(7), 250, 180, 0.9);
+  const flat = subtractBackground(inkPolarity(map));
+  assert.throws(
+    () => findWriting(flat),
+    (e) => e instanceof ImageError && e.code === "no_ink" && /dot/.test(e.message),
+  );
+  assert.equal(read(map), "7");
+});
+
+Deno.test("a dot alone on a large map is still no_ink", () => {
+  const map = paper(512, 384);
+  for (let y = 190; y < 195; y++) for (let x = 250; x < 255; x++) map.data[y * 512 + x] = 0;
+  assert.throws(() => segmentNumber(map), (e) => e instanceof ImageError && e.code === "no_ink");
+});

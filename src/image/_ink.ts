@@ -16,6 +16,8 @@ const BACKGROUND_PERCENTILE = 0.5;
 const EROSION_RADIUS_TILES = 2;
 /** A mark whose strongest pixel is below this share of the strongest ink's is not writing. */
 const FAINT = 0.35;
+/** Writing spans at least this share of the map's long side: anything shorter is a dot. */
+const MIN_SPAN_SHARE = 0.04;
 /** Anti-aliased edges up to this far from solid ink are kept. */
 const EDGE_RADIUS = 2;
 
@@ -155,9 +157,15 @@ export interface Writing {
  * @param options `solidShare`: solid ink is also at least this share of the strongest pixel (0
  * unless given). A row of small digits in a photo leaves more of a shadow behind than one large
  * digit does, and its faint residue must not join the digits into one component.
+ * `minSpanShare`: the longest mark kept must span this share of the map's long side, or the map
+ * holds only a dot ({@linkcode MIN_SPAN_SHARE} unless given: one digit fills much of its map, a
+ * number's digits in a photo may be far smaller).
  * @throws {ImageError} `no_ink` when nothing that looks like writing remains.
  */
-export function findWriting(flat: FloatMap, options: { solidShare?: number } = {}): Writing {
+export function findWriting(
+  flat: FloatMap,
+  options: { solidShare?: number; minSpanShare?: number } = {},
+): Writing {
   const { width, height, data } = flat;
   let strongest = 0;
   for (let i = 0; i < data.length; i++) if (data[i]! > strongest) strongest = data[i]!;
@@ -172,6 +180,7 @@ export function findWriting(flat: FloatMap, options: { solidShare?: number } = {
     threshold,
     width,
     height,
+    options.minSpanShare ?? MIN_SPAN_SHARE,
   );
   const solid = median(data, core);
   const low = threshold / 2;
@@ -260,6 +269,7 @@ function keepWritingComponents(
   threshold: number,
   width: number,
   height: number,
+  minSpanShare: number,
 ): {
   mask: Uint8Array;
   box: Box;
@@ -268,7 +278,7 @@ function keepWritingComponents(
   kept: Uint8Array;
 } {
   const { labels, components } = labelComponents(data, threshold, width, height);
-  const kept = chooseWriting(components, width, height);
+  const kept = chooseWriting(components, width, height, minSpanShare);
   const mask = new Uint8Array(width * height);
   for (let i = 0; i < mask.length; i++) {
     const label = labels[i]!;
@@ -341,7 +351,12 @@ function labelComponents(
  *
  * @throws {ImageError} `no_ink` when only specks or a dot remain.
  */
-function chooseWriting(components: InkComponent[], width: number, height: number): Uint8Array {
+function chooseWriting(
+  components: InkComponent[],
+  width: number,
+  height: number,
+  minSpanShare: number,
+): Uint8Array {
   // Loops, not Math.max(...spread): a noisy map may hold more components than a call has arguments.
   let largest = 0, strongest = 0;
   for (const c of components) {
@@ -349,7 +364,7 @@ function chooseWriting(components: InkComponent[], width: number, height: number
     if (c.peak > strongest) strongest = c.peak;
   }
   const minArea = Math.max(3, (width * height) / 4000, 0.02 * largest);
-  const minSpan = Math.max(3, 0.04 * Math.max(width, height));
+  const minSpan = Math.max(3, minSpanShare * Math.max(width, height));
   const span = (c: InkComponent) => Math.max(c.x1 - c.x0, c.y1 - c.y0) + 1;
   const onEdge = (c: InkComponent) =>
     c.x0 === 0 || c.y0 === 0 || c.x1 === width - 1 || c.y1 === height - 1;
