@@ -1,9 +1,10 @@
 /**
  * `deno task bench:page`: pen-up → answer on the drawing page, as a person sees it. Starts
  * `wrangler dev` (local workerd) and headless Chromium, draws digits with the mouse (the strokes of
- * scripts/lib/drawn_digits.ts, round after round), and times each from the last pointerup to the
- * prediction being written, inside the page with performance.now(). Prints one line a digit, then
- * the p50 and max against the targets (≤ 150 ms p50, ≤ 300 ms max) as one JSON object, the last line.
+ * scripts/lib/drawn_digits.ts, round after round, each alone in the middle of the wide pad, read by
+ * POST /read), and times each from the last pointerup to the prediction being written, inside the
+ * page with performance.now(). Prints one line a digit, then the p50 and max against the targets
+ * (≤ 150 ms p50, ≤ 300 ms max) as one JSON object, the last line.
  *
  *   deno task bench:page [--digits 30]
  */
@@ -37,7 +38,7 @@ const page = await browser.newPage({ viewport: { width: 960, height: 760 } });
 await installProbe(page);
 await page.goto(worker.url);
 
-// One digit first, unmeasured: the isolate's first /classify starts tfjs and loads the model.
+// One digit first, unmeasured: the isolate's first /read starts tfjs and loads the model.
 await drawWithMouse(page, DRAWN_DIGITS[0]!);
 await settled(page);
 

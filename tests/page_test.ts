@@ -1,8 +1,9 @@
 /**
  * GET / through `app.request()`, no server or browser: browsers get the drawing page, curl gets the
  * usage text. Passing proves the page carries the hooks the browser test (browser_test.ts) relies on,
- * offers the phone's camera and a form for an API token, stays small, shows curl sending a token
- * only when the server requires one, and that its inline script — src/server/page/client.js as
+ * has a wide pad for a number, offers the phone's camera and a form for an API token, stays small,
+ * shows curl calling POST /read and sending a token only when the server requires one, and that its
+ * inline script — src/server/page/client.js as
  * it is on disk — is exactly the one its Content-Security-Policy allows.
  */
 import assert from "node:assert/strict";
@@ -30,20 +31,26 @@ Deno.test("GET / gives browsers the drawing page with its test hooks", async () 
   for (
     const hook of [
       "pad",
+      "boxes",
       "clear",
       "prediction",
+      "digits",
       "file",
       "camera",
       "sent",
       "token",
       "token-save",
       "token-forget",
-      ...Array.from({ length: 10 }, (_, d) => `prob-${d}`),
     ]
   ) {
     assert.match(page, new RegExp(`data-testid="${hook}"`), hook);
   }
-  assert.match(page, /curl -F image=@digit\.png http:\/\/mnist\.test\/classify/);
+  const pad = /<canvas id="pad" [^>]*width="(\d+)" height="(\d+)"/.exec(page);
+  assert.ok(pad, "the pad has a size");
+  assert.equal(Number(pad[1]), 3 * Number(pad[2]), "the pad is three times as wide as tall");
+  assert.match(page, /#pad\{[^}]*aspect-ratio:3[;}]/, "and shown so");
+  assert.match(page, /curl -F image=@number\.png http:\/\/mnist\.test\/read\n/);
+  assert.match(page, /&#39;http:\/\/mnist\.test\/read\?debug=1&#39;/);
   assert.match(page, /<input [^>]*data-testid="camera"[^>]*capture="environment"/);
   assert.match(page, /<input type="password" id="token" data-testid="token"/);
   assert.match(page, /<label for="token">API token<\/label>/);
@@ -60,9 +67,12 @@ Deno.test("GET / shows curl sending an API token when the server requires one", 
   assert.equal(res.status, 200);
   const examples = /<pre><code>([\s\S]*?)<\/code><\/pre>/.exec(await res.text())?.[1] ?? "";
   const lines = examples.split("\n");
-  assert.equal(lines.length, 3);
+  assert.equal(lines.length, 4);
   for (const line of lines) {
-    assert.match(line, /^curl -H &#39;Authorization: Bearer &lt;token&gt;&#39; .*\/classify/);
+    assert.match(
+      line,
+      /^curl -H &#39;Authorization: Bearer &lt;token&gt;&#39; .*\/(read|classify)/,
+    );
   }
   assert.doesNotMatch(examples, /first-token|second-token/, "the tokens themselves stay secret");
 });
@@ -84,5 +94,7 @@ Deno.test("GET / allows only the page's own inline script", async () => {
 Deno.test("GET / gives curl the usage text", async () => {
   const res = await app.request("http://mnist.test/", { headers: { accept: "*/*" } });
   assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
-  assert.match(await res.text(), /POST \/classify/);
+  const usage = await res.text();
+  assert.match(usage, /POST \/classify/);
+  assert.match(usage, /POST \/read/);
 });

@@ -1,16 +1,23 @@
 // Type-checked against the DOM library: src/server/page/deno.json.
 /**
  * The drawing page's script, inlined by src/server/page.ts as a module script whose sha256 the page's
- * CSP allows. It sends what POST /classify works on and no more: the pad downscaled here to 112×112 grey
- * and encoded as PNG as soon as the pen lifts (no idle-time canvas encoding on the way), and a photo
+ * CSP allows. It sends what POST /read works on and no more: the pad averaged down here to 450×150
+ * grey (a digit written across the pad's height stays ~100 px tall, well above MNIST's 28) and
+ * encoded as PNG as soon as the pen lifts (no idle-time canvas encoding on the way), and a photo
  * decoded by the browser (EXIF orientation applied), shrunk to ≤ 1024 px and re-encoded as JPEG.
- * When the server requires an API token (401), it asks for one once, keeps it in localStorage and
+ * The answer is shown whole, and each digit with its confidence, the 28×28 image the model saw and
+ * its box drawn over the pad or the photo. When the server requires an API token (401), it asks for one once, keeps it in localStorage and
  * re-sends the request with it; over the rate limit (429) it waits Retry-After and retries once.
  */
 export {};
 
-/** The pad is sent at this side: the size the server works at, 5×5 pad pixels to one. */
-const SENT_SIDE = 112;
+/** The pad is sent this many times smaller each way: 3×3 pad pixels averaged into one. */
+const SHRINK = 3;
+/**
+ * Grey is sent in steps of this much (16 levels): a third fewer bytes than 256 levels once deflated
+ * (a four-digit number 4.9 → 3.1 KB), a change of at most 3% of a pixel the server then resamples.
+ */
+const GREY_STEP = 17;
 /** A photo is sent at most this long on its long side. */
 const PHOTO_SIDE = 1024;
 /** Send after the pen rests this long, and at least this often while it keeps moving. */
@@ -39,15 +46,17 @@ const ctx = /** @type {CanvasRenderingContext2D} */ (pad.getContext("2d", {
 }));
 /** @type {HTMLImageElement} */
 const photo = $("photo");
-/** @type {HTMLCanvasElement} */
-const seenCanvas = $("seen");
+/** Each digit's box over the pad or photo, in pixels of the image sent (its viewBox). */
+const boxes = /** @type {SVGSVGElement} */ (/** @type {unknown} */ ($("boxes")));
 const msg = $("msg"), result = $("result"), prediction = $("prediction"), sent = $("sent");
+const digitList = $("digits");
 /** @type {HTMLFormElement} */
 const auth = $("auth");
 /** @type {HTMLInputElement} */
 const tokenInput = $("token");
 const keyed = $("keyed");
-const SIDE = pad.width, INK = SIDE * 0.075;
+const WIDTH = pad.width, HEIGHT = pad.height, INK = HEIGHT * 0.085;
+const SENT_WIDTH = WIDTH / SHRINK, SENT_HEIGHT = HEIGHT / SHRINK;
 
 /** The pointer drawing now, or null. */
 let drawing = /** @type {number | null} */ (null);
@@ -61,7 +70,10 @@ let inFlight = null;
 
 /**
  * One request ready to go: sent again as it is after a token is entered or a 429's wait.
- * @typedef {{ seq: number, form: FormData, source: "pad" | "file", retried: boolean }} Outgoing
+ * `size` is the image's in pixels (the boxes' unit), null when the browser could not read it.
+ * @typedef {{ width: number, height: number }} Size
+ * @typedef {{ seq: number, form: FormData, source: "pad" | "file", size: Size | null,
+ *   retried: boolean }} Outgoing
  */
 /** The newest request, held while the token form is up. @type {Outgoing | null} */
 let parked = null;
@@ -81,35 +93,108 @@ function say(text, error = false) {
 
 function blank() {
   ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, SIDE, SIDE);
+  ctx.fillRect(0, 0, WIDTH, HEIGHT);
   ctx.lineCap = ctx.lineJoin = "round";
   ctx.lineWidth = INK;
   ctx.strokeStyle = ctx.fillStyle = "#000";
   photo.hidden = true;
   if (photo.src) URL.revokeObjectURL(photo.src);
   photo.removeAttribute("src");
+  boxes.replaceChildren(); // they were the photo's, or the cleared pad's
 }
 
-/** @typedef {{ digit: number, confidence: number, probabilities: number[], debug?: { pixels: number[] } }} Answer */
+/**
+ * What POST /read answers: `text` is the digits left to right, lines top to bottom joined by "\n";
+ * each digit's box is in pixels of the image sent, `pixels` (with ?debug=1) its 28×28 image.
+ * @typedef {{ x: number, y: number, width: number, height: number }} Box
+ * @typedef {{ digit: number, confidence: number, box: Box, pixels?: number[] }} ReadDigit
+ * @typedef {{ text: string, digits: ReadDigit[] }} Reading
+ */
 
-/** @param {Answer | null} answer */
-function showAnswer(answer) {
-  prediction.textContent = answer ? String(answer.digit) : "";
-  for (let d = 0; d < 10; d++) {
-    const p = answer?.probabilities[d] ?? 0;
-    const row = /** @type {HTMLElement} */ (document.querySelector(`[data-testid="prob-${d}"]`));
-    /** @type {HTMLElement} */ (row.querySelector("i")).style.width = `${(p * 100).toFixed(1)}%`;
-    /** @type {Element} */ (row.lastElementChild).textContent = `${Math.round(p * 100)}%`;
-    row.dataset.value = p.toFixed(4);
-    row.classList.toggle("top", !!answer && d === answer.digit);
+const SVG = "http://www.w3.org/2000/svg";
+
+/**
+ * Shows a reading (or nothing): the number, a tile for each digit, and each digit's box over the
+ * image it was read from.
+ *
+ * @param {Reading | null} reading
+ * @param {Size | null} size The image sent, in the boxes' pixels; null draws no boxes.
+ */
+function showReading(reading, size) {
+  prediction.textContent = reading?.text ?? "";
+  digitList.replaceChildren(...(reading?.digits ?? []).map(digitTile));
+  boxes.replaceChildren();
+  if (!reading || !size) return;
+  boxes.setAttribute("viewBox", `0 0 ${size.width} ${size.height}`);
+  for (const { digit, box } of reading.digits) {
+    const rect = document.createElementNS(SVG, "rect");
+    for (const [name, value] of Object.entries(box)) rect.setAttribute(name, String(value));
+    rect.dataset.digit = String(digit);
+    boxes.append(rect);
   }
-  const seen = /** @type {CanvasRenderingContext2D} */ (seenCanvas.getContext("2d"));
-  const img = seen.createImageData(28, 28);
+}
+
+/**
+ * One digit read: the 28×28 image the model saw, the digit, and a bar of its confidence.
+ *
+ * @param {ReadDigit} read
+ * @param {number} index Its place in the number, from 0.
+ */
+function digitTile({ digit, confidence, pixels }, index) {
+  const tile = document.createElement("li");
+  tile.dataset.testid = "digit";
+  tile.dataset.digit = String(digit);
+  tile.dataset.confidence = confidence.toFixed(4);
+  const seen = document.createElement("canvas");
+  seen.width = seen.height = 28;
+  seen.setAttribute("role", "img");
+  seen.setAttribute(
+    "aria-label",
+    `Digit ${index + 1}, read as ${digit}: the 28 by 28 image the model saw`,
+  );
+  const img = new ImageData(28, 28);
   for (let i = 0; i < 784; i++) {
-    const v = answer?.debug?.pixels[i] ?? 0;
-    img.data.set([v, v, v, 255], i * 4);
+    img.data.set([pixels?.[i] ?? 0, pixels?.[i] ?? 0, pixels?.[i] ?? 0, 255], i * 4);
   }
-  seen.putImageData(img, 0, 0);
+  /** @type {CanvasRenderingContext2D} */ (seen.getContext("2d")).putImageData(img, 0, 0);
+  const value = document.createElement("b");
+  value.textContent = String(digit);
+  const pct = document.createElement("span");
+  pct.textContent = `${Math.round(confidence * 100)}%`;
+  const bar = document.createElement("span"), fill = document.createElement("i");
+  bar.className = "bar";
+  fill.style.width = `${(confidence * 100).toFixed(1)}%`;
+  bar.append(fill);
+  tile.append(seen, value, pct, bar);
+  return tile;
+}
+
+/**
+ * What the live region says of a reading: for one digit as before, for a number how sure the model
+ * is of its least sure digit.
+ *
+ * @param {Reading} reading
+ */
+function readingSays({ text, digits }) {
+  const [first] = digits;
+  if (!first) return "The model found no digits there.";
+  if (digits.length === 1) {
+    const pct = Math.round(first.confidence * 100);
+    return `Looks like a ${first.digit}${
+      pct < 60 ? `, but only ${pct}% sure.` : ` (${pct}% sure).`
+    }`;
+  }
+  let least = 0;
+  digits.forEach((d, i) => {
+    if (d.confidence < (digits[least]?.confidence ?? 1)) least = i;
+  });
+  const weakest = /** @type {ReadDigit} */ (digits[least]);
+  const pct = Math.floor(weakest.confidence * 100), number = text.replaceAll("\n", " / ");
+  return pct < 60
+    ? `Reads ${number}, but digit ${
+      least + 1
+    } of ${digits.length} (a ${weakest.digit}) is only ${pct}% sure.`
+    : `Reads ${number} (every digit at least ${pct}% sure).`;
 }
 
 /** @param {boolean} on */
@@ -129,10 +214,10 @@ function clearAll() {
   requests++;
   inFlight?.abort();
   blank();
-  showAnswer(null);
+  showReading(null, null);
   showSent("");
   busy(false);
-  say("The pad is empty: draw a digit, or drop an image file on it.");
+  say("The pad is empty: write a number, or drop an image file on it.");
 }
 
 /**
@@ -140,11 +225,12 @@ function clearAll() {
  * The sequence number is taken before any await, so an older answer can never land after it.
  * The result stays aria-busy from the first change until the newest answer is shown.
  *
- * @param {() => Promise<{ body: Blob, name: string, what: string, preview?: () => void }>} prepare
+ * @param {() => Promise<{ body: Blob, name: string, what: string, size: Size | null,
+ *   preview?: () => void }>} prepare
  *   Encodes the image; `preview` shows it, only while this is still the newest request.
  * @param {"pad" | "file"} source
  */
-async function classify(prepare, source) {
+async function read(prepare, source) {
   const seq = ++requests;
   inFlight?.abort();
   clearTimeout(retry);
@@ -154,19 +240,19 @@ async function classify(prepare, source) {
     prepared = await prepare();
   } catch {
     if (seq !== requests) return;
-    showAnswer(null);
+    showReading(null, null);
     say("This browser could not prepare that image: try another.", true);
     busy(false);
     return;
   }
   if (seq !== requests) return;
-  const { body, name, what, preview } = prepared;
+  const { body, name, what, size, preview } = prepared;
   preview?.();
   const form = new FormData();
   form.append("image", body, name);
   showSent(`Sent ${what}: ${body.size.toLocaleString("en")} bytes.`);
   sent.dataset.bytes = String(body.size);
-  await post({ seq, form, source, retried: false });
+  await post({ seq, form, source, size, retried: false });
 }
 
 /**
@@ -176,7 +262,7 @@ async function classify(prepare, source) {
  * @param {Outgoing} out
  */
 async function post(out) {
-  const { seq, form, source } = out;
+  const { seq, form, source, size } = out;
   if (seq !== requests) return;
   if (!auth.hidden) {
     // The server asked for a token and none is entered yet: this request waits for it.
@@ -188,7 +274,8 @@ async function post(out) {
   const sentToken = token;
   busy(true);
   try {
-    const res = await fetch("/classify?debug=1", {
+    // Always with each digit's 28×28 image: the page shows what the model saw.
+    const res = await fetch("/read?debug=1", {
       method: "POST",
       body: form,
       headers: sentToken ? { authorization: `Bearer ${sentToken}` } : {},
@@ -197,28 +284,25 @@ async function post(out) {
     const answer = await res.json().catch(() => null);
     if (seq !== requests) return;
     if (res.ok) {
-      showAnswer(answer);
-      const pct = Math.round(answer.confidence * 100);
-      say(
-        `Looks like a ${answer.digit}${pct < 60 ? `, but only ${pct}% sure.` : ` (${pct}% sure).`}`,
-      );
+      showReading(answer, size);
+      say(readingSays(answer));
       return;
     }
-    showAnswer(null);
+    showReading(null, null);
     const error = answer?.error ?? { code: "", message: `the server answered ${res.status}` };
     if (error.code === "unauthorized" || error.code === "invalid_authorization") {
       askForToken(out, sentToken);
     } else if (res.status === 429 && error.code === "rate_limited") {
       pause(out, retryAfterSeconds(res));
     } else if (error.code === "no_ink") {
-      say("The model found no digit there: draw a larger, darker digit.", true);
+      say("The model found no digits there: write larger and darker.", true);
     } else if (source === "file") say(`That file was rejected: ${error.message}`, true);
-    else say(`The classifier could not answer: ${error.message}`, true);
+    else say(`The reader could not answer: ${error.message}`, true);
   } catch (e) {
     if (seq !== requests || /** @type {Error} */ (e).name === "AbortError") return;
-    showAnswer(null);
+    showReading(null, null);
     say(
-      "Could not reach the classifier (network error). Check your connection, then draw or upload again.",
+      "Could not reach the reader (network error). Check your connection, then write or upload again.",
       true,
     );
   } finally {
@@ -293,7 +377,7 @@ function saveToken(e) {
   const out = parked;
   parked = null;
   if (out && out.seq === requests) post(out);
-  else say("API token saved: draw a digit, or upload an image.");
+  else say("API token saved: write a number, or upload an image.");
 }
 
 /**
@@ -315,7 +399,7 @@ function retryAfterSeconds(res) {
  * @param {number} seconds
  */
 function pause(out, seconds) {
-  const again = out.retried ? `Draw again in ${seconds} s.` : `Trying again in ${seconds} s.`;
+  const again = out.retried ? `Write again in ${seconds} s.` : `Trying again in ${seconds} s.`;
   say(`Taking a short break — too many requests. ${again}`);
   if (out.retried) return;
   clearTimeout(retry);
@@ -336,17 +420,18 @@ function crc32(bytes) {
 }
 
 /**
- * A grey 8-bit PNG of `grey` (`side` × `side`, rows top to bottom), deflated by CompressionStream
+ * A grey 8-bit PNG of `grey` (`width` × `height`, rows top to bottom), deflated by CompressionStream
  * (zlib format, as PNG wants it).
  *
  * @param {Uint8Array} grey
- * @param {number} side
+ * @param {number} width
+ * @param {number} height
  * @returns {Promise<Blob>}
  */
-async function greyPng(grey, side) {
-  const rows = new Uint8Array((side + 1) * side); // each row: filter type 0, then its pixels
-  for (let y = 0; y < side; y++) {
-    rows.set(grey.subarray(y * side, (y + 1) * side), y * (side + 1) + 1);
+async function greyPng(grey, width, height) {
+  const rows = new Uint8Array((width + 1) * height); // each row: filter type 0, then its pixels
+  for (let y = 0; y < height; y++) {
+    rows.set(grey.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
   }
   const zlib = new Uint8Array(
     await new Response(new Blob([rows]).stream().pipeThrough(new CompressionStream("deflate")))
@@ -365,8 +450,8 @@ async function greyPng(grey, side) {
     return out;
   };
   const header = new Uint8Array(13), view = new DataView(header.buffer);
-  view.setUint32(0, side);
-  view.setUint32(4, side);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
   header.set([8, 0, 0, 0, 0], 8); // 8-bit grey, deflate, no interlace
   const signature = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
   const parts = [
@@ -378,21 +463,24 @@ async function greyPng(grey, side) {
   return new Blob(parts, { type: "image/png" });
 }
 
-/** The pad's pixels now, averaged down to SENT_SIDE × SENT_SIDE grey (dark ink on white). */
+/**
+ * The pad's pixels now, averaged down to SENT_WIDTH × SENT_HEIGHT grey (dark ink on white) in steps
+ * of GREY_STEP.
+ */
 function padGrey() {
-  const { data } = ctx.getImageData(0, 0, SIDE, SIDE);
-  const grey = new Uint8Array(SENT_SIDE * SENT_SIDE), k = SIDE / SENT_SIDE;
-  const sums = new Uint32Array(SENT_SIDE);
-  for (let y = 0; y < SENT_SIDE; y++) {
+  const { data } = ctx.getImageData(0, 0, WIDTH, HEIGHT);
+  const grey = new Uint8Array(SENT_WIDTH * SENT_HEIGHT), sums = new Uint32Array(SENT_WIDTH);
+  for (let y = 0; y < SENT_HEIGHT; y++) {
     sums.fill(0);
-    for (let sy = Math.floor(y * k); sy < Math.floor((y + 1) * k); sy++) {
-      for (let sx = 0, i = sy * SIDE * 4; sx < SIDE; sx++, i += 4) {
-        const x = Math.floor(sx / k);
+    for (let sy = y * SHRINK; sy < (y + 1) * SHRINK; sy++) {
+      for (let sx = 0, i = sy * WIDTH * 4; sx < WIDTH; sx++, i += 4) {
+        const x = (sx / SHRINK) | 0;
         sums[x] = (sums[x] ?? 0) + (data[i] ?? 0);
       }
     }
-    for (let x = 0; x < SENT_SIDE; x++) {
-      grey[y * SENT_SIDE + x] = Math.round((sums[x] ?? 0) / (k * k));
+    for (let x = 0; x < SENT_WIDTH; x++) {
+      grey[y * SENT_WIDTH + x] = Math.round((sums[x] ?? 0) / (SHRINK * SHRINK * GREY_STEP)) *
+        GREY_STEP;
     }
   }
   return grey;
@@ -402,10 +490,11 @@ function sendPad() {
   clearTimeout(timer);
   timer = 0;
   const grey = padGrey(); // read now, synchronously: later strokes belong to the next request
-  classify(async () => ({
-    body: await greyPng(grey, SENT_SIDE),
+  read(async () => ({
+    body: await greyPng(grey, SENT_WIDTH, SENT_HEIGHT),
     name: "pad.png",
-    what: `the pad as a ${SENT_SIDE}×${SENT_SIDE} grey PNG`,
+    what: `the pad as a ${SENT_WIDTH}×${SENT_HEIGHT} grey PNG`,
+    size: { width: SENT_WIDTH, height: SENT_HEIGHT },
   }), "pad");
 }
 
@@ -427,7 +516,7 @@ function changed() {
  */
 function at(e) {
   const r = pad.getBoundingClientRect();
-  return [(e.clientX - r.left) * SIDE / r.width, (e.clientY - r.top) * SIDE / r.height];
+  return [(e.clientX - r.left) * WIDTH / r.width, (e.clientY - r.top) * HEIGHT / r.height];
 }
 
 pad.addEventListener("pointerdown", (e) => {
@@ -463,10 +552,10 @@ for (const type of ["pointerup", "pointercancel"]) {
 
 /**
  * The photo as the browser shows it (EXIF orientation applied), at most PHOTO_SIDE on its long
- * side, as JPEG; null when the browser cannot decode the file.
+ * side, as JPEG with its size; null when the browser cannot decode the file.
  *
  * @param {File} file
- * @returns {Promise<Blob | null>}
+ * @returns {Promise<{ jpeg: Blob, size: Size } | null>}
  */
 async function shrinkPhoto(file) {
   let bitmap;
@@ -485,7 +574,10 @@ async function shrinkPhoto(file) {
   small.imageSmoothingQuality = "high";
   small.drawImage(bitmap, 0, 0, width, height);
   bitmap.close();
-  return await canvas.convertToBlob({ type: "image/jpeg", quality: 0.9 });
+  return {
+    jpeg: await canvas.convertToBlob({ type: "image/jpeg", quality: 0.9 }),
+    size: { width, height },
+  };
 }
 
 /**
@@ -506,20 +598,22 @@ function upload(file) {
   if (!file) return;
   clearAll();
   say(`Reading ${file.name}…`);
-  classify(async () => {
-    const jpeg = await shrinkPhoto(file);
-    const preview = () => showPhoto(jpeg ?? file, file.name);
-    return jpeg
+  read(async () => {
+    const shrunk = await shrinkPhoto(file);
+    const preview = () => showPhoto(shrunk?.jpeg ?? file, file.name);
+    return shrunk
       ? {
-        body: jpeg,
+        body: shrunk.jpeg,
         name: "photo.jpg",
         what: `${file.name} as a JPEG (${file.size.toLocaleString("en")} bytes chosen)`,
+        size: shrunk.size,
         preview,
       }
       : {
         body: file,
         name: file.name,
         what: `${file.name} as it is (the browser cannot read it)`,
+        size: null,
         preview,
       };
   }, "file");
@@ -557,5 +651,5 @@ photo.addEventListener("error", () => {
 });
 
 blank();
-showAnswer(null);
+showReading(null, null);
 keyed.hidden = !token;
