@@ -3,6 +3,9 @@
  * schema, answering errors (each in its own shape) and the classifier's start.
  */
 import type { Context, Hono } from "hono";
+import type { Preprocess } from "./digits.ts";
+import type { Limits } from "./limits.ts";
+import { type DigitInput, readClassifyRequest } from "./request.ts";
 import type { z } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { ApiError } from "./api_error.ts";
@@ -98,4 +101,38 @@ export function toApiError(error: Error): ApiError {
   }
   console.error(error);
   return new ApiError(500, "internal_error", "the server failed to answer this request");
+}
+
+/** What POST /classify and POST /read have read of a request before decoding any image. */
+export interface ImageRequest {
+  preprocess: Preprocess;
+  debug: boolean;
+  inputs: DigitInput[];
+  /** Several multipart `image` fields: answered as `{"results"}`. */
+  batch: boolean;
+  model: Classifier;
+}
+
+/**
+ * The first steps /classify and /read share: the query, the body read once within its limits, and
+ * the classifier started (with it the isolate's decoders: before any decoding); the body's size and
+ * the model go on the request log.
+ */
+export async function readImageRequest(
+  c: Context<AppEnv>,
+  classifier: () => Promise<Classifier>,
+  limits: Limits,
+): Promise<ImageRequest> {
+  const query = c.req.query();
+  const { inputs, batch, bodyBytes } = await readClassifyRequest(c.req.raw, limits);
+  c.var.log.body_bytes = bodyBytes;
+  const model = await classifier();
+  c.var.log.model = { name: model.info.name, sha256: model.info.sha256 };
+  return {
+    preprocess: query.preprocess === "none" ? "none" : "mnist",
+    debug: query.debug === "1",
+    inputs,
+    batch,
+    model,
+  };
 }

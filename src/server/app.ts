@@ -11,9 +11,15 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "./api_error.ts";
-import { answerErrors, refuseInvalid, refuseOtherMethods, startedClassifier } from "./_routes.ts";
+import {
+  answerErrors,
+  readImageRequest,
+  refuseInvalid,
+  refuseOtherMethods,
+  startedClassifier,
+} from "./_routes.ts";
 import type { Classifier } from "../model/classifier.ts";
-import { type Preprocess, toDigits } from "./digits.ts";
+import { toDigits } from "./digits.ts";
 import type { AppEnv } from "./env.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { drawingPage } from "./page.ts";
@@ -23,7 +29,6 @@ import { requestLog } from "./middleware/request_log.ts";
 import { toPrediction } from "./prediction.ts";
 import { readHandler } from "./read.ts";
 import { createV2App } from "./v2/app.ts";
-import { readClassifyRequest } from "./request.ts";
 import {
   ClassifyJson,
   ClassifyQuery,
@@ -296,15 +301,12 @@ function classifyHandler(
   limits: Limits,
 ): Handler<AppEnv> {
   return async function classify(c) {
-    const query = c.req.query();
-    const preprocess: Preprocess = query.preprocess === "none" ? "none" : "mnist";
-    const debug = query.debug === "1";
+    const { preprocess, debug, inputs, batch, model } = await readImageRequest(
+      c,
+      classifier,
+      limits,
+    );
     const log = c.var.log;
-    const { inputs, batch, bodyBytes } = await readClassifyRequest(c.req.raw, limits);
-    log.body_bytes = bodyBytes;
-    // Starting the classifier starts the isolate's decoders too: it comes before any decoding.
-    const model = await classifier();
-    log.model = { name: model.info.name, sha256: model.info.sha256 };
     const { digits, images } = await toDigits(inputs, { preprocess, limits });
     if (images.length) log.images = images;
     const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));

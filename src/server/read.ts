@@ -27,8 +27,9 @@ import {
   requireInk,
 } from "./digits.ts";
 import type { AppEnv } from "./env.ts";
+import { readImageRequest } from "./_routes.ts";
 import type { Limits } from "./limits.ts";
-import { type DigitInput, readClassifyRequest } from "./request.ts";
+import type { DigitInput } from "./request.ts";
 import type { Box as BoxSchema, ReadResult as ReadResultSchema } from "./schemas.ts";
 
 /** A rectangle in pixels of the upright original image. */
@@ -57,15 +58,12 @@ export function readHandler(
   limits: Limits,
 ): Handler<AppEnv> {
   return async function read(c) {
-    const query = c.req.query();
-    const preprocess: Preprocess = query.preprocess === "none" ? "none" : "mnist";
-    const debug = query.debug === "1";
+    const { preprocess, debug, inputs, batch, model } = await readImageRequest(
+      c,
+      classifier,
+      limits,
+    );
     const log = c.var.log;
-    const { inputs, batch, bodyBytes } = await readClassifyRequest(c.req.raw, limits);
-    log.body_bytes = bodyBytes;
-    // Starting the classifier starts the isolate's decoders too: it comes before any decoding.
-    const model = await classifier();
-    log.model = { name: model.info.name, sha256: model.info.sha256 };
     const { sheets, images } = await toSheets(inputs, { preprocess, limits });
     if (images.length) log.images = images;
     const results = readSheets(sheets, model, { debug });
