@@ -17,23 +17,10 @@ import {
   storeForOrientation,
 } from "../scripts/lib/phone_photos.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
+import { hasPython, PYTHON } from "../scripts/lib/pillow.ts";
 
-const PYTHON = "/usr/bin/python3";
 const SHRINK = 8;
 const { digits, labels } = await loadTestDigits();
-
-async function hasPillow(): Promise<boolean> {
-  try {
-    const probe = await new Deno.Command(PYTHON, {
-      args: ["-c", "import PIL.ImageOps, numpy"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return probe.success;
-  } catch {
-    return false;
-  }
-}
 
 /** Grey, box-averaged by SHRINK: the reference Pillow compares a photo with. */
 function shrunkGrey(picture: Picture): Uint8Array {
@@ -109,7 +96,7 @@ Deno.test("retinaScreenshot() writes PNGs of the screen's size, RGB or RGBA", ()
 
 Deno.test({
   name: "Pillow's exif_transpose shows every orientation's photo upright",
-  ignore: !(await hasPillow()),
+  ignore: !(await hasPython("PIL.ImageOps, numpy")),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "phone-photos-" });
     try {

@@ -19,21 +19,7 @@ import {
   writtenNumber,
   writtenNumbers,
 } from "../scripts/lib/written_numbers.ts";
-
-const PYTHON = "/usr/bin/python3";
-
-async function hasPillow(): Promise<boolean> {
-  try {
-    const probe = await new Deno.Command(PYTHON, {
-      args: ["-c", "import PIL.ImageOps"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return probe.success;
-  } catch {
-    return false;
-  }
-}
+import { hasPython, PYTHON } from "../scripts/lib/pillow.ts";
 
 /** Canvas exports and scans (PNG and JPEG) only: the photos are slow to write and tested apart. */
 async function flatNumbers(count: number, source: "test" | "train" = "test") {
@@ -151,7 +137,7 @@ Deno.test("writtenNumbers() boxes lie inside the picture and hold each digit's i
 
 Deno.test({
   name: "Pillow's exif_transpose shows every photo's and JPEG scan's digits inside their boxes",
-  ignore: !(await hasPillow()),
+  ignore: !(await hasPython("PIL.ImageOps")),
   async fn() {
     // Photo j (number 3j + 2) is 3 MP for even j; j = 0, 2, …, 14 take orientations 1, 4, 7, 2, 5, 8, 3, 6.
     const ks = [2, 8, 14, 20, 26, 32, 38, 44, 4, 10];
