@@ -5,9 +5,12 @@
  * polarity, transparency, lighting or position of the input, and that blank images are refused.
  */
 import assert from "node:assert/strict";
-import { fromMnistGrayscale, toMnistDigit } from "../src/image/preprocess.ts";
-import { greyMap } from "../src/image/_grey.ts";
+import { fromMnistGrayscale, toMnist, toMnistDigit } from "../src/image/preprocess.ts";
+import { greyMap, halve } from "../src/image/_grey.ts";
+import { inkPolarity, isolateInk } from "../src/image/_ink.ts";
+import { inkBox } from "../src/image/_resample.ts";
 import { ImageError } from "../src/image/errors.ts";
+import { startLocalClassifier } from "../src/deno.ts";
 import type { FloatMap, RgbaImage } from "../src/image/types.ts";
 
 type Rgba = [number, number, number, number];
@@ -294,3 +297,125 @@ function centre(digit: ArrayLike<number>) {
   }
   return { x: x / m, y: y / m };
 }
+
+/**
+ * A bold marker or brush digit: MNIST test digit `digit` with its strokes widened by `widen` of its
+ * 28 pixels on each side (about 7 of its 20-px box across: several background tiles on the working
+ * map), scaled so that it spans `share` of the frame's height; black on white (a screenshot) or dark
+ * blue on paper lit unevenly, with grain (a photo).
+ */
+function boldDigit(
+  digit: Uint8Array,
+  frame: { width: number; height: number; photo: boolean },
+  share = 0.95,
+  widen = 2.5,
+): RgbaImage {
+  const at = (x: number, y: number) => x < 0 || y < 0 || x > 27 || y > 27 ? 0 : digit[y * 28 + x]!;
+  const bilinear = (u: number, v: number) => {
+    const x = Math.floor(u), y = Math.floor(v), fx = u - x, fy = v - y;
+    return (at(x, y) * (1 - fx) + at(x + 1, y) * fx) * (1 - fy) +
+      (at(x, y + 1) * (1 - fx) + at(x + 1, y + 1) * fx) * fy;
+  };
+  // The widened digit on a grid 4× finer than MNIST's: the most ink within `widen` (a round tip).
+  const FINE = 4, side = 28 * FINE, wide = new Float32Array(side * side);
+  let x0 = side, y0 = side, x1 = -1, y1 = -1;
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const u = (x + 0.5) / FINE - 0.5, v = (y + 0.5) / FINE - 0.5;
+      let ink = 0;
+      for (let dy = -widen; dy <= widen; dy += 0.5) {
+        for (let dx = -widen; dx <= widen; dx += 0.5) {
+          if (dx * dx + dy * dy <= widen * widen) ink = Math.max(ink, bilinear(u + dx, v + dy));
+        }
+      }
+      wide[y * side + x] = ink;
+      if (ink < 0.3 * 255) continue; // where the marker edge starts
+      [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
+    }
+  }
+  // Frame pixels per fine-grid cell, so that the widened digit spans `share` of the height.
+  const scale = share * frame.height / (Math.max(x1 - x0, y1 - y0) + 1);
+  const cx = (x0 + x1 + 1) / 2, cy = (y0 + y1 + 1) / 2;
+  const random = mulberry32(digit.length + x0 + y0);
+  const data = new Uint8ClampedArray(frame.width * frame.height * 4);
+  for (let y = 0; y < frame.height; y++) {
+    for (let x = 0; x < frame.width; x++) {
+      const u = cx + (x + 0.5 - frame.width / 2) / scale - 0.5;
+      const v = cy + (y + 0.5 - frame.height / 2) / scale - 0.5;
+      const fu = Math.floor(u), fv = Math.floor(v), tu = u - fu, tv = v - fv;
+      const cell = (i: number, j: number) =>
+        i < 0 || j < 0 || i >= side || j >= side ? 0 : wide[j * side + i]!;
+      const ink = (cell(fu, fv) * (1 - tu) + cell(fu + 1, fv) * tu) * (1 - tv) +
+        (cell(fu, fv + 1) * (1 - tu) + cell(fu + 1, fv + 1) * tu) * tv;
+      const a = Math.min(1, Math.max(0, (ink / 255 - 0.3) / 0.2)); // a crisp marker edge
+      const i = (y * frame.width + x) * 4;
+      if (frame.photo) {
+        const dx = x / frame.width - 0.5, dy = y / frame.height - 0.5;
+        const light = (1 - 0.15 * (dx + 0.5)) * (1 - 0.4 * (dx * dx + dy * dy));
+        const grain = (random() - 0.5) * 8;
+        data.set([0, 1, 2].map((c) => (236 * (1 - a) + [25, 25, 45][c]! * a) * light + grain), i);
+      } else data.fill(255 * (1 - a), i, i + 3);
+      data[i + 3] = 255;
+    }
+  }
+  return { width: frame.width, height: frame.height, data };
+}
+
+/**
+ * The MNIST recipe with no background subtracted (polarity, Otsu's ink, fitted and centred), on the
+ * half-size map that toMnistDigit() reads a digit this large from.
+ */
+function plainRecipe(map: FloatMap): Uint8ClampedArray {
+  const ink = isolateInk(inkPolarity(halve(map)));
+  const { x0, y0, x1, y1 } = inkBox(ink);
+  return toMnist(ink, { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 });
+}
+
+/** The share of `plain`'s interior (solid pixels whose four neighbours are solid) that `digit` inks. */
+function interiorKept(digit: Uint8ClampedArray, plain: Uint8ClampedArray): number {
+  const solid = (x: number, y: number) =>
+    x >= 0 && y >= 0 && x < 28 && y < 28 && plain[y * 28 + x]! >= 192;
+  let interior = 0, kept = 0;
+  for (let y = 0; y < 28; y++) {
+    for (let x = 0; x < 28; x++) {
+      if (
+        ![[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]].every(([dx, dy]) => solid(x + dx!, y + dy!))
+      ) {
+        continue;
+      }
+      interior++;
+      if (digit[y * 28 + x]! >= 128) kept++;
+    }
+  }
+  return kept / interior;
+}
+
+Deno.test("toMnistDigit() keeps bold strokes wider than a background tile solid: every digit, photo and screenshot", async () => {
+  const classifier = await startLocalClassifier();
+  const { loadDataset } = await import("../src/data/mnist.ts");
+  const { test } = await loadDataset();
+  // Per digit 0–9, the first test digit that the plain recipe reads right in both pictures.
+  const indices = [3, 2, 1, 30, 4, 15, 11, 0, 84, 12];
+  // A 12 MP photo (4:3) and a 2880×1800 screenshot (16:10), as box-averaged toward the working map.
+  const frames = [
+    { name: "photo", width: 448, height: 336, photo: true },
+    { name: "screenshot", width: 448, height: 280, photo: false },
+  ];
+  const misses: string[] = [];
+  for (const [label, index] of indices.entries()) {
+    assert.equal(test.labels[index], label);
+    const digit = test.images.subarray(index * 784, (index + 1) * 784);
+    for (const frame of frames) {
+      const map = overWhite(boldDigit(digit, frame));
+      const ours = toMnistDigit(map), plain = plainRecipe(map);
+      const [read, plainRead] = classifier.predict([ours, plain].map((d) => new Uint8Array(d)))
+        .map((p) => p.indexOf(Math.max(...p)));
+      const kept = interiorKept(ours, plain);
+      assert.equal(plainRead, label, `the plain recipe reads the ${frame.name} of ${label}`);
+      if (kept < 0.9 || read !== label) {
+        misses.push(`${frame.name} of ${label}: read ${read}, ${(100 * kept).toFixed(0)}% kept`);
+      }
+    }
+  }
+  assert.deepEqual(misses, [], "every bold digit comes out solid and is read right");
+});

@@ -14,6 +14,8 @@ const MIN_CONTRAST = 48;
 const TILES_PER_SIDE = 16;
 const BACKGROUND_PERCENTILE = 0.5;
 const EROSION_RADIUS_TILES = 2;
+/** Ink up to 9×9 tiles across (over half a digit's map) is told from background by this opening. */
+const WIDE_INK_RADIUS_TILES = 4;
 /** A mark whose strongest pixel is below this share of the strongest ink's is not writing. */
 const FAINT = 0.35;
 /** Writing spans at least this share of the map's long side: anything shorter is a dot. */
@@ -37,15 +39,17 @@ export function inkPolarity(gray: FloatMap): FloatMap {
 }
 
 /**
- * Subtracts a smooth local background (uneven lighting, off-white paper): per tile a low percentile,
- * eroded so tiles inside thick strokes borrow from nearby paper, then bilinearly interpolated.
+ * Subtracts a smooth local background (uneven lighting, off-white paper): per tile the median, opened
+ * so tiles inside thick strokes borrow from nearby paper, then bilinearly interpolated. Ink too wide
+ * for the opening (a bold marker close up) is found and given the paper around it too, so it is not
+ * hollowed into an outline.
  */
 export function subtractBackground(ink: FloatMap): FloatMap {
   const { width, height } = ink;
   const tile = Math.max(4, Math.ceil(Math.max(width, height) / TILES_PER_SIDE));
   const tilesX = Math.ceil(width / tile);
   const tilesY = Math.ceil(height / tile);
-  const levels = openTiles(tileLevels(ink, tile, tilesX, tilesY), tilesX, tilesY);
+  const levels = backgroundLevels(ink, tile, tilesX, tilesY);
   // Per column: the two tiles whose centres enclose it and the weight of the right one.
   const left = new Int32Array(width), right = new Int32Array(width), wx = new Float32Array(width);
   for (let x = 0; x < width; x++) {
@@ -91,16 +95,110 @@ function tileLevels(ink: FloatMap, tile: number, tilesX: number, tilesY: number)
 }
 
 /**
+ * The background level of each tile: its median, opened over 5×5 tiles; where the opening took ink
+ * wider than its window for background, the level of the paper around that ink instead.
+ */
+function backgroundLevels(
+  ink: FloatMap,
+  tile: number,
+  tilesX: number,
+  tilesY: number,
+): Float32Array {
+  const medians = tileLevels(ink, tile, tilesX, tilesY);
+  const levels = openTiles(medians, tilesX, tilesY, EROSION_RADIUS_TILES);
+  let lowest = Infinity, highest = -Infinity;
+  for (const v of levels) {
+    if (v < lowest) lowest = v;
+    if (v > highest) highest = v;
+  }
+  // No tile stands out from the paper by ink's contrast: nothing is wide enough to be hollowed.
+  if (highest - lowest < MIN_CONTRAST) return levels;
+  const wider = openTiles(medians, tilesX, tilesY, WIDE_INK_RADIUS_TILES);
+  const inked = surroundedInk(levels, wider, frameLevels(ink, tile, tilesX, tilesY), tilesX);
+  for (let t = 0; t < levels.length; t++) if (inked[t] === 1) levels[t] = wider[t]!;
+  return levels;
+}
+
+/**
+ * Tiles that the wider opening lowers by ink's contrast, in regions of them that paper surrounds.
+ * Standing out by that much is what ink does; paper all round is what ink has and what a strip of
+ * desk, a shaded side or a vignette, which come in from the frame, do not. A region reaches the
+ * frame through a tile whose pixels on the frame stand out too (ink that comes near the frame, as a
+ * digit filling a close-up does, leaves a line of paper there).
+ *
+ * @param frame Per tile on the frame, the median of its pixels on the frame; NaN elsewhere.
+ * @returns Per tile, 1 where it is ink, 0 elsewhere.
+ */
+function surroundedInk(
+  levels: Float32Array,
+  wider: Float32Array,
+  frame: Float32Array,
+  tilesX: number,
+): Uint8Array {
+  // 1: raised; 2: raised and reached from the frame (a flood through raised tiles).
+  const state = new Uint8Array(levels.length);
+  const queue: number[] = [];
+  for (let t = 0; t < levels.length; t++) {
+    if (levels[t]! - wider[t]! < MIN_CONTRAST) continue;
+    state[t] = 1;
+    if (frame[t]! - wider[t]! >= MIN_CONTRAST) { // false for NaN: not on the frame
+      state[t] = 2;
+      queue.push(t);
+    }
+  }
+  while (queue.length > 0) {
+    const t = queue.pop()!;
+    const x = t % tilesX;
+    for (const n of [t - tilesX, t + tilesX, x > 0 ? t - 1 : -1, x < tilesX - 1 ? t + 1 : -1]) {
+      if (n >= 0 && n < levels.length && state[n] === 1) {
+        state[n] = 2;
+        queue.push(n);
+      }
+    }
+  }
+  for (let t = 0; t < state.length; t++) if (state[t] === 2) state[t] = 0;
+  return state;
+}
+
+/** Per tile on the frame, the median of its pixels on the frame (both edges for a corner); NaN elsewhere. */
+function frameLevels(ink: FloatMap, tile: number, tilesX: number, tilesY: number): Float32Array {
+  const { width, height, data } = ink;
+  const levels = new Float32Array(tilesX * tilesY).fill(NaN);
+  const values = new Float32Array(2 * tile);
+  for (let ty = 0; ty < tilesY; ty++) {
+    for (let tx = 0; tx < tilesX; tx++) {
+      const x0 = tx * tile, x1 = Math.min(width, x0 + tile);
+      const y0 = ty * tile, y1 = Math.min(height, y0 + tile);
+      let n = 0;
+      const row = (y: number) => {
+        for (let x = x0; x < x1; x++) values[n++] = data[y * width + x]!;
+      };
+      const column = (x: number) => {
+        for (let y = y0; y < y1; y++) values[n++] = data[y * width + x]!;
+      };
+      if (ty === 0) row(0);
+      else if (ty === tilesY - 1) row(height - 1);
+      if (tx === 0) column(0);
+      else if (tx === tilesX - 1) column(width - 1);
+      if (n > 0) levels[ty * tilesX + tx] = quantileInPlace(values.subarray(0, n), 0.5);
+    }
+  }
+  return levels;
+}
+
+/**
  * A grey opening of the tile levels over (2r+1)² tiles: the min takes the cleanest paper nearby, so
  * tiles inside thick strokes borrow from it; the max after it gives back the level of any lit or
  * shaded area larger than the window, so the edge of a shadow is not left behind as a band of "ink".
  */
-function openTiles(levels: Float32Array, tilesX: number, tilesY: number): Float32Array {
-  const r = EROSION_RADIUS_TILES;
+function openTiles(levels: Float32Array, tilesX: number, tilesY: number, r: number): Float32Array {
   return tileFilter(tileFilter(levels, tilesX, tilesY, r, false), tilesX, tilesY, r, true);
 }
 
-/** The min (or, with `max`, the max) over each tile's (2r+1)² neighbourhood. */
+/**
+ * The min (or, with `max`, the max) over each tile's (2r+1)² neighbourhood (clipped at the frame):
+ * along rows, then along columns, which a square window allows.
+ */
 function tileFilter(
   levels: Float32Array,
   tilesX: number,
@@ -108,19 +206,28 @@ function tileFilter(
   r: number,
   max: boolean,
 ): Float32Array {
-  const out = new Float32Array(levels.length);
-  for (let ty = 0; ty < tilesY; ty++) {
-    for (let tx = 0; tx < tilesX; tx++) {
-      let best = levels[ty * tilesX + tx]!;
-      for (let y = Math.max(0, ty - r); y <= Math.min(tilesY - 1, ty + r); y++) {
-        for (let x = Math.max(0, tx - r); x <= Math.min(tilesX - 1, tx + r); x++) {
-          const v = levels[y * tilesX + x]!;
+  const rows = new Float32Array(levels.length), out = new Float32Array(levels.length);
+  const pass = (
+    from: Float32Array,
+    to: Float32Array,
+    along: number,
+    lines: number,
+    step: number,
+  ) => {
+    const stride = step === 1 ? along : 1;
+    for (let l = 0; l < lines; l++) {
+      for (let i = 0; i < along; i++) {
+        let best = from[l * stride + i * step]!;
+        for (let j = Math.max(0, i - r); j <= Math.min(along - 1, i + r); j++) {
+          const v = from[l * stride + j * step]!;
           if (max ? v > best : v < best) best = v;
         }
+        to[l * stride + i * step] = best;
       }
-      out[ty * tilesX + tx] = best;
     }
-  }
+  };
+  pass(levels, rows, tilesX, tilesY, 1);
+  pass(rows, out, tilesY, tilesX, tilesX);
   return out;
 }
 
