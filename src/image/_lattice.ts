@@ -8,7 +8,7 @@
  * digit's edge, pieces of different groups put together.
  */
 import type { Pieces } from "./_pieces.ts";
-import { MAX_THICKEN_RADIUS } from "./_resample.ts";
+import { marginWindow } from "./_resample.ts";
 import { toMnist } from "./preprocess.ts";
 import type { FloatMap, MapBox } from "./types.ts";
 
@@ -138,11 +138,7 @@ function candidateImage(
   last: number,
 ): Uint8ClampedArray {
   // The box and the margin strokes may be widened into: toMnist reads no further.
-  const m = MAX_THICKEN_RADIUS;
-  const x0 = Math.max(0, box.x - m), y0 = Math.max(0, box.y - m);
-  const x1 = Math.min(ink.width, box.x + box.width + m);
-  const y1 = Math.min(ink.height, box.y + box.height + m);
-  const width = x1 - x0, height = y1 - y0;
+  const { x0, y0, width, height } = marginWindow(box, ink);
   const data = new Float32Array(width * height);
   for (let y = box.y; y < box.y + box.height; y++) {
     for (let x = box.x; x < box.x + box.width; x++) {

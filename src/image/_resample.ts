@@ -9,6 +9,21 @@ const MIN_STROKE_PX = 1.8;
 /** Strokes are widened by at most this much, so a digit never reaches further from its ink. */
 export const MAX_THICKEN_RADIUS = 8;
 
+/**
+ * `box` widened by {@linkcode MAX_THICKEN_RADIUS} (the margin strokes may be widened into) and
+ * clamped to a `width`×`height` map: the only pixels a digit's 28×28 depends on.
+ */
+export function marginWindow(
+  box: { x: number; y: number; width: number; height: number },
+  map: { width: number; height: number },
+): { x0: number; y0: number; width: number; height: number } {
+  const m = MAX_THICKEN_RADIUS;
+  const x0 = Math.max(0, box.x - m), y0 = Math.max(0, box.y - m);
+  const x1 = Math.min(map.width, box.x + box.width + m);
+  const y1 = Math.min(map.height, box.y + box.height + m);
+  return { x0, y0, width: x1 - x0, height: y1 - y0 };
+}
+
 /** Inclusive pixel bounds of the ink. */
 interface Box {
   x0: number;

@@ -9,7 +9,7 @@ import {
   centreByMass,
   fitDigitBox,
   inkBox,
-  MAX_THICKEN_RADIUS,
+  marginWindow,
   MNIST_SIDE,
   thickenThinStrokes,
 } from "./_resample.ts";
@@ -47,16 +47,12 @@ export function toMnistDigit(grey: FloatMap): Uint8ClampedArray {
  * a whole page: what lies further away does not change the answer.
  *
  * @param ink An ink map (0 paper … 255 ink) holding this digit's ink and, within
- * {@linkcode MAX_THICKEN_RADIUS} of `box`, nothing else.
+ * the margin strokes may be widened into ({@linkcode marginWindow}), nothing else.
  * @param box The digit's ink, in the map's pixels; it must hold some ink.
  * @returns 784 bytes, [28, 28] row-major, 0 = background … 255 = ink.
  */
 export function toMnist(ink: FloatMap, box: MapBox): Uint8ClampedArray {
-  const m = MAX_THICKEN_RADIUS;
-  const x0 = Math.max(0, box.x - m), y0 = Math.max(0, box.y - m);
-  const x1 = Math.min(ink.width, box.x + box.width + m);
-  const y1 = Math.min(ink.height, box.y + box.height + m);
-  const width = x1 - x0, height = y1 - y0;
+  const { x0, y0, width, height } = marginWindow(box, ink);
   const data = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
     const from = (y0 + y) * ink.width + x0;
