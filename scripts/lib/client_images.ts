@@ -25,7 +25,7 @@ interface Rgba {
 const SIDE = 28;
 
 /** A 28×28 MNIST digit (0 background, 255 ink) scaled to `side`×`side` bilinearly, as ink coverage 0–1. */
-function inkAt(digit: Uint8Array, side: number): Float32Array {
+export function inkAt(digit: Uint8Array, side: number): Float32Array {
   const ink = new Float32Array(side * side);
   const at = (x: number, y: number) =>
     digit[Math.min(SIDE - 1, Math.max(0, y)) * SIDE + Math.min(SIDE - 1, Math.max(0, x))]! / 255;

@@ -7,7 +7,7 @@
  * Coordinates: x right, y down, in pixels of the upright picture.
  */
 import { encode as encodePng } from "fast-png";
-import type { ClientImage } from "./client_images.ts";
+import { type ClientImage, inkAt } from "./client_images.ts";
 import {
   encodePhotoJpeg,
   exifOrientationSegment,
@@ -62,14 +62,10 @@ export function writeNumber(digits: Uint8Array[], layout: Layout): NumberInk {
       throw new RangeError(`digit ${n} at (${left}, ${top}) does not fit ${width}×${height}`);
     }
     let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
-    const at = (x: number, y: number) =>
-      digit[Math.min(SIDE - 1, Math.max(0, y)) * SIDE + Math.min(SIDE - 1, Math.max(0, x))]! / 255;
+    const scaled = inkAt(digit, side);
     for (let y = 0; y < side; y++) {
-      const sy = (y + 0.5) * SIDE / side - 0.5, iy = Math.floor(sy), fy = sy - iy;
       for (let x = 0; x < side; x++) {
-        const sx = (x + 0.5) * SIDE / side - 0.5, ix = Math.floor(sx), fx = sx - ix;
-        const a = (at(ix, iy) * (1 - fx) + at(ix + 1, iy) * fx) * (1 - fy) +
-          (at(ix, iy + 1) * (1 - fx) + at(ix + 1, iy + 1) * fx) * fy;
+        const a = scaled[y * side + x]!;
         ink[(top + y) * width + left + x] = a;
         if (a >= INK) {
           x0 = Math.min(x0, left + x), x1 = Math.max(x1, left + x);
