@@ -70,12 +70,21 @@ const between = (rng: Rng, low: number, high: number) => low + rng.next() * (hig
 
 /** Grid cells per MNIST pixel of a smoothed digit. */
 const FINE = 8;
+/** An ink field's side: a digit's 28×28 field, 8× finer (its ink fills the middle 160², as in MNIST). */
+export const FIELD_SIDE = MNIST_SIDE * FINE;
+
+/**
+ * What the scenes draw: a 28×28 MNIST grid (0 background, 255 ink), or an ink field —
+ * {@linkcode FIELD_SIDE}² coverages 0–1, rows top to bottom — such as {@linkcode inkField} makes
+ * of a grid, or a font's glyph drawn into one.
+ */
+export type DigitInk = Uint8Array | Float32Array;
 
 /**
  * A digit's ink 0–1 on a grid 8× finer than MNIST's, bilinear then blurred (two box passes of one
  * MNIST pixel): strokes with round edges, as a pen draws them, rather than MNIST's pixel steps.
  */
-function smoothDigit(digit: Uint8Array): Float32Array {
+export function inkField(digit: Uint8Array): Float32Array {
   const side = MNIST_SIDE * FINE, fine = new Float32Array(side * side);
   const at = (x: number, y: number) =>
     x < 0 || y < 0 || x >= MNIST_SIDE || y >= MNIST_SIDE ? 0 : digit[y * MNIST_SIDE + x]! / 255;
@@ -132,10 +141,15 @@ interface Stroke {
  * Paints the digit's ink into `out` (one coverage value 0–1 per pixel of a `width`-wide picture),
  * only over the square the tilted field can reach.
  */
-function paintInk(digit: Uint8Array, stroke: Stroke, ink: Float32Array, width: number): void {
+function paintInk(digit: DigitInk, stroke: Stroke, ink: Float32Array, width: number): void {
   const height = ink.length / width, reach = stroke.side * 0.75;
   const cos = Math.cos(stroke.tilt), sin = Math.sin(stroke.tilt), scale = MNIST_SIDE / stroke.side;
-  const fine = smoothDigit(digit);
+  const fine = digit instanceof Float32Array ? digit : inkField(digit);
+  if (fine.length !== FIELD_SIDE * FIELD_SIDE) {
+    throw new RangeError(
+      `An ink field must hold ${FIELD_SIDE}×${FIELD_SIDE} values: it holds ${fine.length}`,
+    );
+  }
   const top = Math.max(0, Math.floor(stroke.cy - reach));
   const bottom = Math.min(height, Math.ceil(stroke.cy + reach));
   const left = Math.max(0, Math.floor(stroke.cx - reach));
@@ -166,7 +180,7 @@ function grainTable(rng: Rng): Float32Array {
  * slightly tilted, not centred.
  */
 export function photoScene(
-  digit: Uint8Array,
+  digit: DigitInk,
   options: { width: number; height: number; seed: number },
 ): Picture {
   const { width, height } = options, rng = createRng(options.seed);
@@ -313,8 +327,16 @@ export function withSegmentAfterSoi(
 
 let jpegEncoderReady: Promise<void> | undefined;
 
-/** Baseline 4:2:0 JPEG from mozjpeg (@jsquash/jpeg's encoder), as a phone's camera writes. */
-export async function encodePhotoJpeg(picture: Picture, quality = 88): Promise<Uint8Array> {
+/**
+ * Baseline 4:2:0 JPEG from mozjpeg (@jsquash/jpeg's encoder), as a phone's camera writes.
+ * `optimizeCoding` builds Huffman tables for the picture: without it, mozjpeg writes an invalid
+ * Huffman sequence for about one smooth (blurred) scan in thirty.
+ */
+export async function encodePhotoJpeg(
+  picture: Picture,
+  quality = 88,
+  optimizeCoding = false,
+): Promise<Uint8Array> {
   jpegEncoderReady ??= (async () => {
     const path = createRequire(import.meta.url).resolve("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm");
     const init = initJpegEncoder as unknown as (module: WebAssembly.Module) => Promise<void>;
@@ -327,7 +349,7 @@ export async function encodePhotoJpeg(picture: Picture, quality = 88): Promise<U
       quality,
       baseline: true,
       progressive: false,
-      optimize_coding: false,
+      optimize_coding: optimizeCoding,
     }),
   );
 }
@@ -337,7 +359,7 @@ export async function encodePhotoJpeg(picture: Picture, quality = 88): Promise<U
  * it, so a viewer applying the tag shows the photo upright — portrait for orientations 5–8.
  */
 export async function phonePhoto(
-  digit: Uint8Array,
+  digit: DigitInk,
   options: {
     label: number;
     camera: Camera;
@@ -371,7 +393,7 @@ export async function phonePhoto(
  * window with rounded corners over a transparent margin with a soft shadow, as macOS saves one.
  */
 export function screenshotScene(
-  digit: Uint8Array,
+  digit: DigitInk,
   options: { width: number; height: number; alpha: boolean; seed: number },
 ): Picture {
   const { width, height, alpha } = options, rng = createRng(options.seed);
@@ -444,7 +466,7 @@ export function screenshotScene(
 
 /** A retina screenshot as PNG: 8-bit RGB, or RGBA for a window screenshot. */
 export function retinaScreenshot(
-  digit: Uint8Array,
+  digit: DigitInk,
   options: {
     label: number;
     width: number;
