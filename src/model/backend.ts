@@ -8,8 +8,8 @@
  * and `BackendWasm` class that tfjs uses, with Emscripten's documented `instantiateWasm` hook handing it
  * our module. Deno compiles the module from the npm package's file; the Worker imports it.
  *
- * Our own kernel module, conv_pool.wasm (src/model/kernels/), is instantiated on that instance's
- * memory and registered with tfjs next to its kernels.
+ * Our own kernel modules, conv_pool.wasm and layers.wasm (src/model/kernels/), are instantiated on
+ * that instance's memory and registered with tfjs next to its kernels.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -17,6 +17,7 @@ import { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import wasmGlue from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js";
 import type { BackendWasmModule } from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.d.ts";
 import { registerWasmConvPool } from "./kernels/conv_pool.ts";
+import { registerWasmLayers } from "./kernels/layers.ts";
 
 // The glue's .d.ts declares only the module type; the file's default export is its factory.
 const createWasmGlue = wasmGlue as unknown as (config: {
@@ -51,6 +52,8 @@ export interface WasmModules {
   tfjs: WebAssembly.Module;
   /** src/model/kernels/conv_pool.wasm */
   convPool: WebAssembly.Module;
+  /** src/model/kernels/layers.wasm */
+  layers: WebAssembly.Module;
 }
 
 /**
@@ -109,5 +112,6 @@ async function startWasm(modules: WasmModules): Promise<BackendWasm> {
   };
   const backend = new BackendWasm(wasm);
   registerWasmConvPool(modules.convPool, memory!, backend);
+  registerWasmLayers(modules.layers, memory!, backend);
   return backend;
 }

@@ -4,6 +4,7 @@
  */
 import {
   type Arch,
+  ARCHITECTURES,
   countParams,
   disposeBatch,
   freezeForInference,
@@ -54,11 +55,16 @@ export async function loadClassifier(weights: Uint8Array, manifest: unknown): Pr
     trained_at: m.created_at,
   };
   const params = toTensors(model.arch, model.params);
-  freezeForInference(params);
-  return createClassifier(model.arch, params, info);
+  freezeForInference(model.arch, params);
+  return createClassifier(model.arch, params, info, m.calibration?.temperature ?? 1);
 }
 
-function createClassifier(arch: Arch, params: Params, info: ModelInfo): Classifier {
+function createClassifier(
+  arch: Arch,
+  params: Params,
+  info: ModelInfo,
+  temperature: number,
+): Classifier {
   return {
     info,
     predict(digits) {
@@ -73,9 +79,10 @@ function createClassifier(arch: Arch, params: Params, info: ModelInfo): Classifi
       // Disposed even when the forward pass or the read back throws: an isolate serves many requests.
       let probs: Tensor | undefined;
       try {
-        probs = predict(arch, params, batch);
+        probs = predict(arch, params, batch, temperature);
         const flat = probs.dataSync() as Float32Array;
-        return digits.map((_, i) => flat.slice(i * 10, i * 10 + 10));
+        const classes = ARCHITECTURES[arch].classes;
+        return digits.map((_, i) => flat.slice(i * classes, (i + 1) * classes));
       } finally {
         probs?.dispose();
         disposeBatch(batch);

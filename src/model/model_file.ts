@@ -6,11 +6,12 @@
  */
 import {
   type Arch,
+  ARCHITECTURES,
   ARCHS,
   countParams,
   type HostParams,
+  isArch,
   NORMALIZATION,
-  PARAM_SPECS,
 } from "./model.ts";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError } from "./safetensors.ts";
 import { sha256Hex } from "./sha256.ts";
@@ -32,7 +33,8 @@ export interface Manifest {
   format: typeof MODEL_FORMAT;
   version: number;
   name: string;
-  weights: { file: string; sha256: string; bytes: number };
+  /** `dtype` F16: stored in half precision (absent: F32). */
+  weights: { file: string; sha256: string; bytes: number; dtype?: string };
   architecture: {
     arch: Arch;
     description: string;
@@ -55,22 +57,38 @@ export interface Manifest {
     total: number;
     per_class_accuracy: number[];
     confusion_matrix: number[][];
+    /** The same test of the float32 weights, before they were stored in half precision. */
+    before_quantization?: { loss: number; accuracy: number };
+  };
+  /** How the served probabilities are calibrated: softmax(logits / temperature). */
+  calibration?: {
+    method: string;
+    temperature: number;
+    fitted_on: string;
+    test_ece_before: number;
+    test_ece_after: number;
   };
   created_at: string;
   runtime: Record<string, string>;
 }
 
-export const DESCRIPTIONS: Record<Arch, string> = {
-  cnn:
-    "Conv2d(1→32, 3×3) → ReLU → MaxPool 2×2 → Dropout2d(0.25) → Flatten(5408) → Linear(5408→10) → LogSoftmax",
-  mlp: "Flatten(784) → Linear(784→256) → ReLU → Linear(256→10) → LogSoftmax",
-};
-
-/** Which network a file's tensor names describe (a file saved by PyTorch carries no other hint). */
-function archOf(names: string[]): Arch {
-  const found = ARCHS.find((arch) => PARAM_SPECS[arch].every((s) => names.includes(s.name)));
+/**
+ * Which network a file holds: its metadata's `arch` (ours write it), else the one whose tensor names
+ * it has (a file saved by PyTorch carries no other hint).
+ */
+function archOf(names: string[], metadata: Record<string, string>): Arch {
+  if (metadata.arch !== undefined) {
+    if (isArch(metadata.arch)) return metadata.arch;
+    throw new ModelFileError(
+      `the file's arch "${metadata.arch}" is not one of ${ARCHS.join(", ")}`,
+    );
+  }
+  const found = ARCHS.find((arch) =>
+    ARCHITECTURES[arch].params.every((s) => names.includes(s.name))
+  );
   if (!found) {
-    const expected = ARCHS.map((a) => PARAM_SPECS[a].map((s) => s.name).join(", ")).join(" or ");
+    const expected = ARCHS.map((a) => ARCHITECTURES[a].params.map((s) => s.name).join(", "))
+      .join(" or ");
     throw new ModelFileError(
       `tensors [${names.join(", ")}] are not the seed's Net (expected ${expected})`,
     );
@@ -81,7 +99,13 @@ function archOf(names: string[]): Arch {
 /** Serialises parameters as our safetensors file, in PyTorch's state_dict order. */
 export function encodeModel(arch: Arch, params: HostParams): Uint8Array {
   const tensors = Object.fromEntries(
-    PARAM_SPECS[arch].map((s) => [s.name, { shape: s.shape, data: params[s.name]! }]),
+    ARCHITECTURES[arch].params.map((
+      s,
+    ) => [s.name, {
+      shape: s.shape,
+      data: params[s.name]!,
+      dtype: ARCHITECTURES[arch].recipe.weights,
+    }]),
   );
   return encodeSafetensors(tensors, {
     format: MODEL_FORMAT,
@@ -103,10 +127,11 @@ export function decodeModel(bytes: Uint8Array, file = "model"): { arch: Arch; pa
     throw e;
   }
   const names = Object.keys(decoded.tensors);
-  const arch = archOf(names);
+  const arch = archOf(names, decoded.metadata ?? {});
   const params: HostParams = {};
-  for (const spec of PARAM_SPECS[arch]) {
-    const t = decoded.tensors[spec.name]!;
+  for (const spec of ARCHITECTURES[arch].params) {
+    const t = decoded.tensors[spec.name];
+    if (!t) throw new ModelFileError(`${file}: the ${arch} needs a tensor ${spec.name}`);
     if (t.shape.join() !== spec.shape.join()) {
       throw new ModelFileError(
         `${file}: ${spec.name} has shape [${t.shape}], expected [${spec.shape}]`,
@@ -137,12 +162,16 @@ export async function checkManifest(manifest: unknown, weights: Uint8Array): Pro
     );
   }
   const arch = m.architecture?.arch;
-  if (!arch || !ARCHS.includes(arch) || m.architecture?.parameters !== countParams(arch)) {
+  if (!isArch(arch) || m.architecture?.parameters !== countParams(arch)) {
     throw new ModelFileError("manifest's architecture is unknown or has the wrong parameter count");
   }
   const norm = m.architecture.normalization;
   if (norm?.mean !== NORMALIZATION.mean || norm?.std !== NORMALIZATION.std) {
     throw new ModelFileError("manifest's normalisation differs from the one this code applies");
+  }
+  const temperature = m.calibration?.temperature;
+  if (m.calibration !== undefined && !(Number.isFinite(temperature) && temperature! > 0)) {
+    throw new ModelFileError("manifest's calibration temperature is not a positive number");
   }
   const sha256 = await sha256Hex(weights);
   if (m.weights?.sha256 !== sha256) {

@@ -40,3 +40,22 @@ export function shuffle(rng: Rng, order: Uint32Array): Uint32Array {
   }
   return order;
 }
+
+/** The independent random streams a training sample draws from. */
+export const STREAMS = { augment: 1, dropout: 2, negative: 3 } as const;
+
+/**
+ * The generator of one sample's `stream` in `epoch` of a run with `seed`: the same numbers whatever
+ * the batch, its order, the worker that draws them or a resume. The four numbers are mixed with
+ * murmur3's 32-bit finaliser, one round per number.
+ */
+export function sampleRng(seed: number, epoch: number, sample: number, stream: number): Rng {
+  let h = 0x9e3779b9;
+  for (const v of [seed, epoch, sample, stream]) {
+    h = Math.imul(h ^ (v >>> 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return createRng(h);
+}

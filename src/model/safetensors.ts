@@ -1,12 +1,19 @@
 /**
- * The safetensors format (https://github.com/huggingface/safetensors), F32 only: an 8-byte
+ * The safetensors format (https://github.com/huggingface/safetensors), F32 and F16: an 8-byte
  * little-endian header length, a JSON header `{name: {dtype, shape, data_offsets}, "__metadata__"?}`,
  * then the raw little-endian tensor data. PyTorch, numpy and most of the ecosystem read and write it.
+ * F16 tensors are widened to float32 when read: half the bytes in a bundle, the same arithmetic.
  */
+
+/** The element types we read and write. */
+export type Dtype = "F32" | "F16";
+const BYTES: Record<Dtype, number> = { F32: 4, F16: 2 };
 
 export interface Tensor {
   shape: number[];
   data: Float32Array;
+  /** How the values are stored in the file (default F32); read back, they are float32 either way. */
+  dtype?: Dtype;
 }
 
 /** A file that is not valid safetensors, or not what we expect. */
@@ -27,12 +34,13 @@ export function encodeSafetensors(
     if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
       throw new RangeError(`${name}: ${t.data.length} values do not fill shape [${t.shape}]`);
     }
+    const bytes = t.data.length * BYTES[t.dtype ?? "F32"];
     header[name] = {
-      dtype: "F32",
+      dtype: t.dtype ?? "F32",
       shape: t.shape,
-      data_offsets: [offset, offset + t.data.byteLength],
+      data_offsets: [offset, offset + bytes],
     };
-    offset += t.data.byteLength;
+    offset += bytes;
   }
   let json = JSON.stringify(header);
   json += " ".repeat((8 - ((8 + json.length) % 8)) % 8); // data starts 8-byte aligned
@@ -42,15 +50,47 @@ export function encodeSafetensors(
   bytes.set(head, 8);
   let at = 8 + head.length;
   for (const t of Object.values(tensors)) {
-    const view = new DataView(bytes.buffer, at, t.data.byteLength);
-    t.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
-    at += t.data.byteLength;
+    const size = t.data.length * BYTES[t.dtype ?? "F32"];
+    const view = new DataView(bytes.buffer, at, size);
+    if (t.dtype === "F16") t.data.forEach((v, i) => view.setUint16(i * 2, toHalf(v), true));
+    else t.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
+    at += size;
   }
   return bytes;
 }
 
+const scratch = new DataView(new ArrayBuffer(4));
+
+/** The IEEE 754 half nearest to float32 `value` (ties to even), as its 16 bits. */
+export function toHalf(value: number): number {
+  scratch.setFloat32(0, value);
+  const bits = scratch.getUint32(0);
+  const sign = (bits >>> 16) & 0x8000, exponent = (bits >>> 23) & 0xff, mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0); // Infinity, NaN
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // too large: Infinity
+  if (e <= 0) { // subnormal or zero
+    if (e < -10) return sign;
+    const m = mantissa | 0x800000, shift = 14 - e;
+    const half = m >>> shift, rest = m & ((1 << shift) - 1), midpoint = 1 << (shift - 1);
+    return sign | (half + (rest > midpoint || (rest === midpoint && (half & 1)) ? 1 : 0));
+  }
+  const half = (e << 10) | (mantissa >>> 13), rest = mantissa & 0x1fff;
+  // rounding may carry into the exponent, which is right (up to Infinity)
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
+}
+
+/** The value of half-precision `bits`. */
+export function fromHalf(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1, exponent = (bits >>> 10) & 0x1f, mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
 /**
- * Reads safetensors bytes strictly: header bounds, F32 dtypes, offsets that tile the data exactly.
+ * Reads safetensors bytes strictly: header bounds, F32 or F16 dtypes, offsets that tile the data
+ * exactly.
  * @throws SafetensorsError saying what is wrong.
  */
 export function decodeSafetensors(
@@ -103,9 +143,10 @@ function readTensor(
   data: Uint8Array,
 ): { tensor: Tensor; begin: number; end: number } {
   const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
-  if (dtype !== "F32") {
-    throw new SafetensorsError(`${name}: dtype ${JSON.stringify(dtype)}, expected F32`);
+  if (dtype !== "F32" && dtype !== "F16") {
+    throw new SafetensorsError(`${name}: dtype ${JSON.stringify(dtype)}, expected F32 or F16`);
   }
+  const width = BYTES[dtype];
   const validShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
   const validOffsets = Array.isArray(offsets) && offsets.length === 2 &&
     offsets.every((o) => Number.isInteger(o) && o >= 0) && offsets[0] <= offsets[1];
@@ -119,15 +160,17 @@ function readTensor(
     );
   }
   const size = (shape as number[]).reduce((a, b) => a * b, 1);
-  if (end - begin !== size * 4) {
+  if (end - begin !== size * width) {
     throw new SafetensorsError(
-      `${name}: ${end - begin} bytes of data for shape [${shape}] (${size * 4} expected)`,
+      `${name}: ${end - begin} bytes of data for shape [${shape}] (${size * width} expected)`,
     );
   }
   const values = new Float32Array(size);
   const view = new DataView(data.buffer, data.byteOffset + begin, end - begin);
-  for (let i = 0; i < size; i++) values[i] = view.getFloat32(i * 4, true);
-  return { tensor: { shape: shape as number[], data: values }, begin, end };
+  if (dtype === "F16") {
+    for (let i = 0; i < size; i++) values[i] = fromHalf(view.getUint16(i * 2, true));
+  } else for (let i = 0; i < size; i++) values[i] = view.getFloat32(i * 4, true);
+  return { tensor: { shape: shape as number[], data: values, dtype }, begin, end };
 }
 
 /** The tensors' byte spans must tile the data exactly: no overlap, no gap, nothing left over. */

@@ -4,7 +4,13 @@
  * Written at each epoch's end and on Ctrl-C; `--resume` continues from one.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type Arch, type HostParams, PARAM_SPECS, type Params, toTensors } from "../model/model.ts";
+import {
+  type Arch,
+  ARCHITECTURES,
+  type HostParams,
+  type Params,
+  toTensors,
+} from "../model/model.ts";
 import { ModelFileError } from "../model/model_file.ts";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "../model/safetensors.ts";
 import { type AdamState, adamStateFromHost } from "./adam.ts";
@@ -23,6 +29,8 @@ export interface RunIdentity {
   schedule: string;
   epochs: number;
   valSplit: number;
+  /** Absent in checkpoints of runs that could not augment. */
+  augment?: boolean;
   data: string;
 }
 
@@ -37,7 +45,7 @@ export interface Checkpoint {
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
   const { identity, progress, params, adam } = checkpoint;
   const tensors: Record<string, Tensor> = {};
-  for (const spec of PARAM_SPECS[identity.arch]) {
+  for (const spec of ARCHITECTURES[identity.arch].params) {
     const read = (t: tf.Tensor) => ({ shape: spec.shape, data: t.dataSync() as Float32Array });
     tensors[spec.name] = read(params[spec.name]!);
     tensors[`adam.m.${spec.name}`] = read(adam.m[spec.name]!);
@@ -113,7 +121,7 @@ export async function loadCheckpoint(path: string, identity: RunIdentity): Promi
   }
   const host = (prefix: string): HostParams => {
     const out: HostParams = {};
-    for (const spec of PARAM_SPECS[identity.arch]) {
+    for (const spec of ARCHITECTURES[identity.arch].params) {
       const t = tensors[prefix + spec.name];
       if (!t || t.shape.join() !== spec.shape.join()) {
         throw new ModelFileError(

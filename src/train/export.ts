@@ -7,15 +7,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Dataset, Split } from "../data/mnist.ts";
 import {
   type Arch,
+  ARCHITECTURES,
   countParams,
   type HostParams,
   NORMALIZATION,
-  PARAM_SPECS,
   type Params,
   toTensors,
 } from "../model/model.ts";
 import {
-  DESCRIPTIONS,
   encodeModel,
   loadModel,
   type Manifest,
@@ -25,7 +24,8 @@ import {
 import { sha256Hex } from "../model/sha256.ts";
 import { accuracySvg, errorsSvg, lossCurveSvg } from "./figures.ts";
 import { stageFiles } from "./files.ts";
-import { evaluate, type Evaluation, type Progress } from "./loop.ts";
+import { expectedCalibrationError, fitTemperature } from "./calibrate.ts";
+import { evaluate, type Evaluation, logitsOf, type Progress } from "./loop.ts";
 
 export interface ExportResult {
   weightsPath: string;
@@ -39,7 +39,7 @@ export interface ExportResult {
 /** Copies parameters from the backend to the host. */
 export function readParams(arch: Arch, params: Params): HostParams {
   return Object.fromEntries(
-    PARAM_SPECS[arch].map((s) => [s.name, params[s.name]!.dataSync() as Float32Array]),
+    ARCHITECTURES[arch].params.map((s) => [s.name, Float32Array.from(params[s.name]!.dataSync())]),
   );
 }
 
@@ -50,6 +50,8 @@ export interface ExportOptions {
   params: Params;
   data: Dataset;
   validation: number;
+  /** The held-out training images, if any: the confidence is calibrated on them. */
+  val?: Split;
   progress: Progress;
   stepsPerEpoch: number;
   training: Record<string, unknown>;
@@ -59,6 +61,9 @@ export interface ExportOptions {
 export async function exportModel(options: ExportOptions): Promise<ExportResult> {
   const { outDir, arch, data } = options;
   const name = `mnist-${arch}`;
+  // Weights stored in half precision are tested as stored; the float32 ones are tested first here.
+  const dtype = ARCHITECTURES[arch].recipe.weights;
+  const before = dtype === "F16" ? evaluate(arch, options.params, data.test) : undefined;
   const weightsPath = `${outDir}/${name}.safetensors`, manifestPath = `${outDir}/${name}.json`;
   const staged = await stageFiles({
     [weightsPath]: encodeModel(arch, readParams(arch, options.params)),
@@ -68,8 +73,16 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
     // Load the saved file back, as the seed does, and test what was loaded.
     const saved = await Deno.readFile(staged.temp[weightsPath]!);
     const draft = await draftManifest(options, name, saved);
-    const { test, testMs } = await testSaved(arch, saved, draft, data.test);
+    const { test, testMs, calibration } = await testSaved(
+      arch,
+      saved,
+      draft,
+      data.test,
+      options.val,
+    );
     draft.test = testReport(test);
+    if (calibration) draft.calibration = calibration;
+    if (before) draft.test.before_quantization = { loss: before.loss, accuracy: before.accuracy };
 
     await staged.add({
       [manifestPath]: JSON.stringify(draft, null, 2) + "\n",
@@ -96,10 +109,15 @@ async function draftManifest(
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
     name,
-    weights: { file: `${name}.safetensors`, sha256: await sha256Hex(saved), bytes: saved.length },
+    weights: {
+      file: `${name}.safetensors`,
+      sha256: await sha256Hex(saved),
+      bytes: saved.length,
+      ...(ARCHITECTURES[arch].recipe.weights === "F16" ? { dtype: "F16" } : {}),
+    },
     architecture: {
       arch,
-      description: DESCRIPTIONS[arch],
+      description: ARCHITECTURES[arch].description,
       parameters: countParams(arch),
       input: [1, 28, 28],
       normalization: { ...NORMALIZATION },
@@ -130,20 +148,40 @@ async function draftManifest(
   };
 }
 
-/** Loads the `saved` weights as a Worker would (checked against `draft`) and tests them. */
+/**
+ * Loads the `saved` weights as a Worker would (checked against `draft`) and tests them; with `val`,
+ * fits their temperature on it and measures the calibration error on the test set before and after.
+ */
 async function testSaved(
   arch: Arch,
   saved: Uint8Array,
   draft: Manifest,
   testSet: Dataset["test"],
-): Promise<{ test: Evaluation; testMs: number }> {
+  val: Split | undefined,
+): Promise<{ test: Evaluation; testMs: number; calibration?: Manifest["calibration"] }> {
   const loaded = await loadModel(saved, draft);
   const reloaded = toTensors(arch, loaded.params);
-  const testStarted = performance.now();
-  const test = evaluate(arch, reloaded, testSet);
-  const testMs = performance.now() - testStarted;
-  tf.dispose(Object.values(reloaded));
-  return { test, testMs };
+  try {
+    const testStarted = performance.now();
+    const test = evaluate(arch, reloaded, testSet);
+    const testMs = performance.now() - testStarted;
+    if (!val) return { test, testMs };
+    const classes = ARCHITECTURES[arch].classes;
+    const temperature = fitTemperature(logitsOf(arch, reloaded, val), val.labels, classes);
+    const testLogits = logitsOf(arch, reloaded, testSet);
+    const ece = (t: number) =>
+      Math.round(expectedCalibrationError(testLogits, testSet.labels, classes, t) * 1e5) / 1e5;
+    const calibration = {
+      method: "temperature scaling",
+      temperature: Math.round(temperature * 1e4) / 1e4,
+      fitted_on: `the ${val.count} held-out training images`,
+      test_ece_before: ece(1),
+      test_ece_after: ece(temperature),
+    };
+    return { test, testMs, calibration };
+  } finally {
+    tf.dispose(Object.values(reloaded));
+  }
 }
 
 function testReport(test: Evaluation): Manifest["test"] {

@@ -1,24 +1,33 @@
 /**
  * The training loop and evaluation: the seed's train() and test(), on tfjs.
- * Each step: batch → forward → NLL loss → backward → Adam, all inside one tf.tidy.
+ * Each step: batch (src/data/batches.ts) → a gradient step (forward → NLL loss → backward, in one
+ * tf.tidy) → Adam.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import {
+  batchBuffers,
+  epochOrder,
+  epochSize,
+  fillBatch,
+  type TrainingSet,
+} from "../data/batches.ts";
 import type { Split } from "../data/mnist.ts";
 import {
   type Arch,
+  ARCHITECTURES,
   backward,
   disposeBatch,
-  dropoutMask,
   forward,
   nllLoss,
+  type Noise,
   NUM_CLASSES,
   type Params,
-  PIXELS,
   predict,
   toBatch,
 } from "../model/model.ts";
-import { createRng, type Rng, shuffle } from "../model/random.ts";
+import { createRng, type Rng, sampleRng, STREAMS } from "../model/random.ts";
 import { type AdamConfig, type AdamState, adamStep } from "./adam.ts";
+import type { GradientPool } from "./parallel.ts";
 
 export interface Evaluation {
   /** Mean NLL over the split. */
@@ -26,19 +35,21 @@ export interface Evaluation {
   correct: number;
   total: number;
   accuracy: number;
-  /** The predicted digit of every image. */
+  /** The predicted class of every image (10: "not a digit", for a network that has that class). */
   predictions: Uint8Array;
-  /** confusion[true][predicted] */
+  /** confusion[true][predicted]: 10 rows, a column per class. */
   confusion: number[][];
 }
 
 /** Scores `params` on a whole split (no dropout), as the seed's test() does. Batches of 100 measured fastest
- * here (530 ms for the 10,000 test images, against 1,250 ms with 1,000) and keep the wasm heap small. */
+ * here (530 ms for the 10,000 test images, against 1,250 ms with 1,000) and keep the wasm heap small.
+ * An image answered "not a digit" counts as wrong. */
 export function evaluate(arch: Arch, params: Params, split: Split, batchSize = 100): Evaluation {
+  const classes = ARCHITECTURES[arch].classes;
   const predictions = new Uint8Array(split.count);
   const confusion = Array.from(
     { length: NUM_CLASSES },
-    () => new Array<number>(NUM_CLASSES).fill(0),
+    () => new Array<number>(classes).fill(0),
   );
   let lossSum = 0, correct = 0;
   for (let start = 0; start < split.count; start += batchSize) {
@@ -49,9 +60,9 @@ export function evaluate(arch: Arch, params: Params, split: Split, batchSize = 1
     tf.dispose(probs);
     disposeBatch(batch);
     for (let i = 0; i < n; i++) {
-      const row = p.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES);
+      const row = p.subarray(i * classes, (i + 1) * classes);
       let best = 0;
-      for (let c = 1; c < NUM_CLASSES; c++) if (row[c]! > row[best]!) best = c;
+      for (let c = 1; c < classes; c++) if (row[c]! > row[best]!) best = c;
       const label = split.labels[start + i]!;
       lossSum -= Math.log(Math.max(row[label]!, 1e-30));
       predictions[start + i] = best;
@@ -67,6 +78,21 @@ export function evaluate(arch: Arch, params: Params, split: Split, batchSize = 1
     predictions,
     confusion,
   };
+}
+
+/** The logits [N, L] of every image of a split (no dropout), for calibration. */
+export function logitsOf(arch: Arch, params: Params, split: Split, batchSize = 100): Float32Array {
+  const classes = ARCHITECTURES[arch].classes;
+  const out = new Float32Array(split.count * classes);
+  for (let start = 0; start < split.count; start += batchSize) {
+    const n = Math.min(batchSize, split.count - start);
+    const batch = toBatch(split.images, n, start);
+    const logits = tf.tidy(() => forward(arch, params, batch).logits);
+    out.set(logits.dataSync(), start * classes);
+    tf.dispose(logits);
+    disposeBatch(batch);
+  }
+  return out;
 }
 
 /** Where training is: enough to resume exactly (with the parameters and Adam's moments). */
@@ -119,64 +145,100 @@ export interface StepEvent {
  */
 export type StopCheck = (at: { epoch: number; batch: number }) => boolean | Promise<boolean>;
 
-/** The order of the training images in `epoch` (1-based): the same for the same seed, on resume too. */
-export function epochOrder(count: number, seed: number, epoch: number): Uint32Array {
-  const order = Uint32Array.from({ length: count }, (_, i) => i);
-  return shuffle(createRng(Math.imul(seed, 0x9e3779b1) ^ epoch), order);
+/** Dropout's generators for a batch of `samples`: one per sample, made on first use and kept. */
+export function sampleNoise(seed: number, epoch: number, samples: ArrayLike<number>): Noise {
+  const generators: Rng[] = [];
+  return (i) => (generators[i] ??= sampleRng(seed, epoch, samples[i]!, STREAMS.dropout));
+}
+
+/** The loss of one batch and the gradients of every parameter. */
+export interface Gradients {
+  loss: number;
+  grads: Params;
+}
+
+/**
+ * Forward, loss and backward for the first `n` images of a batch (bytes [N, 28, 28]) with their
+ * labels; dropout draws from `noise`. Pure: the parameters are only read. The caller frees `grads`.
+ */
+export function gradientStep(
+  arch: Arch,
+  params: Params,
+  images: Uint8Array,
+  labels: Int32Array,
+  n: number,
+  noise: Noise,
+): Gradients {
+  const batch = toBatch(images, n);
+  const target = tf.tensor1d(labels.subarray(0, n), "int32");
+  try {
+    const { loss, grads } = tf.tidy(() => {
+      const { logits, cache } = forward(arch, params, batch, noise);
+      const { loss, dlogits } = nllLoss(logits, target);
+      return { loss, grads: backward(arch, params, batch, cache, dlogits) };
+    });
+    const value = loss.dataSync()[0]!;
+    loss.dispose();
+    return { loss: value, grads };
+  } finally {
+    disposeBatch(batch);
+    target.dispose();
+  }
 }
 
 /**
  * Runs the rest of one epoch from `progress.batch`, updating `model` and `progress` in place.
  * Shuffles every epoch (the seed's DataLoader does not; shuffling is what PyTorch's own MNIST
  * example does, and it is what lets 2 epochs reach 98%). Stops early, after the current step, when
- * `shouldStop()` says so; resolves to whether the epoch finished.
+ * `shouldStop()` says so; resolves to whether the epoch finished. A network whose noise is drawn
+ * per sample computes each batch's gradients through `pool` (two shares, on one or two cores).
  */
 export async function trainEpoch(
   model: { params: Params; adam: AdamState },
-  train: Split,
+  set: TrainingSet,
   progress: Progress,
   options: TrainOptions,
   onStep: (e: StepEvent) => void,
   shouldStop: StopCheck,
+  pool?: GradientPool,
 ): Promise<boolean> {
-  const { arch, batchSize } = options;
+  const { arch, batchSize, seed } = options;
   const epoch = progress.epoch + 1;
-  const order = epochOrder(train.count, options.seed, epoch);
-  const batches = Math.ceil(train.count / batchSize);
-  const rng: Rng = createRng(progress.rngState);
-  const images = new Uint8Array(batchSize * PIXELS);
-  const labels = new Int32Array(batchSize);
+  const total = epochSize(set);
+  const order = epochOrder(total, seed, epoch);
+  const batches = Math.ceil(total / batchSize);
+  // The seed's Net draws dropout from one generator in batch order, kept in the progress; newer
+  // networks from one generator per (seed, epoch, sample).
+  const stream = createRng(progress.rngState);
+  const perSample = ARCHITECTURES[arch].recipe.noise === "sample";
+  if (perSample && !pool) throw new Error(`the ${arch} trains through a gradient pool`);
+  const buffers = batchBuffers(batchSize);
   let lastYield = performance.now();
   for (let b = progress.batch; b < batches; b++) {
-    const n = Math.min(batchSize, train.count - b * batchSize);
-    for (let i = 0; i < n; i++) {
-      const src = order[b * batchSize + i]!;
-      images.set(train.images.subarray(src * PIXELS, (src + 1) * PIXELS), i * PIXELS);
-      labels[i] = train.labels[src]!;
-    }
-    const batch = toBatch(images, n);
-    const mask = arch === "cnn" ? dropoutMask(rng, n) : undefined;
-    const target = tf.tensor1d(labels.subarray(0, n), "int32");
-    const { loss, grads } = tf.tidy(() => {
-      const { logits, cache } = forward(arch, model.params, batch, mask);
-      const { loss, dlogits } = nllLoss(logits, target);
-      return { loss, grads: backward(arch, model.params, batch, cache, dlogits) };
-    });
+    const samples = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, total));
+    const { loss, grads } = pool
+      ? await pool.step(model.params, samples, { seed, epoch })
+      : gradientStep(
+        arch,
+        model.params,
+        buffers.images,
+        buffers.labels,
+        fillBatch(set, samples, { seed, epoch }, buffers),
+        () => stream,
+      );
     const lr = learningRate(options, progress.epoch * batches + b, options.epochs * batches);
     model.params = adamStep(model.params, grads, model.adam, { ...options.adam, lr });
-    const lossValue = loss.dataSync()[0]!;
-    disposeBatch(batch);
-    tf.dispose([loss, target, ...(mask ? [mask] : []), ...Object.values(grads)]);
+    tf.dispose(Object.values(grads));
     progress.batch = b + 1;
-    progress.rngState = rng.state();
-    progress.losses.push(lossValue);
+    progress.rngState = stream.state();
+    progress.losses.push(loss);
     onStep({
       epoch,
       batch: b,
       batches,
-      seen: Math.min((b + 1) * batchSize, train.count),
-      total: train.count,
-      loss: lossValue,
+      seen: Math.min((b + 1) * batchSize, total),
+      total,
+      loss,
     });
     // Let signal handlers (Ctrl-C) run now and then: the steps themselves never yield.
     if (performance.now() - lastYield > 50) {

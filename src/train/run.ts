@@ -6,7 +6,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { BackendName } from "../model/backend.ts";
 import { startBackend } from "../deno.ts";
 import { type Dataset, holdOut, loadDataset, type Split } from "../data/mnist.ts";
-import { type Arch, initParams, toTensors } from "../model/model.ts";
+import { type Arch, ARCHITECTURES, initParams, NUM_CLASSES, toTensors } from "../model/model.ts";
+import type { TrainingSet } from "../data/batches.ts";
 import { createRng } from "../model/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "./adam.ts";
 import { type Checkpoint, loadCheckpoint, type RunIdentity, saveCheckpoint } from "./checkpoint.ts";
@@ -21,6 +22,7 @@ import {
   trainEpoch,
   type TrainOptions,
 } from "./loop.ts";
+import { createGradientPool, type GradientPool, type PoolConfig } from "./parallel.ts";
 import { createReporter } from "./progress.ts";
 
 export interface TrainConfig {
@@ -28,6 +30,10 @@ export interface TrainConfig {
   epochs: number;
   batchSize: number;
   lr: number;
+  /** Augment the training digits (src/data/augment.ts). */
+  augment: boolean;
+  /** Cores for a network drawn per sample (1 or 2: src/train/parallel.ts); the seed's Net uses one. */
+  cores: number;
   schedule: Schedule;
   logInterval: number;
   seed: number;
@@ -71,23 +77,30 @@ export async function train(
   const ckptPath = checkpointPath(config);
   const state = await startOrResume(config, runIdentity(config, data.source), ckptPath, log);
   const options = loopOptions(config);
-  const stepsPerEpoch = Math.ceil(train.count / config.batchSize);
+  const stepsPerEpoch = Math.ceil(epochSamples(config, train) / config.batchSize);
   log(startLine(config, splits, stepsPerEpoch));
 
   let trainSeconds = 0;
-  while (state.progress.epoch < config.epochs) {
-    const epoch = await runEpoch(config, options, state, splits, shouldStop);
-    trainSeconds += epoch.seconds;
-    await saveCheckpoint(ckptPath, state);
-    if (!epoch.finished) {
-      log(
-        `Stopped after batch ${state.progress.batch} of epoch ${
-          state.progress.epoch + 1
-        }; saved ${ckptPath}. Continue with --resume.`,
-      );
-      return { checkpointPath: ckptPath, progress: state.progress, trainSeconds };
+  const pool = ARCHITECTURES[config.arch].recipe.noise === "sample"
+    ? await createGradientPool(config.cores, poolConfig(config, train), trainingSet(config, train))
+    : undefined;
+  try {
+    while (state.progress.epoch < config.epochs) {
+      const epoch = await runEpoch(config, options, state, splits, shouldStop, pool);
+      trainSeconds += epoch.seconds;
+      await saveCheckpoint(ckptPath, state);
+      if (!epoch.finished) {
+        log(
+          `Stopped after batch ${state.progress.batch} of epoch ${
+            state.progress.epoch + 1
+          }; saved ${ckptPath}. Continue with --resume.`,
+        );
+        return { checkpointPath: ckptPath, progress: state.progress, trainSeconds };
+      }
+      log(epochLine(state.progress.epochs.at(-1)!));
     }
-    log(epochLine(state.progress.epochs.at(-1)!));
+  } finally {
+    pool?.close();
   }
 
   const exported = await exportModel({
@@ -96,9 +109,16 @@ export async function train(
     params: state.params,
     data,
     validation: val?.count ?? 0,
+    val,
     progress: state.progress,
     stepsPerEpoch,
-    training: trainingRecord(config, options, trainSeconds, state.progress),
+    training: trainingRecord(
+      config,
+      trainingSet(config, train),
+      options,
+      trainSeconds,
+      state.progress,
+    ),
   });
   disposeState(state);
   log(`Saved ${exported.weightsPath} and ${exported.manifestPath} (figures beside them)`);
@@ -109,6 +129,36 @@ export async function train(
   );
   log(`\n${testLine(exported.test)}\n`);
   return { exported, checkpointPath: ckptPath, progress: state.progress, trainSeconds };
+}
+
+/**
+ * What an epoch trains on: the training digits and, for a network with a "not a digit" class, one
+ * rendered negative for every ten digits.
+ */
+function trainingSet(config: TrainConfig, train: Split): TrainingSet {
+  const negatives = ARCHITECTURES[config.arch].classes > NUM_CLASSES
+    ? Math.round(train.count / 10)
+    : 0;
+  return { digits: train, negatives, augment: config.augment };
+}
+
+/** What the gradient worker needs to rebuild the same training set. */
+function poolConfig(config: TrainConfig, train: Split): PoolConfig {
+  const set = trainingSet(config, train);
+  return {
+    arch: config.arch,
+    backend: config.backend,
+    data: config.data,
+    valSplit: config.valSplit,
+    negatives: set.negatives,
+    augment: set.augment,
+    batchSize: config.batchSize,
+  };
+}
+
+function epochSamples(config: TrainConfig, train: Split): number {
+  const set = trainingSet(config, train);
+  return set.digits.count + set.negatives;
 }
 
 /** The dataset, and its training images split into what is trained on and what is held out. */
@@ -137,6 +187,7 @@ function runIdentity(config: TrainConfig, source: string): RunIdentity {
     schedule: config.schedule,
     epochs: config.epochs,
     valSplit: config.valSplit,
+    ...(config.augment ? { augment: true } : {}),
     data: source,
   };
 }
@@ -189,18 +240,21 @@ async function runEpoch(
   state: Checkpoint,
   splits: Splits,
   shouldStop: StopCheck,
+  pool: GradientPool | undefined,
 ): Promise<{ finished: boolean; seconds: number }> {
   const { data, train, val } = splits;
-  const stepsPerEpoch = Math.ceil(train.count / config.batchSize);
+  const set = trainingSet(config, train);
+  const stepsPerEpoch = Math.ceil((set.digits.count + set.negatives) / config.batchSize);
   const started = performance.now(), fromBatch = state.progress.batch;
   const reporter = createReporter(config.batchSize, config.logInterval, config.tty);
   const finished = await trainEpoch(
     state,
-    train,
+    set,
     state.progress,
     options,
     reporter.onStep,
     shouldStop,
+    pool,
   );
   reporter.end();
   const seconds = (performance.now() - started) / 1000;
@@ -213,7 +267,8 @@ async function runEpoch(
     accuracy: held.accuracy,
     accuracyOn: val ? "validation" : "test",
     seconds,
-    samplesPerSecond: ((stepsPerEpoch - fromBatch) / stepsPerEpoch) * train.count / seconds,
+    samplesPerSecond: ((stepsPerEpoch - fromBatch) / stepsPerEpoch) *
+      (set.digits.count + set.negatives) / seconds,
   });
   return { finished, seconds };
 }
@@ -243,6 +298,7 @@ function epochLine(summary: EpochSummary): string {
 /** How the model was trained, as the manifest records it. */
 function trainingRecord(
   config: TrainConfig,
+  set: TrainingSet,
   options: TrainOptions,
   trainSeconds: number,
   progress: Progress,
@@ -255,6 +311,9 @@ function trainingRecord(
     seed: config.seed,
     shuffle: "every epoch",
     dropout2d: config.arch === "cnn" ? 0.25 : 0,
+    ...(config.arch === "cnn2" ? { dropout: 0.25 } : {}),
+    ...(config.augment ? { augment: "random affine and stroke width (src/data/augment.ts)" } : {}),
+    ...(set.negatives ? { negatives_per_epoch: set.negatives } : {}),
     val_split: config.valSplit,
     backend: config.backend,
     train_seconds: Math.round(trainSeconds * 10) / 10,

@@ -1,0 +1,94 @@
+/**
+ * What a training epoch feeds the network: the order of its samples, and each batch's images and
+ * labels — MNIST training digits, augmented or not, and for a network with a "not a digit" class,
+ * negatives the trainer renders itself (src/data/negatives.ts), labelled 10. Every random choice is
+ * a function of (seed, epoch, sample), so a batch is the same whoever builds it, in whatever order.
+ */
+import { PIXELS } from "../model/architecture.ts";
+import { createRng, shuffle } from "../model/random.ts";
+import { augmentBatch } from "./augment.ts";
+import type { Split } from "./mnist.ts";
+import { renderNegative } from "./negatives.ts";
+
+/** The label of a rendered negative: the class after the ten digits. */
+export const NOT_A_DIGIT = 10;
+
+/** The samples of an epoch: sample i < digits.count is that training digit, the rest negatives. */
+export interface TrainingSet {
+  digits: Split;
+  /** Negatives per epoch (0 for a network of ten classes): new ones every epoch. */
+  negatives: number;
+  /** Whether digits are augmented (src/data/augment.ts). */
+  augment: boolean;
+}
+
+/** Samples per epoch. */
+export function epochSize(set: TrainingSet): number {
+  return set.digits.count + set.negatives;
+}
+
+/** The order of the samples in `epoch` (1-based): the same for the same seed, on resume too. */
+export function epochOrder(count: number, seed: number, epoch: number): Uint32Array {
+  const order = Uint32Array.from({ length: count }, (_, i) => i);
+  return shuffle(createRng(Math.imul(seed, 0x9e3779b1) ^ epoch), order);
+}
+
+/** A batch's bytes and labels, in buffers reused from batch to batch. */
+export interface BatchBuffers {
+  images: Uint8Array; // [N, 28, 28]
+  labels: Int32Array; // [N]
+}
+
+/** Renders negative `k` of `epoch` (each epoch has new ones) into `out` (784 bytes). */
+export function epochNegative(seed: number, epoch: number, k: number, out: Uint8Array): void {
+  renderNegative(seed ^ Math.imul(epoch, 0x2545f491), k, out);
+}
+
+/** Buffers for batches of up to `size` samples. */
+export function batchBuffers(size: number): BatchBuffers {
+  return { images: new Uint8Array(size * PIXELS), labels: new Int32Array(size) };
+}
+
+/**
+ * Fills `out` with `samples` (ids from `epochOrder`) of `epoch` in a run with `seed`, and returns
+ * how many it filled.
+ */
+export function fillBatch(
+  set: TrainingSet,
+  samples: Uint32Array,
+  stream: { seed: number; epoch: number },
+  out: BatchBuffers,
+): number {
+  const { digits } = set;
+  const n = samples.length;
+  if (out.labels.length < n) {
+    throw new RangeError(`a batch of ${n} does not fit ${out.labels.length}`);
+  }
+  const digitIds: number[] = [], digitSlots: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = samples[i]!;
+    if (id < digits.count) {
+      digitIds.push(id);
+      digitSlots.push(i);
+      out.labels[i] = digits.labels[id]!;
+    } else {
+      const image = out.images.subarray(i * PIXELS, (i + 1) * PIXELS);
+      epochNegative(stream.seed, stream.epoch, id - digits.count, image);
+      out.labels[i] = NOT_A_DIGIT;
+    }
+  }
+  if (!set.augment) {
+    digitIds.forEach((id, k) => {
+      const slot = digitSlots[k]!;
+      out.images.set(digits.images.subarray(id * PIXELS, (id + 1) * PIXELS), slot * PIXELS);
+    });
+    return n;
+  }
+  // Augmented in one call, then put in place: the digits in a batch are usually all of it.
+  const augmented = new Uint8Array(digitIds.length * PIXELS);
+  augmentBatch(digits.images, digitIds, augmented, stream);
+  digitSlots.forEach((slot, k) => {
+    out.images.set(augmented.subarray(k * PIXELS, (k + 1) * PIXELS), slot * PIXELS);
+  });
+  return n;
+}
