@@ -2,7 +2,8 @@
 with the same recipe as `deno task train --model cnn2`: the same layers and initialisation
 (PyTorch's defaults), Adam (lr 2e-3) annealed along a cosine step by step, batch 64, 4 epochs,
 the training digits shuffled every epoch and augmented (random rotation, scale, shear and
-translation, then dilation or erosion with the same probabilities as src/data/augment.ts), and
+translation, then dilation or erosion with the same probabilities as src/data/augment.ts; half
+the digits untouched), and
 one "not a digit" image for every ten digits, labelled 10. The negatives are the ones our trainer
 renders (src/data/negatives.ts), written by `deno task bench:vs-pytorch` into --negatives as raw
 bytes [epochs, K, 28, 28], so both sides learn from the same images.
@@ -56,7 +57,8 @@ class Cnn2(nn.Module):
 
 
 def augment(x):
-    """Random affine about the centre (bilinear), then dilation (p 0.2) or erosion (p 0.1)."""
+    """Random affine about the centre (bilinear), then dilation (p 0.2) or erosion (p 0.1); half
+    the images are left as they are."""
     n = x.shape[0]
     u = lambda: torch.rand(n) * 2 - 1  # noqa: E731
     angle, shear = u() * math.radians(12), u() * math.radians(12)
@@ -73,7 +75,11 @@ def augment(x):
     y = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
     r = torch.rand(n).view(n, 1, 1, 1)
     dilated, eroded = F.max_pool2d(y, 3, 1, 1), -F.max_pool2d(-y, 3, 1, 1)
-    return torch.where(r < 0.2, dilated, torch.where(r > 0.9, eroded, y))
+    y = torch.where(r < 0.2, dilated, torch.where(r > 0.9, eroded, y))
+    # half the digits untouched, as AUGMENT_DEFAULTS.untouched: else blur alone tells digits from
+    # the (crisp) negatives, and crisp test digits are refused
+    untouched = (torch.rand(n) < 0.5).view(n, 1, 1, 1)
+    return torch.where(untouched, x, y)
 
 
 def main():

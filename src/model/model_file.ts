@@ -57,6 +57,9 @@ export interface Manifest {
     total: number;
     per_class_accuracy: number[];
     confusion_matrix: number[][];
+    /** With a "not a digit" class: the most likely digit's accuracy, and the images refused. */
+    digit_accuracy?: number;
+    refused?: number;
     /** The same test of the float32 weights, before they were stored in half precision. */
     before_quantization?: { loss: number; accuracy: number };
   };

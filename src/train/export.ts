@@ -12,6 +12,7 @@ import {
   type HostParams,
   NORMALIZATION,
   type Params,
+  PIXELS,
   toTensors,
 } from "../model/model.ts";
 import {
@@ -22,6 +23,7 @@ import {
   MODEL_FORMAT_VERSION,
 } from "../model/model_file.ts";
 import { sha256Hex } from "../model/sha256.ts";
+import { epochNegative, NOT_A_DIGIT } from "../data/batches.ts";
 import { accuracySvg, errorsSvg, lossCurveSvg } from "./figures.ts";
 import { stageFiles } from "./files.ts";
 import { expectedCalibrationError, fitTemperature } from "./calibrate.ts";
@@ -52,6 +54,8 @@ export interface ExportOptions {
   validation: number;
   /** The held-out training images, if any: the confidence is calibrated on them. */
   val?: Split;
+  /** The run's seed (held-out negatives are drawn from it). */
+  seed: number;
   progress: Progress;
   stepsPerEpoch: number;
   training: Record<string, unknown>;
@@ -79,6 +83,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
       draft,
       data.test,
       options.val,
+      options.seed,
     );
     draft.test = testReport(test);
     if (calibration) draft.calibration = calibration;
@@ -158,6 +163,7 @@ async function testSaved(
   draft: Manifest,
   testSet: Dataset["test"],
   val: Split | undefined,
+  seed: number,
 ): Promise<{ test: Evaluation; testMs: number; calibration?: Manifest["calibration"] }> {
   const loaded = await loadModel(saved, draft);
   const reloaded = toTensors(arch, loaded.params);
@@ -167,14 +173,16 @@ async function testSaved(
     const testMs = performance.now() - testStarted;
     if (!val) return { test, testMs };
     const classes = ARCHITECTURES[arch].classes;
-    const temperature = fitTemperature(logitsOf(arch, reloaded, val), val.labels, classes);
+    const held = classes > 10 ? withNegatives(val, seed) : val;
+    const temperature = fitTemperature(logitsOf(arch, reloaded, held), held.labels, classes);
     const testLogits = logitsOf(arch, reloaded, testSet);
     const ece = (t: number) =>
       Math.round(expectedCalibrationError(testLogits, testSet.labels, classes, t) * 1e5) / 1e5;
     const calibration = {
       method: "temperature scaling",
       temperature: Math.round(temperature * 1e4) / 1e4,
-      fitted_on: `the ${val.count} held-out training images`,
+      fitted_on: `the ${val.count} held-out training images` +
+        (held === val ? "" : ` and ${held.count - val.count} negatives never trained on`),
       test_ece_before: ece(1),
       test_ece_after: ece(temperature),
     };
@@ -182,6 +190,24 @@ async function testSaved(
   } finally {
     tf.dispose(Object.values(reloaded));
   }
+}
+
+/**
+ * `val` and one rendered negative for every ten of its digits, from epoch 0: training epochs count
+ * from 1, so the trainer never saw them.
+ */
+function withNegatives(val: Split, seed: number): Split {
+  const extra = Math.round(val.count / 10);
+  const images = new Uint8Array((val.count + extra) * PIXELS);
+  const labels = new Uint8Array(val.count + extra);
+  images.set(val.images.subarray(0, val.count * PIXELS));
+  labels.set(val.labels.subarray(0, val.count));
+  for (let k = 0; k < extra; k++) {
+    const at = (val.count + k) * PIXELS;
+    epochNegative(seed, 0, k, images.subarray(at, at + PIXELS));
+    labels[val.count + k] = NOT_A_DIGIT;
+  }
+  return { count: val.count + extra, images, labels };
 }
 
 function testReport(test: Evaluation): Manifest["test"] {
@@ -195,13 +221,23 @@ function testReport(test: Evaluation): Manifest["test"] {
       round(row[digit]! / row.reduce((a, b) => a + b, 0))
     ),
     confusion_matrix: test.confusion,
+    ...(test.confusion[0]!.length > 10
+      ? { digit_accuracy: round(test.digitCorrect / test.total), refused: test.refused }
+      : {}),
   };
 }
 
-/** The seed's closing line, with two decimals: `Test set: Average loss: 0.0xxx, Accuracy: …`. */
+/**
+ * The seed's closing line, with two decimals: `Test set: Average loss: 0.0xxx, Accuracy: …`; for a
+ * network with a "not a digit" class, then how it reads the digits and how many it refused.
+ */
 export function testLine(test: Evaluation): string {
-  return `Test set: Average loss: ${
+  const percent = (n: number) => `${(100 * n / test.total).toFixed(2)}%`;
+  const line = `Test set: Average loss: ${
     test.loss.toFixed(4)
-  }, Accuracy: ${test.correct}/${test.total} ` +
-    `(${(100 * test.accuracy).toFixed(2)}%)`;
+  }, Accuracy: ${test.correct}/${test.total} (${percent(test.correct)})`;
+  if (!test.refused && test.digitCorrect === test.correct) return line;
+  return `${line}\nReading the ten digits only: ${test.digitCorrect}/${test.total} (${
+    percent(test.digitCorrect)
+  }); answered "not a digit": ${test.refused} (${percent(test.refused)})`;
 }

@@ -39,6 +39,10 @@ export interface Evaluation {
   predictions: Uint8Array;
   /** confusion[true][predicted]: 10 rows, a column per class. */
   confusion: number[][];
+  /** Images answered "not a digit" (0 for a network without that class). */
+  refused: number;
+  /** Images whose most likely digit, the "not a digit" output left aside, is their label. */
+  digitCorrect: number;
 }
 
 /** Scores `params` on a whole split (no dropout), as the seed's test() does. Batches of 100 measured fastest
@@ -51,7 +55,7 @@ export function evaluate(arch: Arch, params: Params, split: Split, batchSize = 1
     { length: NUM_CLASSES },
     () => new Array<number>(classes).fill(0),
   );
-  let lossSum = 0, correct = 0;
+  let lossSum = 0, correct = 0, refused = 0, digitCorrect = 0;
   for (let start = 0; start < split.count; start += batchSize) {
     const n = Math.min(batchSize, split.count - start);
     const batch = toBatch(split.images, n, start);
@@ -63,7 +67,11 @@ export function evaluate(arch: Arch, params: Params, split: Split, batchSize = 1
       const row = p.subarray(i * classes, (i + 1) * classes);
       let best = 0;
       for (let c = 1; c < classes; c++) if (row[c]! > row[best]!) best = c;
+      let digit = 0;
+      for (let c = 1; c < NUM_CLASSES; c++) if (row[c]! > row[digit]!) digit = c;
       const label = split.labels[start + i]!;
+      if (best >= NUM_CLASSES) refused++;
+      if (digit === label) digitCorrect++;
       lossSum -= Math.log(Math.max(row[label]!, 1e-30));
       predictions[start + i] = best;
       confusion[label]![best]! += 1;
@@ -77,6 +85,8 @@ export function evaluate(arch: Arch, params: Params, split: Split, batchSize = 1
     accuracy: correct / split.count,
     predictions,
     confusion,
+    refused,
+    digitCorrect,
   };
 }
 

@@ -110,6 +110,7 @@ export async function train(
     data,
     validation: val?.count ?? 0,
     val,
+    seed: config.seed,
     progress: state.progress,
     stepsPerEpoch,
     training: trainingRecord(
