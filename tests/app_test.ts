@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../src/server/app.ts";
-import type { Classifier } from "../src/model/classifier.ts";
-import { startLocalClassifier } from "../src/deno.ts";
+import { createModelRegistry } from "../src/model/registry.ts";
+import { openLocalModels } from "../src/deno.ts";
 import { badInputs } from "../scripts/lib/bad_inputs.ts";
 import {
   blackOnWhiteBmp,
@@ -20,10 +20,11 @@ import {
 } from "../scripts/lib/client_images.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 
-const classifier = await startLocalClassifier();
+const models = await openLocalModels();
+const classifier = await models.classifier();
 /** Request log lines are tested in request_log_test.ts and below; here they would be noise. */
 const quiet = () => {};
-const app = createApp({ classifier: () => Promise.resolve(classifier), log: quiet });
+const app = createApp({ models, log: quiet });
 const { digits, labels } = await loadTestDigits();
 const firstOf = (label: number) => labels.indexOf(label);
 const seven = digits[firstOf(7)]!;
@@ -155,7 +156,7 @@ Deno.test("bad input gets its 4xx status and a JSON error, never a 5xx or a stac
 
 Deno.test("a body over MAX_BODY_BYTES is refused while streaming, without a Content-Length", async () => {
   const small = createApp({
-    classifier: () => Promise.resolve(classifier),
+    models,
     limits: { maxBodyBytes: 1000 },
     log: quiet,
   });
@@ -181,9 +182,13 @@ Deno.test("GET /health and GET /model describe the loaded model", async () => {
     status: "ok",
     model: { name: classifier.info.name, sha256: classifier.info.sha256 },
   });
-  const model = await (await app.request("/model")).json();
-  assert.deepEqual(model, classifier.info);
-  assert.ok(model.parameters > 0 && model.test.accuracy > 0);
+  const { default: chosen, models: cards, manifest, ...info } = await (await app.request("/model"))
+    .json();
+  assert.deepEqual(info, classifier.info, "the default's card, as GET /model always answered");
+  assert.equal(chosen, classifier.info.name);
+  assert.equal(manifest.weights.sha256, classifier.info.sha256);
+  assert.ok(info.parameters > 0 && info.test.accuracy > 0);
+  assert.ok(cards.some((card: { name: string }) => card.name === chosen));
 });
 
 Deno.test("GET / shows usage until the drawing page replaces it through the `home` hook", async () => {
@@ -197,7 +202,7 @@ Deno.test("GET / shows usage until the drawing page replaces it through the `hom
   assert.match(asked, /-H 'Authorization: Bearer <token>'/);
   assert.doesNotMatch(asked, /secret/, "the tokens themselves are never shown");
   const withHome = createApp({
-    classifier: () => Promise.resolve(classifier),
+    models,
     home: (c) => c.html("<h1>pad</h1>"),
     log: quiet,
   });
@@ -223,9 +228,12 @@ Deno.test("responses allow any origin and carry security headers", async () => {
 });
 
 Deno.test("a model that fails to load answers 503 with the loader's message", async () => {
-  const broken: () => Promise<Classifier> = () =>
-    Promise.reject(new Error("weights sha256 does not match. HINT: re-run `deno task train`"));
-  const res = await createApp({ classifier: broken, log: quiet }).request("/health");
+  const broken = createModelRegistry(
+    { default: "mnist-cnn", models: ["mnist-cnn"] },
+    () =>
+      Promise.reject(new Error("weights sha256 does not match. HINT: re-run `deno task train`")),
+  );
+  const res = await createApp({ models: broken, log: quiet }).request("/health");
   assert.equal(res.status, 503);
   const { error } = await res.json();
   assert.equal(error.code, "model_unavailable");

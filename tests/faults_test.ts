@@ -91,6 +91,10 @@ async function damagedModel(damage: (weights: Uint8Array) => Uint8Array): Promis
     damage(await Deno.readFile(`${MODEL}.safetensors`)),
   );
   await Deno.copyFile(`${MODEL}.json`, `${dir}/mnist-cnn.json`);
+  await Deno.writeTextFile(
+    `${dir}/index.json`,
+    JSON.stringify({ default: "mnist-cnn", models: ["mnist-cnn"] }),
+  );
   return dir;
 }
 
@@ -124,7 +128,7 @@ for (const [name, damage] of DAMAGE) {
     assert.equal(build.code, 1, text(build.stdout));
     assert.match(
       text(build.stderr),
-      /^build refused: the model in .* does not load: weights sha256 \w+ does not match the manifest's \w+: the file is corrupt or from another run\. HINT: /,
+      /^build refused: the model mnist-cnn in .* does not load: weights sha256 \w+ does not match the manifest's \w+: the file is corrupt or from another run\. HINT: /,
     );
     assert.deepEqual([...Deno.readDirSync(outdir)], [], "nothing was bundled");
   });

@@ -7,16 +7,17 @@
 import assert from "node:assert/strict";
 import { validate } from "@readme/openapi-parser";
 import { createApp } from "../src/server/app.ts";
-import { startLocalClassifier } from "../src/deno.ts";
+import { openLocalModels } from "../src/deno.ts";
+import { createModelRegistry } from "../src/model/registry.ts";
 import { blackOnWhitePng, canvasPng, dataUrl } from "../scripts/lib/client_images.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 import { numberPng, writeNumber } from "../scripts/lib/number_images.ts";
 import { answerChecker, type OpenApiDocument } from "../scripts/lib/openapi_check.ts";
 
-const classifier = await startLocalClassifier();
+const models = await openLocalModels();
 const quiet = () => {};
 const app = createApp({
-  classifier: () => Promise.resolve(classifier),
+  models,
   limits: { maxBatch: 2 },
   log: quiet,
 });
@@ -74,6 +75,12 @@ Deno.test("every route's real answers match the document", async (t) => {
     ["GET", "/", "/", undefined, 200],
     ["GET", "/health", "/health", undefined, 200],
     ["GET", "/model", "/model", undefined, 200],
+    ["GET", "/model/{name}", `/model/${models.defaultModel}`, undefined, 200],
+    ["GET", "/model/{name}", "/model/nope", undefined, 404],
+    ["POST", "/classify", "/classify?model=nope", { method: "POST", body: png }, 404],
+    ["POST", "/classify", "/classify?model=Not_A_Name", { method: "POST", body: png }, 400],
+    ["POST", "/read", `/read?model=${models.defaultModel}`, { method: "POST", body: number }, 200],
+    ["POST", "/read", "/read?model=nope", { method: "POST", body: number }, 404],
     ["GET", "/openapi.json", "/openapi.json", undefined, 200],
     ["POST", "/classify", "/classify", { method: "POST", body: png }, 200],
     [
@@ -153,13 +160,22 @@ Deno.test("every route's real answers match the document", async (t) => {
   });
   await t.step("a model that fails to load: 503 model_unavailable, as documented", async () => {
     const broken = createApp({
-      classifier: () => Promise.reject(new Error("bad file")),
+      models: createModelRegistry(
+        { default: "mnist-cnn", models: ["mnist-cnn"] },
+        () => Promise.reject(new Error("bad file")),
+      ),
       log: quiet,
     });
-    for (const path of ["/health", "/model"]) {
-      const res = await broken.request(path);
+    for (
+      const [path, url] of [
+        ["/health", "/health"],
+        ["/model", "/model"],
+        ["/model/{name}", "/model/mnist-cnn"],
+      ]
+    ) {
+      const res = await broken.request(url!);
       assert.equal(res.status, 503);
-      assert.deepEqual(await check("GET", path, res), []);
+      assert.deepEqual(await check("GET", path!, res), []);
     }
   });
   await t.step("a body that breaks the schema fails the check (the check can fail)", async () => {

@@ -8,8 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../src/server/app.ts";
+import { createModelRegistry } from "../src/model/registry.ts";
 
-const app = createApp({ classifier: () => Promise.reject(new Error("GET / needs no model")) });
+const app = createApp({
+  models: createModelRegistry(
+    { default: "mnist-cnn", models: ["mnist-cnn"] },
+    () => Promise.reject(new Error("GET / needs no model")),
+  ),
+});
 const BROWSER = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
 /**
  * The page should load in one round trip on a slow phone connection: TCP's first window is ten

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { createApp } from "../src/server/app.ts";
 import type { Classifier } from "../src/model/classifier.ts";
-import { startLocalClassifier } from "../src/deno.ts";
+import { openLocalModels, startLocalClassifier } from "../src/deno.ts";
 import { DEFAULT_LIMITS } from "../src/server/limits.ts";
 import { MAX_CANDIDATES, READ_MAX_SIDE } from "../src/image/read.ts";
 import { MAX_REQUEST_CANDIDATES, READ_IMAGE_WORK } from "../src/server/read.ts";
@@ -36,7 +36,9 @@ const counting: Classifier = {
   },
 };
 const quiet = () => {};
-const app = createApp({ classifier: () => Promise.resolve(counting), log: quiet });
+/** The committed models, each served by the counting classifier. */
+const models = await openLocalModels(undefined, { load: () => Promise.resolve(counting) });
+const app = createApp({ models, log: quiet });
 
 const { digits, labels } = await loadTestDigits();
 /** For each digit 0–9, a test digit the model reads surely on its own: the writing, not the model, is on trial. */
@@ -180,7 +182,7 @@ Deno.test("every refusal of /classify is /read's too, with its status and code",
   }
   await t.step("a batch over the decoding budget → 413 request_over_budget", async () => {
     const small = createApp({
-      classifier: () => Promise.resolve(counting),
+      models,
       limits: { maxDecodeWork: 2 * 1024 * 1024 },
       log: quiet,
     });
@@ -304,7 +306,7 @@ Deno.test("hostile writing gets a bounded answer or a 4xx, never a 5xx", async (
     for (let i = 0; i < images; i++) form.append("image", new Blob([long]), "n.png");
     // A decoding budget that admits them all: the cap on what the model scores refuses them.
     const generous = createApp({
-      classifier: () => Promise.resolve(counting),
+      models,
       limits: { maxDecodeWork: 2 ** 40 },
       log: quiet,
     });
@@ -327,7 +329,7 @@ Deno.test("hostile writing gets a bounded answer or a 4xx, never a 5xx", async (
 Deno.test("POST /read leaves its images, digits and model on the request log", async () => {
   const lines: string[] = [];
   const logged = createApp({
-    classifier: () => Promise.resolve(counting),
+    models,
     log: (line) => lines.push(line),
   });
   await read({ body: png("61").bytes }, "", logged);

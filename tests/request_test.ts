@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../src/server/app.ts";
+import { createModelRegistry } from "../src/model/registry.ts";
 import { inflightBodyBytes } from "../src/server/body.ts";
 import { DEFAULT_LIMITS, type Limits } from "../src/server/limits.ts";
 import { countDelimiters } from "../src/server/_delimiters.ts";
@@ -23,7 +24,10 @@ const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** An app that never gets as far as classifying: these tests stop at the body. */
 function appWith(limits: Partial<Limits> = {}) {
   return createApp({
-    classifier: () => Promise.reject(new Error("the classifier is not needed here")),
+    models: createModelRegistry(
+      { default: "mnist-cnn", models: ["mnist-cnn"] },
+      () => Promise.reject(new Error("the classifier is not needed here")),
+    ),
     limits,
     log: () => {},
   });

@@ -15,10 +15,12 @@ import { ApiError } from "../src/server/api_error.ts";
 import type { AppEnv, LogFields } from "../src/server/env.ts";
 import { DEFAULT_LIMITS, type Limits } from "../src/server/limits.ts";
 import { createV2App, type V2Options } from "../src/server/v2/app.ts";
-import { startLocalClassifier } from "../src/deno.ts";
+import { openLocalModels } from "../src/deno.ts";
+import { createModelRegistry } from "../src/model/registry.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 
-const classifier = await startLocalClassifier();
+const models = await openLocalModels();
+const classifier = await models.classifier();
 const { name: MODEL, sha256 } = classifier.info;
 const { digits } = await loadTestDigits();
 const fifty = digits.slice(0, 50);
@@ -63,7 +65,7 @@ function mount(options: Partial<V2Options> = {}, limits: Partial<Limits> = {}) {
   app.route(
     "/v2",
     createV2App({
-      classifier: () => Promise.resolve(classifier),
+      models,
       limits: { ...DEFAULT_LIMITS, ...limits },
       ...options,
     }),
@@ -163,7 +165,12 @@ Deno.test("GET /v2/health/live and /ready answer the protocol's probes", async (
 });
 
 Deno.test("GET /v2/health/ready is 503 while the model cannot load; /live stays 200", async () => {
-  const { app } = mount({ classifier: () => Promise.reject(new Error("weights missing")) });
+  const { app } = mount({
+    models: createModelRegistry(
+      { default: MODEL, models: [MODEL] },
+      () => Promise.reject(new Error("weights missing")),
+    ),
+  });
   await assertError(await app.request("/v2/health/ready"), 503, /weights missing/);
   assert.equal((await app.request("/v2/health/live")).status, 200);
 });

@@ -144,7 +144,11 @@ Deno.test("the Worker in workerd classifies real client images and refuses bad o
         for (const digit of batch) {
           form.append("image", new Blob([nativePng(digit).bytes]), "d.png");
         }
-        const res = await post("/classify?preprocess=none", { method: "POST", body: form });
+        // The seed's model by name: the one whose files are compared, whatever the default.
+        const res = await post("/classify?preprocess=none&model=mnist-cnn", {
+          method: "POST",
+          body: form,
+        });
         assert.equal(res.status, 200, res.body);
         const { results } = JSON.parse(res.body) as { results: { probabilities: number[] }[] };
         const expected = classifier.predict(batch);
@@ -172,7 +176,10 @@ Deno.test("the Worker in workerd classifies real client images and refuses bad o
 
   await t.step("GET /model and GET / answer", async () => {
     const model = JSON.parse((await post("/model", {})).body);
-    assert.equal(model.name, "mnist-cnn");
+    assert.equal(model.name, model.default);
+    assert.ok(model.models.some((card: { name: string }) => card.name === "mnist-cnn"));
+    const seed = JSON.parse((await post("/model/mnist-cnn", {})).body);
+    assert.equal(seed.manifest.architecture.arch, "cnn");
     assert.match((await post("/", {})).body, /POST \/classify/);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * What the main app and the v2 sub-app share about their routes: 405s, refusing what fails a
- * schema, answering errors (each in its own shape) and the classifier's start.
+ * schema, answering errors (each in its own shape), and finding and starting the model asked for.
  */
 import type { Context, Hono } from "hono";
 import type { Preprocess } from "./digits.ts";
@@ -11,6 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import { ApiError } from "./api_error.ts";
 import { ImageError, statusOf } from "../image/errors.ts";
 import type { Classifier } from "../model/classifier.ts";
+import type { ModelRegistry } from "../model/registry.ts";
 import type { AppEnv } from "./env.ts";
 
 /**
@@ -36,17 +37,47 @@ export function refuseOtherMethods(app: Hono<AppEnv>): void {
   }
 }
 
-/** The classifier, or 503 `model_unavailable` with the loader's message (it says how to fix it). */
-export async function startedClassifier(load: () => Promise<Classifier>): Promise<Classifier> {
+/**
+ * The registered model named `name`, or the default when none is; 404 `unknown_model`, naming the
+ * models there are, for any other.
+ */
+export function knownModel(models: ModelRegistry, name: string | undefined): string {
+  if (name === undefined) return models.defaultModel;
+  if (models.has(name)) return name;
+  const asked = JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name);
+  throw new ApiError(
+    404,
+    "unknown_model",
+    `no model ${asked}: the models are ${models.names.join(", ")} (GET /model lists them)`,
+  );
+}
+
+/**
+ * What a model's start (or its card) gave, or 503 `model_unavailable` with the loader's message (it
+ * says how to fix it).
+ */
+export async function fromModel<T>(name: string, start: () => Promise<T>): Promise<T> {
   try {
-    return await load();
+    return await start();
   } catch (error) {
     if (error instanceof ApiError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new ApiError(503, "model_unavailable", `the model could not be loaded: ${message}`, {
-      cause: error,
-    });
+    throw new ApiError(
+      503,
+      "model_unavailable",
+      `the model ${name} could not be loaded: ${message}`,
+      { cause: error },
+    );
   }
+}
+
+/** The model named (the default unless given), started: 404 `unknown_model`, 503 `model_unavailable`. */
+export async function startedClassifier(
+  models: ModelRegistry,
+  name?: string,
+): Promise<Classifier> {
+  const known = knownModel(models, name);
+  return await fromModel(known, () => models.classifier(known));
 }
 
 /**
@@ -114,19 +145,20 @@ export interface ImageRequest {
 }
 
 /**
- * The first steps /classify and /read share: the query, the body read once within its limits, and
- * the classifier started (with it the isolate's decoders: before any decoding); the body's size and
- * the model go on the request log.
+ * The first steps /classify and /read share: the query (an unknown `?model=` is refused before the
+ * body is read), the body read once within its limits, and the model started (with it the isolate's
+ * decoders: before any decoding); the body's size and the model that answers go on the request log.
  */
 export async function readImageRequest(
   c: Context<AppEnv>,
-  classifier: () => Promise<Classifier>,
+  models: ModelRegistry,
   limits: Limits,
 ): Promise<ImageRequest> {
   const query = c.req.query();
+  const name = knownModel(models, query.model);
   const { inputs, batch, bodyBytes } = await readClassifyRequest(c.req.raw, limits);
   c.var.log.body_bytes = bodyBytes;
-  const model = await classifier();
+  const model = await startedClassifier(models, name);
   c.var.log.model = { name: model.info.name, sha256: model.info.sha256 };
   return {
     preprocess: query.preprocess === "none" ? "none" : "mnist",

@@ -13,12 +13,14 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "./api_error.ts";
 import {
   answerErrors,
+  fromModel,
+  knownModel,
   readImageRequest,
   refuseInvalid,
   refuseOtherMethods,
   startedClassifier,
 } from "./_routes.ts";
-import type { Classifier } from "../model/classifier.ts";
+import type { ModelRegistry } from "../model/registry.ts";
 import { toDigits } from "./digits.ts";
 import type { AppEnv } from "./env.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
@@ -37,6 +39,8 @@ import {
   errorResponses,
   Health,
   ModelCard,
+  ModelList,
+  ModelPath,
   Prediction,
   PredictionBatch,
   ReadBatch,
@@ -47,10 +51,10 @@ import {
 /** What the app needs from its runtime. */
 export interface AppOptions {
   /**
-   * The classifier, started on first use, with whatever the runtime must start before an image can be
-   * decoded (the Worker's decoders); return one memoised promise so an isolate starts it once.
+   * The models served (src/model/registry.ts), each started on first use with whatever the runtime
+   * must start before an image can be decoded (the Worker's decoders).
    */
-  classifier: () => Promise<Classifier>;
+  models: ModelRegistry;
   /** Request limits; {@linkcode DEFAULT_LIMITS} for any not given. */
   limits?: Partial<Limits>;
   /** Answers GET / instead of the default: the drawing page for browsers, usage text for curl. */
@@ -63,19 +67,20 @@ export interface AppOptions {
 export type App = OpenAPIHono<AppEnv>;
 
 /**
- * Builds the app: POST /classify, POST /read, GET /health, GET /model, GET /openapi.json, GET / (the
- * drawing page, or usage text), and the Open Inference Protocol's routes under /v2. Every request is logged; the
- * inference routes are guarded by API tokens (when `API_TOKENS` is set) and a per-client rate limit.
+ * Builds the app: POST /classify, POST /read (each with `?model=`), GET /health, GET /model,
+ * GET /model/{name}, GET /openapi.json, GET / (the drawing page, or usage text), and the Open
+ * Inference Protocol's routes under /v2. Every request is logged; the inference routes are guarded
+ * by API tokens (when `API_TOKENS` is set) and a per-client rate limit.
  *
  * @example
  * ```ts
- * const app = createApp({ classifier: () => loadOnce() });
+ * const app = createApp({ models: await openLocalModels() });
  * const res = await app.request("/classify", { method: "POST", body: png });
  * ```
  */
 export function createApp(options: AppOptions): App {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const classifier = () => startedClassifier(options.classifier);
+  const { models } = options;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid("invalid_query") });
 
   // First, so it sees every request and every answer, refusals included.
@@ -93,14 +98,25 @@ export function createApp(options: AppOptions): App {
   app.openapi(documented(app, homeRoute), options.home ?? home);
 
   app.openapi(healthRoute, async (c) => {
-    const { info } = await classifier();
+    const { info } = await startedClassifier(models);
     return c.json({ status: "ok" as const, model: { name: info.name, sha256: info.sha256 } }, 200);
   });
 
-  app.openapi(modelRoute, async (c) => c.json((await classifier()).info, 200));
+  // Cards come from the manifests: listing the models uploads none of them.
+  app.openapi(modelListRoute, async (c) => {
+    const cards = await Promise.all(
+      models.names.map((name) => fromModel(name, () => models.card(name))),
+    );
+    const chosen = cards[models.names.indexOf(models.defaultModel)]!;
+    return c.json({ ...chosen, default: models.defaultModel, models: cards }, 200);
+  });
+  app.openapi(modelRoute, async (c) => {
+    const name = knownModel(models, c.req.valid("param").name);
+    return c.json(await fromModel(name, () => models.card(name)), 200);
+  });
 
-  app.openapi(documented(app, classifyRoute), classifyHandler(classifier, limits));
-  app.openapi(documented(app, readRoute), readHandler(classifier, limits));
+  app.openapi(documented(app, classifyRoute), classifyHandler(models, limits));
+  app.openapi(documented(app, readRoute), readHandler(models, limits));
 
   let document: unknown;
   app.openapi(openApiRoute, (c) => {
@@ -115,7 +131,7 @@ export function createApp(options: AppOptions): App {
   });
 
   refuseOtherMethods(app);
-  app.route("/v2", createV2App({ classifier: options.classifier, limits, guard }));
+  app.route("/v2", createV2App({ models, limits, guard }));
   // Every failure is shaped once, here, as {"error":{"code","message"}}.
   const answerError = answerErrors(({ code, message }) => ({ error: { code, message } }));
   app.notFound((c) =>
@@ -197,6 +213,7 @@ const imageErrors = errors({
     "invalid_image",
   ],
   401: ["unauthorized"],
+  404: ["unknown_model"],
   413: ["body_too_large", "image_too_large", "request_over_budget", "too_many_images"],
   415: ["unsupported_media_type"],
   422: ["no_ink"],
@@ -251,13 +268,27 @@ const healthRoute = createRoute({
   },
 });
 
-const modelRoute = createRoute({
+const modelListRoute = createRoute({
   method: "get",
   path: "/model",
-  summary: "The served model's card",
+  summary: "The models served: the default's card, and every model's",
+  description:
+    "A card is what the answers' `model` names (name, weights' sha256) and the model's " +
+    "manifest whole: architecture, training recipe, dataset, test accuracy and confusion matrix.",
+  responses: {
+    200: { description: "The models", content: { "application/json": { schema: ModelList } } },
+    ...errors({ 503: ["model_unavailable"] }),
+  },
+});
+
+const modelRoute = createRoute({
+  method: "get",
+  path: "/model/{name}",
+  summary: "One model's card",
+  request: { params: ModelPath },
   responses: {
     200: { description: "The model", content: { "application/json": { schema: ModelCard } } },
-    ...errors({ 503: ["model_unavailable"] }),
+    ...errors({ 404: ["unknown_model"], 503: ["model_unavailable"] }),
   },
 });
 
@@ -296,16 +327,9 @@ function documented<R extends RouteConfig>(app: App, route: R): R {
 }
 
 /** POST /classify: parse → decode → preprocess → classify → JSON (one prediction, or a batch's). */
-function classifyHandler(
-  classifier: () => Promise<Classifier>,
-  limits: Limits,
-): Handler<AppEnv> {
+function classifyHandler(models: ModelRegistry, limits: Limits): Handler<AppEnv> {
   return async function classify(c) {
-    const { preprocess, debug, inputs, batch, model } = await readImageRequest(
-      c,
-      classifier,
-      limits,
-    );
+    const { preprocess, debug, inputs, batch, model } = await readImageRequest(c, models, limits);
     const log = c.var.log;
     const { digits, images } = await toDigits(inputs, { preprocess, limits });
     if (images.length) log.images = images;
@@ -327,14 +351,17 @@ POST /classify   an image of one digit: PNG, JPEG, WebP, GIF or BMP
   curl -H 'content-type: application/json' -d '{"pixels":[…784 numbers 0-255…]}' URL/classify
   ?preprocess=none   the image is already MNIST-format 28×28 (white ink on black)
   ?debug=1           add the 28×28 image the model saw
+  ?model=NAME        ask one of the models GET /model lists (the default otherwise)
   → {"digit":7,"confidence":0.998,"probabilities":[…],"model":{"name":"…","sha256":"…"}}
 POST /read       an image of a written number: the same bodies, queries and batches as /classify
   curl -F image=@2026.png URL/read
   ?debug=1           add each digit's 28×28 image
+  ?model=NAME        as for /classify
   → {"text":"2026","digits":[{"digit":2,"confidence":0.99,"box":{"x":…,"y":…,"width":…,"height":…}},…],"model":{…}}
     boxes in pixels of the upright image; several lines of writing are read top to bottom, joined by \n
 GET /health        {"status":"ok","model":{…}}
-GET /model         the model's architecture, parameters, normalisation and test accuracy
+GET /model         the models: the default's card and every model's (manifest: architecture,
+                   training, data, test accuracy); GET /model/NAME one model's card
 GET /openapi.json  this API as an OpenAPI 3.1 document
 /v2/…              the Open Inference Protocol (KServe v2): POST /v2/models/NAME/infer
 `;

@@ -6,6 +6,7 @@
 import { z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { PIXELS } from "../model/model.ts";
+import { MODEL_NAME } from "../model/registry.ts";
 
 /** Every `code` an error answer may carry; docs/api.md says when each is sent. */
 export const ERROR_CODES = [
@@ -23,6 +24,7 @@ export const ERROR_CODES = [
   "invalid_image",
   "unauthorized",
   "not_found",
+  "unknown_model",
   "method_not_allowed",
   "body_too_large",
   "image_too_large",
@@ -130,8 +132,21 @@ export const PixelsJson = z.object({
 /** The JSON body forms of POST /classify: the field present says which. */
 export const ClassifyJson = z.union([ImageJson, PixelsJson]).openapi("ClassifyJson");
 
+/** A registered model's name, as `?model=` takes it. */
+export const ModelName = z.string().regex(
+  MODEL_NAME,
+  "a model name is 1–64 characters of a–z, 0–9 and - (GET /model lists the models)",
+);
+
+const modelQuery = ModelName.optional().openapi({
+  description: "The model that answers, by name (GET /model lists them); the default if absent. " +
+    "A name no model has: 404 `unknown_model`.",
+  example: "mnist-cnn",
+});
+
 /** POST /classify's query. */
 export const ClassifyQuery = z.object({
+  model: modelQuery,
   preprocess: z.enum(["mnist", "none"]).optional().openapi({
     description: "`none`: the image is already MNIST-format 28×28 (white ink on black).",
   }),
@@ -142,6 +157,7 @@ export const ClassifyQuery = z.object({
 
 /** POST /read's query. */
 export const ReadQuery = z.object({
+  model: modelQuery,
   preprocess: z.enum(["mnist", "none"]).optional().openapi({
     description: "`none`: each image is already one MNIST-format 28×28 digit (white ink on black).",
   }),
@@ -153,18 +169,71 @@ export const ReadQuery = z.object({
 /** GET /health. */
 export const Health = z.object({ status: z.literal("ok"), model: ModelRef }).openapi("Health");
 
-/** GET /model: the served model's card. */
-export const ModelCard = z.object({
+/**
+ * A model's manifest, as training wrote it; the fields every manifest has are described, and any
+ * others (calibration, figures) pass as they are.
+ */
+export const ModelManifest = z.looseObject({
+  format: z.string(),
+  version: z.number().int(),
   name: z.string(),
+  weights: z.looseObject({ file: z.string(), sha256: z.string(), bytes: z.number().int() }),
+  architecture: z.looseObject({
+    arch: z.string(),
+    description: z.string(),
+    parameters: z.number().int(),
+    normalization: z.object({ mean: z.number(), std: z.number() }),
+  }),
+  training: z.record(z.string(), z.unknown()).openapi({
+    description: "The recipe: epochs, batch size, optimiser, schedule, seed, time taken.",
+  }),
+  dataset: z.record(z.string(), z.unknown()).openapi({
+    description: "The data it was trained and tested on, with its checksums.",
+  }),
+  test: z.looseObject({
+    accuracy: z.number(),
+    loss: z.number(),
+    per_class_accuracy: z.array(z.number()).optional(),
+    confusion_matrix: z.array(z.array(z.number().int())).optional().openapi({
+      description: "Row: the true digit; column: the digit read.",
+    }),
+  }).openapi({ description: "On MNIST's 10,000 test digits." }),
+  created_at: z.string(),
+}).openapi("ModelManifest");
+
+/** GET /model/{name}: a model's card, its served facts and its manifest whole. */
+export const ModelCard = z.object({
+  name: ModelName,
   sha256: z.string(),
   format: z.string(),
   version: z.number().int(),
-  architecture: z.string(),
+  architecture: z.string().openapi({ description: "The layers, in words." }),
   parameters: z.number().int(),
   normalization: z.object({ mean: z.number(), std: z.number() }),
   test: z.object({ accuracy: z.number(), loss: z.number() }),
   trained_at: z.string(),
+  manifest: ModelManifest,
 }).openapi("ModelCard");
+
+/**
+ * GET /model: the default model's card (the shape GET /model had when it served one model), the
+ * default's name, and every model's card in the index's order.
+ */
+export const ModelList = ModelCard.extend({
+  default: ModelName.openapi({ description: "The model that answers when none is named." }),
+  models: z.array(ModelCard).openapi({
+    description: "Every model served, the default among them.",
+  }),
+}).openapi("ModelList");
+
+/** GET /model/{name}'s path. */
+export const ModelPath = z.object({
+  name: z.string().openapi({
+    param: { name: "name", in: "path" },
+    example: "mnist-cnn",
+    description: "A model's name, as GET /model lists them.",
+  }),
+});
 
 /** The headers an error answer may carry, by status. */
 const ERROR_HEADERS: Partial<Record<string, Record<string, object>>> = {

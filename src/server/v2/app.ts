@@ -9,6 +9,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../api_error.ts";
 import { answerErrors, refuseInvalid, refuseOtherMethods, startedClassifier } from "../_routes.ts";
+import type { ModelRegistry } from "../../model/registry.ts";
 import type { AppEnv, LogFields } from "../env.ts";
 import { errorResponses } from "../schemas.ts";
 import type { Limits } from "../limits.ts";
@@ -34,8 +35,8 @@ import {
 
 /** What the v2 routes need from the main app. */
 export interface V2Options {
-  /** The classifier, started on first use; one memoised promise, as the main app's. */
-  classifier: () => Promise<Classifier>;
+  /** The models served, each under `/models/{name}` and started on first use, as the main app's. */
+  models: ModelRegistry;
   /** The body cap, the in-flight ceiling and the most digits a batch may hold. */
   limits: Limits;
   /** Runs before every `/models/*` route (tokens, rate limit); its ApiErrors answer as v2's. */
@@ -51,40 +52,40 @@ export type V2App = OpenAPIHono<AppEnv>;
 export const PLATFORM = "tfjs_safetensors";
 
 /**
- * Builds the v2 routes, to be mounted at `/v2`: `GET /`, `GET /health/live`, `GET /health/ready`,
- * and under `/models/{name}` and `/models/{name}/versions/{version}`: `GET` (metadata),
- * `GET /ready`, `POST /infer`.
+ * Builds the v2 routes, to be mounted at `/v2`: `GET /`, `GET /health/live`, `GET /health/ready`
+ * (the default model loaded), and for every registered model, under `/models/{name}` and
+ * `/models/{name}/versions/{version}`: `GET` (metadata), `GET /ready`, `POST /infer`.
  *
- * @param options The classifier, the limits, the guard of the model routes and the server's name.
+ * @param options The models, the limits, the guard of the model routes and the server's name.
  * @returns The sub-app; its routes join the parent's OpenAPI document when it is mounted.
  *
  * @example
  * ```ts ignore
- * app.route("/v2", createV2App({ classifier, limits, guard }));
+ * app.route("/v2", createV2App({ models, limits, guard }));
  * ```
  */
 export function createV2App(options: V2Options): V2App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: refuseInvalid("invalid_request") });
   const server = options.server ?? { name: "mnist-edge", version: "1" };
-  const classifier = () => startedClassifier(options.classifier);
+  const { models } = options;
 
   if (options.guard) app.use("/models/*", options.guard);
 
   app.openapi(serverMetadataRoute, (c) => c.json({ ...server, extensions: [] }, 200));
   app.openapi(liveRoute, (c) => c.json({ live: true }, 200));
   app.openapi(readyRoute, async (c) => {
-    await classifier();
+    await startedClassifier(models);
     return c.json({ live: true, ready: true }, 200);
   });
 
   for (const versioned of [false, true]) {
     const routes = modelRoutes(versioned);
     app.openapi(routes.metadata, async (c) => {
-      const model = await servedModel(c, classifier);
+      const model = await servedModel(c, models);
       return c.json(metadataOf(model), 200);
     });
     app.openapi(routes.ready, async (c) => {
-      const model = await servedModel(c, classifier);
+      const model = await servedModel(c, models);
       return c.json({ name: model.info.name, ready: true }, 200);
     });
     // Documented whole, but validated by readInferenceRequest: the body is read within its limits,
@@ -93,7 +94,7 @@ export function createV2App(options: V2Options): V2App {
     app.openapi(
       { ...routes.infer, hide: true, request: { params: routes.params } },
       async (c) => {
-        const model = await servedModel(c, classifier);
+        const model = await servedModel(c, models);
         const { request, digits, bodyBytes } = await readInferenceRequest(
           c.req.raw,
           options.limits,
@@ -121,19 +122,21 @@ export function createV2App(options: V2Options): V2App {
 }
 
 /**
- * The classifier when the path names it (and, if any, its version: the sha256 of its weights), else
- * 404; the model goes on the request log.
+ * The model the path names, started (and, if the path names one, of that version: the sha256 of its
+ * weights), else 404; the model goes on the request log.
  */
-async function servedModel(
-  c: Context<AppEnv>,
-  classifier: () => Promise<Classifier>,
-): Promise<Classifier> {
-  const model = await classifier();
-  const { name, sha256 } = model.info;
-  const asked = c.req.param("name");
-  if (asked !== name) {
-    throw new ApiError(404, "not_found", `no model '${asked}': this server serves '${name}'`);
+async function servedModel(c: Context<AppEnv>, models: ModelRegistry): Promise<Classifier> {
+  const asked = c.req.param("name") ?? "";
+  if (!models.has(asked)) {
+    const shown = asked.length > 64 ? `${asked.slice(0, 64)}…` : asked;
+    throw new ApiError(
+      404,
+      "unknown_model",
+      `no model '${shown}': this server serves ${models.names.map((n) => `'${n}'`).join(", ")}`,
+    );
   }
+  const model = await startedClassifier(models, asked);
+  const { name, sha256 } = model.info;
   const version = c.req.param("version");
   if (version !== undefined && version !== sha256) {
     throw new ApiError(
@@ -245,10 +248,11 @@ const readyRoute = createRoute({
   method: "get",
   path: "/health/ready",
   tags: TAGS,
-  summary: "Whether the model is loaded (readiness probe)",
+  summary: "Whether the default model is loaded (readiness probe)",
+  description: "The other models start on their first use: GET /v2/models/{name}/ready starts one.",
   responses: {
     200: json(V2ServerReady, "Ready"),
-    ...errors({ 503: "The model could not be loaded." }),
+    ...errors({ 503: "The default model could not be loaded." }),
   },
 });
 

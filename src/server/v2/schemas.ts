@@ -179,7 +179,8 @@ export const ModelParams = z.object({
   name: z.string().openapi({
     param: { name: "name", in: "path" },
     example: "mnist-cnn",
-    description: "The model's name (GET /v2/models/{name} answers its metadata).",
+    description: "A registered model's name, as GET /model lists them (GET /v2/models/{name} " +
+      "answers its metadata).",
   }),
 });
 
