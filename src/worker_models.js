@@ -3,10 +3,13 @@
 // edit. Each model the index lists, bundled into the Worker: weights as an ArrayBuffer, manifest
 // as JSON.
 import index from "../models/index.json" with { type: "json" };
-import weights0 from "../models/mnist-cnn.safetensors";
-import manifest0 from "../models/mnist-cnn.json" with { type: "json" };
+import weights0 from "../models/mnist-cnn2.safetensors";
+import manifest0 from "../models/mnist-cnn2.json" with { type: "json" };
+import weights1 from "../models/mnist-cnn.safetensors";
+import manifest1 from "../models/mnist-cnn.json" with { type: "json" };
 
 export const modelIndex = index;
 export const modelFiles = {
-  "mnist-cnn": { weights: weights0, manifest: manifest0 },
+  "mnist-cnn2": { weights: weights0, manifest: manifest0 },
+  "mnist-cnn": { weights: weights1, manifest: manifest1 },
 };

@@ -19,6 +19,8 @@ import {
   offCentreJpeg,
 } from "../scripts/lib/client_images.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
+import { renderNegative } from "../src/data/negatives.ts";
+import { isNotADigit } from "../src/model/classifier.ts";
 
 const models = await openLocalModels();
 const classifier = await models.classifier();
@@ -28,6 +30,11 @@ const app = createApp({ models, log: quiet });
 const { digits, labels } = await loadTestDigits();
 const firstOf = (label: number) => labels.indexOf(label);
 const seven = digits[firstOf(7)]!;
+const json = (value: unknown): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(value),
+});
 
 interface Answer {
   digit: number;
@@ -238,4 +245,38 @@ Deno.test("a model that fails to load answers 503 with the loader's message", as
   const { error } = await res.json();
   assert.equal(error.code, "model_unavailable");
   assert.match(error.message, /deno task train/);
+});
+
+Deno.test("POST /classify answers 422 not_a_digit for what the model finds likelier not a digit", async () => {
+  // rendered non-digits (letters, symbols, shapes, scribbles) the model refuses, and one it reads
+  const images = Array.from({ length: 40 }, (_, k) => {
+    const out = new Uint8Array(784);
+    renderNegative(99, k, out);
+    return out;
+  });
+  const scores = classifier.score(images);
+  const refused = images.filter((_, k) => isNotADigit(scores[k]!));
+  assert.ok(refused.length >= 20, `the model refuses ${refused.length} of 40 non-digits`);
+  const res = await app.request("/classify", json({ pixels: Array.from(refused[0]!) }));
+  assert.equal(res.status, 422);
+  const { error } = await res.json();
+  assert.equal(error.code, "not_a_digit");
+  assert.match(error.message, /does not look like a digit/);
+
+  // a digit is answered, with its probability of not being one
+  const answer = await classify(json({ pixels: Array.from(seven) }));
+  assert.equal(answer.digit, 7);
+  const { not_a_digit } = answer as unknown as { not_a_digit: number };
+  assert.ok(not_a_digit >= 0 && not_a_digit < 0.5);
+  const sum = answer.probabilities.reduce((a, b) => a + b, 0) + not_a_digit;
+  assert.ok(Math.abs(sum - 1) < 1e-5, `digits and not_a_digit sum to ${sum}`);
+
+  // in a batch, the whole request is refused, naming the image
+  const form = new FormData();
+  for (const image of [seven, refused[0]!]) {
+    form.append("image", new Blob([nativePng(image).bytes]), "x.png");
+  }
+  const batch = await app.request("/classify?preprocess=none", { method: "POST", body: form });
+  assert.equal(batch.status, 422);
+  assert.match((await batch.json()).error.message, /image 2 of 2/);
 });

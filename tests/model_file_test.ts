@@ -1,7 +1,7 @@
 /** The model file: safetensors round trip, and a loader that refuses anything wrong with a fix. */
 import assert from "node:assert/strict";
 import { createRng } from "../src/model/random.ts";
-import { initParams } from "../src/model/model.ts";
+import { countParams, initParams } from "../src/model/model.ts";
 import {
   checkManifest,
   decodeModel,
@@ -10,7 +10,7 @@ import {
   type Manifest,
   ModelFileError,
 } from "../src/model/model_file.ts";
-import { encodeSafetensors } from "../src/model/safetensors.ts";
+import { encodeSafetensors, fromHalf, toHalf } from "../src/model/safetensors.ts";
 
 const modelsDir = new URL("../models/", import.meta.url);
 const committed = {
@@ -126,8 +126,34 @@ for (const [what, bytes, message] of badFiles) {
   });
 }
 
-Deno.test("decodeModel() rejects F16 data", () => {
+Deno.test("decodeModel() rejects a dtype other than F32 and F16", () => {
   const bytes = encodeModel("cnn", initParams("cnn", createRng(5)));
-  const text = new TextDecoder().decode(bytes).replace('"dtype":"F32"', '"dtype":"F16"');
-  assert.throws(() => decodeModel(new TextEncoder().encode(text)), /dtype "F16", expected F32/);
+  const text = new TextDecoder().decode(bytes).replace('"dtype":"F32"', '"dtype":"I32"');
+  assert.throws(
+    () => decodeModel(new TextEncoder().encode(text)),
+    /dtype "I32", expected F32 or F16/,
+  );
+});
+
+Deno.test("cnn2's weights are stored as F16, read back as the nearest halves of what was saved", () => {
+  const params = initParams("cnn2", createRng(6));
+  const bytes = encodeModel("cnn2", params);
+  const { arch, params: read } = decodeModel(bytes);
+  assert.equal(arch, "cnn2");
+  assert.ok(bytes.length < 2.05 * countParams("cnn2") + 2048, `${bytes.length} bytes: 2 per value`);
+  for (const [name, values] of Object.entries(params)) {
+    const back = read[name]!;
+    values.forEach((v, i) => {
+      // a half keeps 11 significant bits: within 2^-11 of the value (or of 2^-14, near zero)
+      assert.ok(
+        Math.abs(back[i]! - v) <= Math.max(Math.abs(v) * 2 ** -11, 2 ** -25),
+        `${name}[${i}]`,
+      );
+    });
+    assert.deepEqual(
+      back,
+      Float32Array.from(back, (b) => fromHalf(toHalf(b))),
+      "halves round-trip",
+    );
+  }
 });

@@ -229,7 +229,7 @@ Deno.test("deno task train: bad flags are one line and exit 2", async () => {
     const [args, message] of [
       [["--bogus"], /Unknown option '--bogus'/],
       [["--epochs", "two"], /--epochs must be a whole number ≥ 1: got "two"/],
-      [["--model", "resnet"], /--model must be cnn or mlp/],
+      [["--model", "resnet"], /--model must be cnn, mlp, cnn2/],
       [["--lr=-1"], /--lr must be a number/],
       [["--seed", "4294967296"], /--seed must be a whole number from 0 to 4294967295/],
       [["--val-split", "60000"], /--val-split must be a whole number from 0 to 59999: got 60000/],

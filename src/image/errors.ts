@@ -8,13 +8,16 @@
  * - `invalid_image`: corrupt or truncated data, a zero side, a header that disagrees with the data, too
  *   many JPEG scans, or the wrong size for `?preprocess=none`.
  * - `no_ink`: the image decoded but holds no digit (blank canvas, paper with specks).
+ * - `not_a_digit`: there is writing, but the model finds it likelier not a digit than any digit (a
+ *   letter, a symbol, a doodle, a scribble).
  */
 export type ImageErrorCode =
   | "unsupported_media_type"
   | "image_too_large"
   | "request_over_budget"
   | "invalid_image"
-  | "no_ink";
+  | "no_ink"
+  | "not_a_digit";
 
 /**
  * A refusal the client can act on; `message` is safe to show (never a decoder's stack).
@@ -45,6 +48,7 @@ const STATUS_BY_CODE = {
   request_over_budget: 413,
   invalid_image: 400,
   no_ink: 422,
+  not_a_digit: 422,
 } as const satisfies Record<ImageErrorCode, number>;
 
 /**

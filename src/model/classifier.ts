@@ -8,6 +8,7 @@ import {
   countParams,
   disposeBatch,
   freezeForInference,
+  NUM_CLASSES,
   type Params,
   PIXELS,
   predict,
@@ -30,10 +31,28 @@ export interface ModelInfo {
   trained_at: string;
 }
 
+/** What the model says of one image. */
+export interface Scores {
+  /**
+   * The probability of each digit 0–9: the model's (calibrated) softmax outputs, which sum to
+   * 1 − `notDigit`.
+   */
+  digits: Float32Array;
+  /** The probability that the image is not a digit (0 for a model without that class). */
+  notDigit: number;
+}
+
 export interface Classifier {
   readonly info: ModelInfo;
-  /** Softmax probabilities [10] for each digit (784 bytes, MNIST format: 0 background, 255 ink). */
-  predict(digits: Uint8Array[]): Float32Array[];
+  /** Scores of each image (784 bytes, MNIST format: 0 background, 255 ink), in one forward pass. */
+  score(images: Uint8Array[]): Scores[];
+  /** The digits' probabilities [10] of each image: `score(images)[i].digits`. */
+  predict(images: Uint8Array[]): Float32Array[];
+}
+
+/** Whether the model finds "not a digit" likelier than any digit: what the API refuses. */
+export function isNotADigit(scores: Scores): boolean {
+  return scores.notDigit > Math.max(...scores.digits);
 }
 
 /**
@@ -65,9 +84,10 @@ function createClassifier(
   info: ModelInfo,
   temperature: number,
 ): Classifier {
-  return {
+  const classifier: Classifier = {
     info,
-    predict(digits) {
+    predict: (images) => classifier.score(images).map((s) => s.digits),
+    score(digits) {
       const images = new Uint8Array(digits.length * PIXELS);
       digits.forEach((d, i) => {
         if (d.length !== PIXELS) {
@@ -82,11 +102,15 @@ function createClassifier(
         probs = predict(arch, params, batch, temperature);
         const flat = probs.dataSync() as Float32Array;
         const classes = ARCHITECTURES[arch].classes;
-        return digits.map((_, i) => flat.slice(i * classes, (i + 1) * classes));
+        return digits.map((_, i) => ({
+          digits: flat.slice(i * classes, i * classes + NUM_CLASSES),
+          notDigit: classes > NUM_CLASSES ? flat[i * classes + NUM_CLASSES]! : 0,
+        }));
       } finally {
         probs?.dispose();
         disposeBatch(batch);
       }
     },
   };
+  return classifier;
 }

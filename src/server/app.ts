@@ -21,6 +21,8 @@ import {
   startedClassifier,
 } from "./_routes.ts";
 import type { ModelRegistry } from "../model/registry.ts";
+import { isNotADigit } from "../model/classifier.ts";
+import { ImageError } from "../image/errors.ts";
 import { toDigits } from "./digits.ts";
 import type { AppEnv } from "./env.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
@@ -216,7 +218,7 @@ const imageErrors = errors({
   404: ["unknown_model"],
   413: ["body_too_large", "image_too_large", "request_over_budget", "too_many_images"],
   415: ["unsupported_media_type"],
-  422: ["no_ink"],
+  422: ["no_ink", "not_a_digit"],
   429: ["rate_limited"],
   503: ["model_unavailable", "overloaded", "misconfigured"],
 });
@@ -334,8 +336,20 @@ function classifyHandler(models: ModelRegistry, limits: Limits): Handler<AppEnv>
     const { digits, images } = await toDigits(inputs, { preprocess, limits });
     if (images.length) log.images = images;
     const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
-    const results = model.predict(bytes).map((probabilities, i) =>
-      toPrediction(probabilities, model.info, debug ? digits[i] : undefined)
+    const scores = model.score(bytes);
+    const refused = scores.findIndex(isNotADigit);
+    if (refused >= 0) {
+      const which = batch ? `image ${refused + 1} of ${scores.length}` : "the image";
+      const likeliest = Math.max(...scores[refused]!.digits);
+      throw new ImageError(
+        "not_a_digit",
+        `${which} does not look like a digit: the model finds it not a digit with probability ${
+          scores[refused]!.notDigit.toFixed(2)
+        }, and no digit likelier than ${likeliest.toFixed(2)}`,
+      );
+    }
+    const results = scores.map((s, i) =>
+      toPrediction(s, model.info, debug ? digits[i] : undefined)
     );
     log.digits = results.map(({ digit, confidence }) => ({ digit, confidence }));
     return c.json(batch ? { results } : results[0]);

@@ -1,12 +1,14 @@
 /** The JSON answer for one classified digit. */
-import type { ModelInfo } from "../model/classifier.ts";
+import type { ModelInfo, Scores } from "../model/classifier.ts";
 
 /** What POST /classify answers for one digit. */
 export interface Prediction {
   digit: number;
   confidence: number;
-  /** Softmax probabilities of the digits 0–9. */
+  /** The model's probabilities of the digits 0–9 (with `not_a_digit` they sum to 1). */
   probabilities: number[];
+  /** The probability that the image is not a digit (0 from a model without that class). */
+  not_a_digit: number;
   model: { name: string; sha256: string };
   /** With `?debug=1`: the 28×28 image the model saw, row-major, 0 background and 255 ink. */
   debug?: { width: 28; height: 28; pixels: number[] };
@@ -15,15 +17,16 @@ export interface Prediction {
 /**
  * Builds the answer for one digit from the model's probabilities.
  *
- * @param probabilities The ten softmax outputs.
+ * @param scores The model's probabilities of the ten digits and of "not a digit".
  * @param model The model that produced them.
  * @param seen With `?debug=1`, the 28×28 input the model saw.
  */
 export function toPrediction(
-  probabilities: Float32Array,
+  scores: Scores,
   model: ModelInfo,
   seen?: Uint8ClampedArray,
 ): Prediction {
+  const probabilities = scores.digits;
   let digit = 0;
   for (let i = 1; i < probabilities.length; i++) {
     if (probabilities[i]! > probabilities[digit]!) digit = i;
@@ -32,6 +35,7 @@ export function toPrediction(
     digit,
     confidence: probabilities[digit]!,
     probabilities: Array.from(probabilities),
+    not_a_digit: scores.notDigit,
     model: { name: model.name, sha256: model.sha256 },
   };
   if (seen) prediction.debug = { width: 28, height: 28, pixels: Array.from(seen) };

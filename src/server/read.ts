@@ -17,7 +17,7 @@ import {
 } from "../image/read.ts";
 import type { DecodedImage, DecodeLimits } from "../image/decode.ts";
 import { ImageError } from "../image/errors.ts";
-import type { Classifier, ModelInfo } from "../model/classifier.ts";
+import { type Classifier, isNotADigit, type ModelInfo, type Scores } from "../model/classifier.ts";
 import type { ModelRegistry } from "../model/registry.ts";
 import {
   checkRequestBudget,
@@ -203,17 +203,18 @@ export function originalBox(
  * @param model The classifier.
  * @param options `debug` adds each digit's 28×28 image.
  * @returns One result per sheet, in order.
- * @throws ImageError `no_ink` for a sheet whose reading holds no digit.
+ * @throws ImageError `no_ink` for a sheet whose reading holds nothing, `not_a_digit` for one whose
+ *   pieces the model all finds likelier not digits.
  */
 export function readSheets(
   sheets: Sheet[],
   model: Classifier,
   options: { debug: boolean },
 ): ReadResult[] {
-  // candidates: [N, 784] over all sheets, in order; probabilities: [N, 10].
+  // candidates: [N, 784] over all sheets, in order; scores: N × (10 digits and "not a digit").
   const candidates = sheets.flatMap((sheet) => sheet.candidates);
-  const probabilities = candidates.length
-    ? model.predict(
+  const scores = candidates.length
+    ? model.score(
       candidates.map(({ pixels }) =>
         new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length)
       ),
@@ -221,21 +222,31 @@ export function readSheets(
     : [];
   let first = 0;
   return sheets.map((sheet) => {
-    const own = probabilities.slice(first, first += sheet.candidates.length);
+    const own = scores.slice(first, first += sheet.candidates.length);
     return readSheet(sheet, own, model.info, options.debug);
   });
 }
 
+/**
+ * A sheet's reading: the cut whose pieces the digits' probabilities explain best (a piece that is
+ * not a digit — two digits merged, a stray mark — scores low on every digit), without the chosen
+ * pieces the model finds likelier not digits.
+ */
 function readSheet(
   sheet: Sheet,
-  probabilities: Float32Array[],
+  scores: Scores[],
   model: ModelInfo,
   debug: boolean,
 ): ReadResult {
-  const lines = sheet.choose(probabilities).lines.filter((line) => line.length > 0);
+  const chosen = sheet.choose(scores.map((s) => s.digits)).lines
+    .map((line) => line.filter((index) => !isNotADigit(scores[index]!)));
+  if (!chosen.some((line) => line.length) && sheet.candidates.length) {
+    throw new ImageError("not_a_digit", "the writing in the image does not look like digits");
+  }
+  const lines = chosen.filter((line) => line.length > 0);
   const digits = lines.flat().map((index) => {
-    const candidate = sheet.candidates[index]!, scores = probabilities[index]!;
-    const { digit, confidence } = bestDigit(scores);
+    const candidate = sheet.candidates[index]!;
+    const { digit, confidence } = bestDigit(scores[index]!.digits);
     return {
       digit,
       confidence,

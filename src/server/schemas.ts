@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   "too_many_images",
   "unsupported_media_type",
   "no_ink",
+  "not_a_digit",
   "rate_limited",
   "internal_error",
   "model_unavailable",
@@ -60,7 +61,13 @@ export const Prediction = z.object({
   digit: z.number().int().min(0).max(9),
   confidence: z.number().min(0).max(1),
   probabilities: z.array(z.number().min(0).max(1)).length(10).openapi({
-    description: "Softmax probabilities of the digits 0–9.",
+    description:
+      "The model's (calibrated) probabilities of the digits 0–9; with not_a_digit they " +
+      "sum to 1.",
+  }),
+  not_a_digit: z.number().min(0).max(1).openapi({
+    description: "The probability that the image is not a digit (0 from a model without that " +
+      "class). When it is likelier than every digit, the answer is 422 not_a_digit instead.",
   }),
   model: ModelRef,
   debug: z.object({

@@ -296,6 +296,8 @@ async function post(out) {
       pause(out, retryAfterSeconds(res));
     } else if (error.code === "no_ink") {
       say("The model found no digits there: write larger and darker.", true);
+    } else if (error.code === "not_a_digit") {
+      say("That does not look like a digit to the model: write the digits 0–9.", true);
     } else if (source === "file") say(`That file was rejected: ${error.message}`, true);
     else say(`The reader could not answer: ${error.message}`, true);
   } catch (e) {
