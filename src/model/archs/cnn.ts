@@ -28,7 +28,15 @@ export const cnn = {
     { name: "fc.bias", shape: [NUM_CLASSES], fanIn: C * P },
   ],
   classes: NUM_CLASSES,
-  recipe: { epochs: 2, batchSize: 64, lr: 2e-3, augment: false, noise: "stream", weights: "F32", valSplit: 0 },
+  recipe: {
+    epochs: 2,
+    batchSize: 64,
+    lr: 2e-3,
+    augment: false,
+    noise: "stream",
+    weights: "F32",
+    valSplit: 0,
+  },
 
   forward(params: Params, batch: Batch, noise?: Noise): ForwardResult {
     const n = batch.x.shape[0];

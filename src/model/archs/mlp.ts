@@ -19,7 +19,15 @@ export const mlp = {
     { name: "fc2.bias", shape: [NUM_CLASSES], fanIn: H },
   ],
   classes: NUM_CLASSES,
-  recipe: { epochs: 2, batchSize: 64, lr: 2e-3, augment: false, noise: "stream", weights: "F32", valSplit: 0 },
+  recipe: {
+    epochs: 2,
+    batchSize: 64,
+    lr: 2e-3,
+    augment: false,
+    noise: "stream",
+    weights: "F32",
+    valSplit: 0,
+  },
 
   forward(params: Params, batch: Batch): ForwardResult {
     const x = batch.x; // [N, D]
