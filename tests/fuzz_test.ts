@@ -98,9 +98,24 @@ Deno.test("judge() accepts a /read reading and refuses one whose digits do not s
   const noBox = { ...reading, digits: [reading.digits[0], { digit: 7, confidence: 0.9 }] };
   assert.match(judge(caseOf("read"), json(200, noBox))!, /box/);
   // A /classify prediction is not a reading.
-  const prediction = { digit: 0, confidence: 1, probabilities: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0] };
+  const prediction = {
+    digit: 0,
+    confidence: 0.9,
+    probabilities: [0.9, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    not_a_digit: 0.1,
+  };
   assert.match(judge(caseOf("read"), json(200, prediction))!, /text/);
   assert.equal(judge(caseOf("classify"), json(200, prediction)), undefined);
+  // the digits and not_a_digit sum to 1, and a 200 is never for what is likelier not a digit
+  const short = { ...prediction, not_a_digit: 0 };
+  assert.match(judge(caseOf("classify"), json(200, short))!, /summing to 0.9/);
+  const notDigit = {
+    ...prediction,
+    probabilities: [0.05, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    confidence: 0.05,
+    not_a_digit: 0.95,
+  };
+  assert.match(judge(caseOf("classify"), json(200, notDigit))!, /not a digit/);
 });
 
 Deno.test("judge() wants each route's own error shape", () => {

@@ -94,7 +94,7 @@ Deno.test("in public: tokens, per-client limits, v2 inference and logs in wrangl
     assert.equal(answer.id, "e2e-1");
     const [output] = answer.outputs;
     assert.deepEqual(output.shape, [DIGITS, 10]);
-    const expected = (await startLocalClassifier()).predict(batch);
+    const expected = (await startLocalClassifier(undefined, "mnist-cnn")).predict(batch);
     let right = 0;
     for (let i = 0; i < DIGITS; i++) {
       const got = output.data.slice(i * 10, i * 10 + 10) as number[];

@@ -105,8 +105,16 @@ Deno.test("the Worker in workerd classifies real client images and refuses bad o
         const started = performance.now();
         const res = await post("/classify", kind.send(image));
         const ms = performance.now() - started;
-        assert.equal(res.status, 200, `${kind.name}, test digit ${index}: ${res.body}`);
-        return { kind: kind.name, right: JSON.parse(res.body).digit === labels[index], ms };
+        // a digit the model finds likelier not a digit is refused, and counts as read wrong
+        const refused = res.status === 422 && JSON.parse(res.body).error.code === "not_a_digit";
+        if (!refused) {
+          assert.equal(res.status, 200, `${kind.name}, test digit ${index}: ${res.body}`);
+        }
+        return {
+          kind: kind.name,
+          right: !refused && JSON.parse(res.body).digit === labels[index],
+          ms,
+        };
       });
       for (const kind of KINDS) {
         const mine = outcomes.filter((o) => o.kind === kind.name);

@@ -1176,20 +1176,27 @@ function checkAnswer(route: Route, json: unknown): string | undefined {
   return undefined;
 }
 
-/** Ten numbers in [0, 1] that sum to 1. */
-function checkProbabilities(probabilities: unknown): string | undefined {
+/** Ten numbers in [0, 1] that sum to 1 − `rest` (a prediction's not_a_digit; 0 for v2). */
+function checkProbabilities(probabilities: unknown, rest = 0): string | undefined {
   if (!Array.isArray(probabilities) || probabilities.length !== 10) return "no 10 probabilities";
   if (!probabilities.every((p) => typeof p === "number" && p >= 0 && p <= 1)) {
     return "a probability outside [0, 1]";
   }
-  const sum = probabilities.reduce((a: number, b: number) => a + b, 0);
+  const sum = probabilities.reduce((a: number, b: number) => a + b, 0) + rest;
   return Math.abs(sum - 1) > 1e-3 ? `probabilities summing to ${sum}` : undefined;
 }
 
 function checkPrediction(value: unknown): string | undefined {
-  const { digit, confidence, probabilities } = value as Record<string, unknown>;
-  const problem = checkProbabilities(probabilities);
+  const { digit, confidence, probabilities, not_a_digit: notDigit } = value as Record<
+    string,
+    unknown
+  >;
+  if (typeof notDigit !== "number" || !(notDigit >= 0 && notDigit <= 1)) {
+    return "no not_a_digit probability";
+  }
+  const problem = checkProbabilities(probabilities, notDigit);
   if (problem) return problem;
+  if (notDigit > Math.max(...(probabilities as number[]))) return "a 200 for what is not a digit";
   const p = probabilities as number[];
   const argmax = p.indexOf(Math.max(...p));
   if (digit !== argmax) return `digit ${digit} that is not the most probable (${argmax})`;
