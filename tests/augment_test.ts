@@ -193,3 +193,18 @@ Deno.test("augmentBatch() throws RangeError on buffers of the wrong size or a ba
     RangeError,
   );
 });
+
+Deno.test("augmentBatch() keys each image's draws by `keys` when given, not by its index", () => {
+  const ids = [0, 1, 2, 3];
+  const busy = { ...AUGMENT_DEFAULTS, untouched: 0 };
+  const out = (keys?: number[]) => {
+    const o = new Uint8Array(ids.length * PIXELS);
+    augmentBatch(train.images, ids, o, { seed: 7, epoch: 1 }, busy, keys);
+    return o;
+  };
+  assert.deepEqual(out([0, 1, 2, 3]), out());
+  const keyed = out([900, 901, 902, 903]);
+  assert.notDeepEqual(keyed, out());
+  assert.deepEqual(out([900, 901, 902, 903]), keyed, "the same keys, the same draws");
+  assert.throws(() => out([1, 2]), RangeError);
+});

@@ -83,12 +83,15 @@ export const AUGMENT_DEFAULTS: Readonly<AugmentConfig> = Object.freeze<AugmentCo
 
 /**
  * Augments `source` images `indices[i]` into image i of `out`. Image i depends only on
- * (`stream.seed`, `stream.epoch`, `indices[i]`) and `config`.
+ * (`stream.seed`, `stream.epoch`, `keys[i]`) and `config`; the keys are the indices unless given
+ * (the trainer's sample ids, for images that are not in a source of their own).
  *
  * @param source [count, 28, 28] bytes, 0 = background, 255 = ink (`Split.images`).
  * @param indices Which source images, one per output image.
  * @param out [indices.length, 28, 28] bytes, written in full.
  * @param stream The run's seed and the epoch (1-based as the trainer counts, but any integer works).
+ * @param config What is drawn.
+ * @param keys What each image's random draws are keyed by, one per index (default: the indices).
  * @throws RangeError if the buffers' sizes do not match or an index is not a source image.
  * @example
  * ```ts
@@ -102,7 +105,13 @@ export function augmentBatch(
   out: Uint8Array,
   stream: { seed: number; epoch: number },
   config: Readonly<AugmentConfig> = AUGMENT_DEFAULTS,
+  keys: ArrayLike<number> = indices,
 ): void {
+  if (keys.length !== indices.length) {
+    throw new RangeError(
+      `keys must hold one key per index: got ${keys.length} for ${indices.length}`,
+    );
+  }
   if (source.length % PIXELS !== 0) {
     throw new RangeError(
       `source must hold whole ${IMAGE_SIDE}×${IMAGE_SIDE} images (a multiple of ${PIXELS} bytes): got ${source.length} bytes`,
@@ -138,7 +147,7 @@ export function augmentBatch(
       id * PIXELS,
       out,
       i * PIXELS,
-      sampleRng(stream.seed, stream.epoch, id, STREAMS.augment),
+      sampleRng(stream.seed, stream.epoch, keys[i]!, STREAMS.augment),
       config,
     );
   }

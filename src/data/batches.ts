@@ -65,6 +65,7 @@ export function fillBatch(
     throw new RangeError(`a batch of ${n} does not fit ${out.labels.length}`);
   }
   const digitIds: number[] = [], digitSlots: number[] = [];
+  const negativeIds: number[] = [], negativeSlots: number[] = [];
   for (let i = 0; i < n; i++) {
     const id = samples[i]!;
     if (id < digits.count) {
@@ -72,23 +73,39 @@ export function fillBatch(
       digitSlots.push(i);
       out.labels[i] = digits.labels[id]!;
     } else {
-      const image = out.images.subarray(i * PIXELS, (i + 1) * PIXELS);
-      epochNegative(stream.seed, stream.epoch, id - digits.count, image);
+      negativeIds.push(id);
+      negativeSlots.push(i);
       out.labels[i] = NOT_A_DIGIT;
     }
   }
+  const negatives = new Uint8Array(negativeIds.length * PIXELS);
+  negativeIds.forEach((id, k) => {
+    const image = negatives.subarray(k * PIXELS, (k + 1) * PIXELS);
+    epochNegative(stream.seed, stream.epoch, id - digits.count, image);
+  });
   if (!set.augment) {
     digitIds.forEach((id, k) => {
       const slot = digitSlots[k]!;
       out.images.set(digits.images.subarray(id * PIXELS, (id + 1) * PIXELS), slot * PIXELS);
     });
+    place(negatives, negativeSlots, out.images);
     return n;
   }
-  // Augmented in one call, then put in place: the digits in a batch are usually all of it.
+  // Negatives are augmented as digits are, so that resampling alone never tells the two apart;
+  // each image's draws are keyed by its sample id.
   const augmented = new Uint8Array(digitIds.length * PIXELS);
   augmentBatch(digits.images, digitIds, augmented, stream);
-  digitSlots.forEach((slot, k) => {
-    out.images.set(augmented.subarray(k * PIXELS, (k + 1) * PIXELS), slot * PIXELS);
-  });
+  place(augmented, digitSlots, out.images);
+  const augmentedNegatives = new Uint8Array(negatives.length);
+  const order = negativeIds.map((_, k) => k);
+  augmentBatch(negatives, order, augmentedNegatives, stream, undefined, negativeIds);
+  place(augmentedNegatives, negativeSlots, out.images);
   return n;
+}
+
+/** Copies image k of `images` to slot `slots[k]` of `out`. */
+function place(images: Uint8Array, slots: number[], out: Uint8Array): void {
+  slots.forEach((slot, k) => {
+    out.set(images.subarray(k * PIXELS, (k + 1) * PIXELS), slot * PIXELS);
+  });
 }
