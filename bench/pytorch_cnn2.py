@@ -88,12 +88,16 @@ def main():
     parser.add_argument("--negatives", required=True, help="raw bytes [epochs, K, 28, 28]")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--val-split", type=int, default=5000,
+                        help="leave out the last N training digits, as our trainer holds them out")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
 
     digits = torch.from_numpy(read_idx(os.path.join(args.data, "train-images-idx3-ubyte")).copy())
     labels = torch.from_numpy(read_idx(os.path.join(args.data, "train-labels-idx1-ubyte")).astype(np.int64))
+    if args.val_split:
+        digits, labels = digits[:-args.val_split], labels[:-args.val_split]
     test_x = torch.from_numpy(read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte")).copy())
     test_y = torch.from_numpy(read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte")).astype(np.int64))
     raw = np.fromfile(args.negatives, dtype=np.uint8)

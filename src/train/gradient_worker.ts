@@ -6,11 +6,10 @@
 /// <reference lib="deno.worker" />
 import { startBackend } from "../deno.ts";
 import type { BackendName } from "../model/backend.ts";
-import { batchBuffers, fillBatch, type TrainingSet } from "../data/batches.ts";
+import { batchBuffers, type TrainingSet } from "../data/batches.ts";
 import { holdOut, loadDataset } from "../data/mnist.ts";
 import { type Arch, type HostParams, toTensors } from "../model/model.ts";
-import { readParams } from "./export.ts";
-import { gradientStep, sampleNoise } from "./loop.ts";
+import { shareGradients } from "./parallel.ts";
 import * as tf from "@tensorflow/tfjs-core";
 
 /** What the trainer sends first: enough to rebuild the same training set. */
@@ -58,11 +57,15 @@ self.onmessage = async (event: MessageEvent<WorkerInit | WorkerStep>) => {
       return;
     }
     const params = toTensors(arch, message.params);
-    const n = fillBatch(set, message.samples, message, buffers);
-    const noise = sampleNoise(message.seed, message.epoch, message.samples);
-    const { loss, grads } = gradientStep(arch, params, buffers.images, buffers.labels, n, noise);
-    const host = readParams(arch, grads); // copies, so that their buffers can be handed over
-    tf.dispose([...Object.values(params), ...Object.values(grads)]);
+    const { loss, grads: host } = shareGradients(
+      arch,
+      params,
+      set,
+      message.samples,
+      message,
+      buffers,
+    );
+    tf.dispose(Object.values(params));
     self.postMessage(
       { kind: "grads", loss, grads: host } satisfies WorkerReply,
       Object.values(host).map((a) => a.buffer as ArrayBuffer),

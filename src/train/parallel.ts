@@ -6,7 +6,7 @@
  * augmentation are drawn per sample, not from a stream). Only for networks whose noise is per sample.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { batchBuffers, fillBatch, type TrainingSet } from "../data/batches.ts";
+import { type BatchBuffers, batchBuffers, fillBatch, type TrainingSet } from "../data/batches.ts";
 import { type Arch, ARCHITECTURES, type HostParams, type Params } from "../model/model.ts";
 import { readParams } from "./export.ts";
 import type { WorkerInit, WorkerReply, WorkerStep } from "./gradient_worker.ts";
@@ -35,15 +35,8 @@ export async function createGradientPool(
   const buffers = batchBuffers(config.batchSize);
   const worker = cores > 1 ? await startWorker(config) : undefined;
 
-  /** The gradients of `samples`, here. */
-  const local = (params: Params, samples: Uint32Array, stream: { seed: number; epoch: number }) => {
-    const n = fillBatch(set, samples, stream, buffers);
-    const noise = sampleNoise(stream.seed, stream.epoch, samples);
-    const { loss, grads } = gradientStep(arch, params, buffers.images, buffers.labels, n, noise);
-    const host = readParams(arch, grads);
-    tf.dispose(Object.values(grads));
-    return { loss, grads: host };
-  };
+  const local = (params: Params, samples: Uint32Array, stream: { seed: number; epoch: number }) =>
+    shareGradients(arch, params, set, samples, stream, buffers);
 
   return {
     cores: worker ? 2 : 1,
@@ -68,6 +61,26 @@ export async function createGradientPool(
       worker?.terminate();
     },
   };
+}
+
+/**
+ * One share's loss and gradients, read back to the host: its batch built, dropout drawn per sample,
+ * the gradient step taken. The trainer's thread and the worker both compute shares with this.
+ */
+export function shareGradients(
+  arch: Arch,
+  params: Params,
+  set: TrainingSet,
+  samples: Uint32Array,
+  stream: { seed: number; epoch: number },
+  buffers: BatchBuffers,
+): { loss: number; grads: HostParams } {
+  const n = fillBatch(set, samples, stream, buffers);
+  const noise = sampleNoise(stream.seed, stream.epoch, samples);
+  const { loss, grads } = gradientStep(arch, params, buffers.images, buffers.labels, n, noise);
+  const host = readParams(arch, grads); // copies, so that their buffers can be handed over
+  tf.dispose(Object.values(grads));
+  return { loss, grads: host };
 }
 
 /** (a·n₁ + b·n₂) / (n₁ + n₂), parameter by parameter, as tensors for the optimiser. */

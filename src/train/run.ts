@@ -7,7 +7,7 @@ import type { BackendName } from "../model/backend.ts";
 import { startBackend } from "../deno.ts";
 import { type Dataset, holdOut, loadDataset, type Split } from "../data/mnist.ts";
 import { type Arch, ARCHITECTURES, initParams, NUM_CLASSES, toTensors } from "../model/model.ts";
-import type { TrainingSet } from "../data/batches.ts";
+import { epochSize, type TrainingSet } from "../data/batches.ts";
 import { createRng } from "../model/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "./adam.ts";
 import { type Checkpoint, loadCheckpoint, type RunIdentity, saveCheckpoint } from "./checkpoint.ts";
@@ -70,19 +70,19 @@ export async function train(
   log: (line: string) => void = console.log,
 ): Promise<TrainResult> {
   const splits = await loadSplits(config);
-  const { data, train, val } = splits;
+  const { data, val, set } = splits;
   await ensureDir(config.out);
   await startBackend(config.backend);
 
   const ckptPath = checkpointPath(config);
   const state = await startOrResume(config, runIdentity(config, data.source), ckptPath, log);
   const options = loopOptions(config);
-  const stepsPerEpoch = Math.ceil(epochSamples(config, train) / config.batchSize);
+  const stepsPerEpoch = Math.ceil(epochSize(set) / config.batchSize);
   log(startLine(config, splits, stepsPerEpoch));
 
   let trainSeconds = 0;
   const pool = ARCHITECTURES[config.arch].recipe.noise === "sample"
-    ? await createGradientPool(config.cores, poolConfig(config, train), trainingSet(config, train))
+    ? await createGradientPool(config.cores, poolConfig(config, set), set)
     : undefined;
   try {
     while (state.progress.epoch < config.epochs) {
@@ -115,7 +115,7 @@ export async function train(
     stepsPerEpoch,
     training: trainingRecord(
       config,
-      trainingSet(config, train),
+      set,
       options,
       trainSeconds,
       state.progress,
@@ -144,8 +144,7 @@ function trainingSet(config: TrainConfig, train: Split): TrainingSet {
 }
 
 /** What the gradient worker needs to rebuild the same training set. */
-function poolConfig(config: TrainConfig, train: Split): PoolConfig {
-  const set = trainingSet(config, train);
+function poolConfig(config: TrainConfig, set: TrainingSet): PoolConfig {
   return {
     arch: config.arch,
     backend: config.backend,
@@ -157,16 +156,15 @@ function poolConfig(config: TrainConfig, train: Split): PoolConfig {
   };
 }
 
-function epochSamples(config: TrainConfig, train: Split): number {
-  const set = trainingSet(config, train);
-  return set.digits.count + set.negatives;
-}
-
-/** The dataset, and its training images split into what is trained on and what is held out. */
+/**
+ * The dataset, its training images split into what is trained on and what is held out, and what an
+ * epoch trains on.
+ */
 interface Splits {
   data: Dataset;
   train: Split;
   val: Split | undefined;
+  set: TrainingSet;
 }
 
 /** Loads the dataset and holds out `valSplit` of its training images (none when 0). */
@@ -175,7 +173,7 @@ async function loadSplits(config: TrainConfig): Promise<Splits> {
   const { train, val } = config.valSplit > 0
     ? holdOut(data.train, config.valSplit)
     : { train: data.train, val: undefined as Split | undefined };
-  return { data, train, val };
+  return { data, train, val, set: trainingSet(config, train) };
 }
 
 /** What a checkpoint must match for `--resume` to continue it. */
@@ -243,9 +241,8 @@ async function runEpoch(
   shouldStop: StopCheck,
   pool: GradientPool | undefined,
 ): Promise<{ finished: boolean; seconds: number }> {
-  const { data, train, val } = splits;
-  const set = trainingSet(config, train);
-  const stepsPerEpoch = Math.ceil((set.digits.count + set.negatives) / config.batchSize);
+  const { data, val, set } = splits;
+  const stepsPerEpoch = Math.ceil(epochSize(set) / config.batchSize);
   const started = performance.now(), fromBatch = state.progress.batch;
   const reporter = createReporter(config.batchSize, config.logInterval, config.tty);
   const finished = await trainEpoch(
@@ -268,8 +265,7 @@ async function runEpoch(
     accuracy: held.accuracy,
     accuracyOn: val ? "validation" : "test",
     seconds,
-    samplesPerSecond: ((stepsPerEpoch - fromBatch) / stepsPerEpoch) *
-      (set.digits.count + set.negatives) / seconds,
+    samplesPerSecond: ((stepsPerEpoch - fromBatch) / stepsPerEpoch) * epochSize(set) / seconds,
   });
   return { finished, seconds };
 }

@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Architecture, Batch, Cache, ForwardResult, Noise, Params } from "../architecture.ts";
-import { NUM_CLASSES } from "../architecture.ts";
+import { NUM_CLASSES, SEED_RECIPE } from "../architecture.ts";
 import { convPool, convPoolGrad } from "../kernels/conv_pool.ts";
 import { denseBackward, denseForward, dropoutMask, freezeLayout, linearLayout } from "../layers.ts";
 
@@ -28,15 +28,7 @@ export const cnn = {
     { name: "fc.bias", shape: [NUM_CLASSES], fanIn: C * P },
   ],
   classes: NUM_CLASSES,
-  recipe: {
-    epochs: 2,
-    batchSize: 64,
-    lr: 2e-3,
-    augment: false,
-    noise: "stream",
-    weights: "F32",
-    valSplit: 0,
-  },
+  recipe: SEED_RECIPE,
 
   forward(params: Params, batch: Batch, noise?: Noise): ForwardResult {
     const n = batch.x.shape[0];

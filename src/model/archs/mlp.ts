@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Architecture, Batch, Cache, ForwardResult, Params } from "../architecture.ts";
-import { NUM_CLASSES, PIXELS } from "../architecture.ts";
+import { NUM_CLASSES, PIXELS, SEED_RECIPE } from "../architecture.ts";
 import { denseBackward, denseForward, freezeLayout, linearLayout } from "../layers.ts";
 
 const H = 256;
@@ -19,15 +19,7 @@ export const mlp = {
     { name: "fc2.bias", shape: [NUM_CLASSES], fanIn: H },
   ],
   classes: NUM_CLASSES,
-  recipe: {
-    epochs: 2,
-    batchSize: 64,
-    lr: 2e-3,
-    augment: false,
-    noise: "stream",
-    weights: "F32",
-    valSplit: 0,
-  },
+  recipe: SEED_RECIPE,
 
   forward(params: Params, batch: Batch): ForwardResult {
     const x = batch.x; // [N, D]
