@@ -41,7 +41,9 @@ export interface ExportResult {
 /** Copies parameters from the backend to the host. */
 export function readParams(arch: Arch, params: Params): HostParams {
   return Object.fromEntries(
-    ARCHITECTURES[arch].params.map((s) => [s.name, Float32Array.from(params[s.name]!.dataSync())]),
+    ARCHITECTURES[arch].params.map((
+      s,
+    ) => [s.name, params[s.name]!.dataSync().slice() as Float32Array]),
   );
 }
 
