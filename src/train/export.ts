@@ -40,11 +40,8 @@ export interface ExportResult {
 
 /** Copies parameters from the backend to the host. */
 export function readParams(arch: Arch, params: Params): HostParams {
-  return Object.fromEntries(
-    ARCHITECTURES[arch].params.map((
-      s,
-    ) => [s.name, params[s.name]!.dataSync().slice() as Float32Array]),
-  );
+  const copy = (name: string) => params[name]!.dataSync().slice() as Float32Array;
+  return Object.fromEntries(ARCHITECTURES[arch].params.map(({ name }) => [name, copy(name)]));
 }
 
 /** What {@linkcode exportModel} writes and records. */
