@@ -85,12 +85,14 @@ export function segmentNumber(grey: FloatMap): Segmentation {
 
 /**
  * The most probable reading: per line, the path through its lattice that maximises the sum of each
- * chosen candidate's log-probability of its best digit, less the penalties for cutting through ink
- * and for merging pieces apart, plus a bonus per digit that keeps a whole digit from being read as
- * a run of "1"-like slivers or two digits as one.
+ * chosen candidate's log-probability of its best digit and of its being a digit at all, less the
+ * penalties for cutting through ink, for merging pieces apart and for a shape unlike its line's
+ * digits (much shorter or wider), plus a bonus per digit that keeps a whole digit from being read
+ * as a run of "1"-like slivers or two digits as one.
  *
  * @param segmentation From {@linkcode segmentNumber}.
- * @param probabilities The model's ten probabilities for each candidate, in the candidates' order.
+ * @param probabilities The model's ten probabilities for each candidate, in the candidates' order
+ *   (summing to 1 − P(not a digit) for a model with that class).
  * @returns Candidate indices, lines top to bottom, left to right; a line with nothing read is left out.
  * @throws {RangeError} when there is not one [10] array per candidate.
  */
@@ -104,16 +106,20 @@ export function chooseReading(
       `'probabilities' must hold one array per candidate: expected ${candidates.length}, got ${probabilities.length}`,
     );
   }
-  const best = probabilities.map((p, i) => {
+  const odds = probabilities.map((p, i) => {
     if (p.length !== 10) {
       throw new RangeError(`'probabilities[${i}]' must hold 10 values: got ${p.length}`);
     }
-    let max = 0;
-    for (const v of p) if (v > max) max = v;
-    return max;
+    let max = 0, sum = 0;
+    for (const v of p) {
+      if (v > max) max = v;
+      sum += v;
+    }
+    // The digits' probabilities sum to 1 − P(not a digit).
+    return { digit: max, notDigit: Math.max(0, 1 - sum) };
   });
   return {
-    lines: lines.map((line) => scorePath(line, best)).filter((path) => path.length > 0),
+    lines: lines.map((line) => scorePath(line, odds)).filter((path) => path.length > 0),
   };
 }
 
