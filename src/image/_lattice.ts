@@ -15,8 +15,12 @@ import type { FloatMap, MapBox } from "./types.ts";
 
 /** The most candidates one image may ask the model to score (one forward pass of them). */
 export const MAX_CANDIDATES = 256;
-/** A candidate is at most this many pieces. */
-export const MAX_RUN = 4;
+/**
+ * A candidate is at most this many pieces (a digit of a touching pair may be cut into several). On
+ * 1,200 numbers from MNIST training digits, 5 read 1,069 exactly against 1,063 with 4; longer runs
+ * add candidates, all still within {@linkcode MAX_CANDIDATES}.
+ */
+export const MAX_RUN = 5;
 /** …at most this many digit heights wide (a whole 0 is about 0.9; two digits side by side 1.2+). */
 const MAX_WIDTH = 1.3;
 /** …with no gap wider than this share of a digit height between pieces of different groups. */
