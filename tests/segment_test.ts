@@ -63,11 +63,11 @@ function put(map: FloatMap, digit: Uint8Array, left: number, top: number, scale 
 /** Segments, scores every candidate in one batch, chooses: the text read, lines joined by "\n". */
 function read(map: FloatMap): string {
   const segmentation = segmentNumber(map);
-  const probabilities = classifier.predict(
+  const scores = classifier.score(
     segmentation.candidates.map((c) => new Uint8Array(c.pixels.buffer)),
   );
-  return chooseReading(segmentation, probabilities).lines
-    .map((line) => line.map((i) => bestDigit(probabilities[i]!).digit).join(""))
+  return chooseReading(segmentation, scores).lines
+    .map((line) => line.map((i) => bestDigit(scores[i]!.digits).digit).join(""))
     .join("\n");
 }
 
@@ -153,38 +153,12 @@ function edge(
 const odds = (...pairs: [digit: number, not: number][]) =>
   pairs.map(([digit, notDigit]) => ({ digit, notDigit }));
 
-Deno.test("chooseReading() keeps a whole digit over two slivers unless the slivers are far surer", () => {
-  // Pieces 0 and 1; candidates: 0 = piece 0, 1 = piece 1, 2 = both.
-  const segmentation: Segmentation = {
-    candidates: [0, 1, 2].map(() => ({
-      box: { x: 0, y: 0, width: 1, height: 1 },
-      pixels: new Uint8ClampedArray(784),
-    })),
-    lines: [{
-      pieces: 2,
-      skippable: [false, false],
-      edges: [
-        edge(0, 1, 0),
-        edge(0, 2, 2, { width: 0.8 }),
-        edge(1, 2, 1, { cuts: 1 }),
-      ],
-    }],
-  };
-  const probabilities = (a: number, b: number, whole: number) =>
-    [a, b, whole].map((p) =>
-      Float32Array.from({ length: 10 }, (_, d) => (d === 1 ? p : (1 - p) / 9))
-    );
-  assert.deepEqual(chooseReading(segmentation, probabilities(0.6, 0.6, 0.95)).lines, [[2]]);
-  assert.deepEqual(chooseReading(segmentation, probabilities(0.99, 0.99, 0.1)).lines, [[0, 1]]);
-  assert.throws(
-    () => chooseReading(segmentation, probabilities(0.5, 0.5, 0.5).slice(1)),
-    RangeError,
-  );
-});
-
-Deno.test("chooseReading() reads the digits' shortfall from 1 as the chance of no digit", () => {
-  // The same two cuts as above; the slivers' likeliest digit is as sure in both cases, but in the
-  // second the model gives most of the rest to "not a digit": the whole digit is read instead.
+/**
+ * Two pieces, as candidates 0 (piece 0), 1 (piece 1, cut off piece 0) and 2 (both), where candidate k
+ * reads as the digit 1 with `ones[k]`, the rest of its digits share `rest[k]`, and "not a digit" is
+ * what is left.
+ */
+function twoPieces(ones: number[], rest: number[]) {
   const segmentation: Segmentation = {
     candidates: [0, 1, 2].map(() => ({
       box: { x: 0, y: 0, width: 1, height: 1 },
@@ -196,15 +170,31 @@ Deno.test("chooseReading() reads the digits' shortfall from 1 as the chance of n
       edges: [edge(0, 1, 0), edge(0, 2, 2, { width: 0.8 }), edge(1, 2, 1, { cuts: 1 })],
     }],
   };
-  const probabilities = (sliver: number, sliverRest: number, whole: number) =>
-    [sliver, sliver, whole].map((p, k) =>
-      Float32Array.from(
-        { length: 10 },
-        (_, d) => (d === 1 ? p : (k < 2 ? sliverRest : 1 - p) / 9),
-      )
-    );
-  assert.deepEqual(chooseReading(segmentation, probabilities(0.9, 0.1, 0.5)).lines, [[0, 1]]);
-  assert.deepEqual(chooseReading(segmentation, probabilities(0.9, 0, 0.5)).lines, [[2]]);
+  const scores = ones.map((one, k) => ({
+    digits: Float32Array.from({ length: 10 }, (_, d) => (d === 1 ? one : rest[k]! / 9)),
+    notDigit: 1 - one - rest[k]!,
+  }));
+  return { segmentation, scores };
+}
+
+Deno.test("chooseReading() keeps a whole digit over two slivers unless the slivers are far surer", () => {
+  const digitsOnly = (a: number, b: number, whole: number) =>
+    twoPieces([a, b, whole], [1 - a, 1 - b, 1 - whole]);
+  let { segmentation, scores } = digitsOnly(0.6, 0.6, 0.95);
+  assert.deepEqual(chooseReading(segmentation, scores).lines, [[2]]);
+  ({ segmentation, scores } = digitsOnly(0.99, 0.99, 0.1));
+  assert.deepEqual(chooseReading(segmentation, scores).lines, [[0, 1]]);
+  ({ segmentation, scores } = digitsOnly(0.5, 0.5, 0.5));
+  assert.throws(() => chooseReading(segmentation, scores.slice(1)), RangeError);
+});
+
+Deno.test("chooseReading() weighs each candidate's chance of being no digit at all", () => {
+  // The slivers' likeliest digit is as sure in both cases, but in the second the model gives the
+  // rest to "not a digit": the whole digit is read instead.
+  let { segmentation, scores } = twoPieces([0.9, 0.9, 0.5], [0.1, 0.1, 0.5]);
+  assert.deepEqual(chooseReading(segmentation, scores).lines, [[0, 1]]);
+  ({ segmentation, scores } = twoPieces([0.9, 0.9, 0.5], [0, 0, 0.5]));
+  assert.deepEqual(chooseReading(segmentation, scores).lines, [[2]]);
 });
 
 Deno.test("scorePath() may leave out a skippable mark but must cover the others", () => {

@@ -54,6 +54,14 @@ export interface Segmentation {
   lines: LineLattice[];
 }
 
+/** What the model says of one candidate: as the classifier's `Scores` (src/model/classifier.ts). */
+export interface CandidateScores {
+  /** The ten digits' probabilities, summing to 1 − `notDigit`. */
+  digits: ArrayLike<number> & Iterable<number>;
+  /** The probability that it is no digit (0 for a model without that class). */
+  notDigit: number;
+}
+
 /** A chosen reading: candidate indices in reading order, lines top to bottom, left to right in each. */
 export interface Reading {
   lines: number[][];
@@ -91,32 +99,26 @@ export function segmentNumber(grey: FloatMap): Segmentation {
  * as a run of "1"-like slivers or two digits as one.
  *
  * @param segmentation From {@linkcode segmentNumber}.
- * @param probabilities The model's ten probabilities for each candidate, in the candidates' order
- *   (summing to 1 − P(not a digit) for a model with that class).
+ * @param scores What the model says of each candidate, in the candidates' order: its ten digits'
+ *   probabilities and the probability that it is no digit (the classifier's `Scores`).
  * @returns Candidate indices, lines top to bottom, left to right; a line with nothing read is left out.
- * @throws {RangeError} when there is not one [10] array per candidate.
+ * @throws {RangeError} when there is not one score with ten digits per candidate.
  */
 export function chooseReading(
   segmentation: Segmentation,
-  probabilities: Float32Array[],
+  scores: readonly CandidateScores[],
 ): Reading {
   const { candidates, lines } = segmentation;
-  if (probabilities.length !== candidates.length) {
+  if (scores.length !== candidates.length) {
     throw new RangeError(
-      `'probabilities' must hold one array per candidate: expected ${candidates.length}, got ${probabilities.length}`,
+      `'scores' must hold one score per candidate: expected ${candidates.length}, got ${scores.length}`,
     );
   }
-  const odds = probabilities.map((p, i) => {
-    if (p.length !== 10) {
-      throw new RangeError(`'probabilities[${i}]' must hold 10 values: got ${p.length}`);
+  const odds = scores.map(({ digits, notDigit }, i) => {
+    if (digits.length !== 10) {
+      throw new RangeError(`'scores[${i}].digits' must hold 10 values: got ${digits.length}`);
     }
-    let max = 0, sum = 0;
-    for (const v of p) {
-      if (v > max) max = v;
-      sum += v;
-    }
-    // The digits' probabilities sum to 1 − P(not a digit).
-    return { digit: max, notDigit: Math.max(0, 1 - sum) };
+    return { digit: Math.max(...digits), notDigit };
   });
   return {
     lines: lines.map((line) => scorePath(line, odds)).filter((path) => path.length > 0),

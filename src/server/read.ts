@@ -41,8 +41,8 @@ export type ReadResult = z.infer<typeof ReadResultSchema>;
 /** One input cut into the pieces the model scores, with how to read them and where they are. */
 export interface Sheet {
   candidates: DigitCandidate[];
-  /** The reading, given the model's ten probabilities for each candidate, in order. */
-  choose(probabilities: Float32Array[]): Reading;
+  /** The reading, given what the model says of each candidate, in order. */
+  choose(scores: Scores[]): Reading;
   /** Where a candidate is, in pixels of the upright original. */
   boxOf(box: MapBox): Box;
 }
@@ -168,7 +168,7 @@ export function numberSheet(image: Pick<DecodedImage, "map" | "width" | "height"
   const segmentation = segmentNumber(image.map);
   return {
     candidates: segmentation.candidates,
-    choose: (probabilities) => chooseReading(segmentation, probabilities),
+    choose: (scores) => chooseReading(segmentation, scores),
     boxOf: (box) => originalBox(box, image.map, image),
   };
 }
@@ -238,7 +238,7 @@ function readSheet(
   model: ModelInfo,
   debug: boolean,
 ): ReadResult {
-  const chosen = sheet.choose(scores.map((s) => s.digits)).lines
+  const chosen = sheet.choose(scores).lines
     .map((line) => line.filter((index) => !isNotADigit(scores[index]!)));
   if (!chosen.some((line) => line.length) && sheet.candidates.length) {
     throw new ImageError("not_a_digit", "the writing in the image does not look like digits");
