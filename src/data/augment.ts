@@ -64,8 +64,9 @@ export interface AugmentConfig {
  * ±2.5 px translation, thicker strokes for one image in five, thinner for one in ten, half the
  * images untouched: in cnn2's 4 epochs, leaving one in ten untouched scored 99.20% on the held-out
  * training images, and half of them 99.30% (docs/training.md). The elastic warp is off: cheap (a few
- * µs per image), but what it adds to the affine for accuracy is unmeasured; `elasticProbability`
- * turns it on.
+ * µs per image), but for half the images it moved neither the held-out digits nor the font digits,
+ * photos or written numbers beyond what another training seed moves them (docs/training.md, "Other
+ * hands"); `elasticProbability` turns it on.
  */
 export const AUGMENT_DEFAULTS: Readonly<AugmentConfig> = Object.freeze<AugmentConfig>({
   untouched: 0.5,
