@@ -19,7 +19,7 @@ const KERNELS = {
   },
   layers: {
     source: new URL("../src/model/kernels/layers.c", import.meta.url).pathname,
-    exports: ["im2col_3x3", "max_pool_2x2_backward", "max_pool_2x2_forward"],
+    exports: ["adam_step", "im2col_3x3", "max_pool_2x2_backward", "max_pool_2x2_forward"],
   },
 };
 

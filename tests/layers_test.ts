@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { LAYERS_WASM, startBackend } from "../src/deno.ts";
-import { im2col3x3, maxPool2x2, maxPool2x2Grad } from "../src/model/kernels/layers.ts";
+import { adamUpdate, im2col3x3, maxPool2x2, maxPool2x2Grad } from "../src/model/kernels/layers.ts";
 import { createRng } from "../src/model/random.ts";
 import { buildLayers } from "../scripts/build_kernels.ts";
 
@@ -95,6 +95,45 @@ Deno.test("layers.wasm and the cpu backend's TypeScript agree bit for bit", asyn
   const cpu = run(values);
   await startBackend("wasm");
   assert.deepEqual(run(values), cpu);
+});
+
+/** Adam's update as the eleven tfjs operations adamUpdate replaces, in their order. */
+function adamByOps(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, t: number) {
+  const [lr, beta1, beta2, eps] = [2e-3, 0.9, 0.999, 1e-8];
+  return tf.tidy(() => {
+    const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+    const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+    const denom = tf.add(tf.sqrt(tf.div(v2, 1 - beta2 ** t)), eps);
+    const p2 = tf.sub(p, tf.mul(tf.div(m2, denom), lr / (1 - beta1 ** t)));
+    return [p2, m2, v2].map((x) => Array.from(x.dataSync()));
+  });
+}
+
+Deno.test("adamUpdate gives the bits of the tfjs operations it replaces, on wasm and cpu", async () => {
+  const rng = createRng(5);
+  // 4·k + 3 values: the SIMD loop and the scalar tail; gradients of very different sizes
+  const values = (scale: number) =>
+    Float32Array.from({ length: 4 * 50 + 3 }, () => (rng.next() - 0.5) * scale);
+  const [p, g, m] = [values(1), values(1e-3), values(1e-2)];
+  const v = values(1e-4).map(Math.abs);
+  for (const backend of ["wasm", "cpu"] as const) {
+    await startBackend(backend);
+    for (const t of [1, 2, 37]) {
+      const inputs = [p, g, m, v].map((x) => tf.tensor1d(x));
+      const [pi, gi, mi, vi] = inputs as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const ours = adamUpdate(pi, gi, mi, vi, [
+        0.9,
+        1 - 0.9,
+        0.999,
+        1 - 0.999,
+        1 - 0.999 ** t,
+        1e-8,
+        2e-3 / (1 - 0.9 ** t),
+      ]);
+      assert.deepEqual(ours.map((x) => Array.from(x.dataSync())), adamByOps(pi, gi, mi, vi, t));
+      tf.dispose([...inputs, ...ours]);
+    }
+  }
 });
 
 Deno.test("maxPool2x2 refuses odd sides and channel counts that are not a multiple of 4", async () => {

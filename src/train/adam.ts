@@ -2,9 +2,11 @@
  * Adam with PyTorch's defaults and update rule (torch.optim.Adam: lr 1e-3, β 0.9/0.999, ε 1e-8 added
  * after the square root), so our curves compare with the seed's. tfjs's own Adam puts ε elsewhere and
  * keys its state by global variable names; owning the few lines keeps the state easy to checkpoint.
+ * Each parameter's update is one pass of layers.c's `adam_step` (src/model/kernels/layers.ts).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { HostParams, Params } from "../model/model.ts";
+import { type AdamConstants, adamUpdate } from "../model/kernels/layers.ts";
 
 export interface AdamConfig {
   lr: number;
@@ -55,16 +57,12 @@ export function adamStep(
   state.step += 1;
   const stepSize = lr / (1 - beta1 ** state.step);
   const correction2 = 1 - beta2 ** state.step;
+  // each rounded to float32 as tfjs rounds a scalar operand
+  const constants: AdamConstants = [beta1, 1 - beta1, beta2, 1 - beta2, correction2, eps, stepSize];
   const next: Params = {};
   for (const [name, p] of Object.entries(params)) {
-    const g = grads[name]!;
     const [m, v] = [state.m[name]!, state.v[name]!];
-    const [m2, v2, p2] = tf.tidy(() => {
-      const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-      const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-      const denom = tf.add(tf.sqrt(tf.div(v2, correction2)), eps);
-      return [m2, v2, tf.sub(p, tf.mul(tf.div(m2, denom), stepSize))];
-    });
+    const [p2, m2, v2] = adamUpdate(p, grads[name]!, m, v, constants);
     tf.dispose([m, v, p]);
     state.m[name] = m2;
     state.v[name] = v2;

@@ -1,7 +1,8 @@
 /**
  * General per-layer kernels, NHWC, with every size an argument, registered with tfjs: the patches of a
- * 3×3 "same" convolution (`im2col3x3`, for its weight gradient as one matmul) and 2×2 max-pooling that
- * remembers where each maximum came from (`maxPool2x2`, `maxPool2x2Grad`). Why, and the C: layers.c.
+ * 3×3 "same" convolution (`im2col3x3`, for its weight gradient as one matmul), 2×2 max-pooling that
+ * remembers where each maximum came from (`maxPool2x2`, `maxPool2x2Grad`), and Adam's update of one
+ * parameter in one pass (`adamUpdate`). Why, and the C: layers.c.
  *
  * On the wasm backend they run layers.c in tfjs' own memory; on the cpu backend (Deno only, for
  * comparison) the TypeScript in layers_cpu.ts, which this file leaves out so that the Worker bundle
@@ -15,12 +16,24 @@ import { register } from "./conv_pool.ts";
 
 /** The kernels' names, as registered with tfjs for each backend. */
 export const IM2COL = "MnistIm2col3x3",
+  ADAM = "MnistAdam",
   MAX_POOL = "MnistMaxPool2x2",
   MAX_POOL_GRAD = "MnistMaxPool2x2Grad";
 
 /** layers.c's exports: pointers are byte offsets into the memory it imports (tfjs'). */
 export interface LayersExports {
   im2col_3x3(n: number, h: number, w: number, c: number, x: number, cols: number): void;
+  adam_step(
+    n: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    p2: number,
+    m2: number,
+    v2: number,
+    ...constants: AdamConstants
+  ): void;
   max_pool_2x2_forward(
     n: number,
     h: number,
@@ -47,6 +60,33 @@ export interface LayersExports {
 export function im2col3x3(x: tf.Tensor4D): tf.Tensor2D {
   expectFloat(x, "x");
   return tf.engine().runKernel(IM2COL, { x }) as tf.Tensor2D;
+}
+
+/**
+ * Adam's constants for one step, each rounded to float32 as tfjs rounds a scalar: β1, 1 − β1, β2,
+ * 1 − β2, 1 − β2^t, ε, lr / (1 − β1^t).
+ */
+export type AdamConstants = [number, number, number, number, number, number, number];
+
+/**
+ * One Adam step of a parameter p with gradient g and moments m, v (all one shape) → [p2, m2, v2]:
+ * m2 = m·β1 + g·(1 − β1), v2 = v·β2 + g²·(1 − β2), p2 = p − m2 / (√(v2 / (1 − β2^t)) + ε) · step,
+ * each operation rounded to float32 in that order — the same bits as those eleven tfjs operations.
+ */
+export function adamUpdate(
+  p: tf.Tensor,
+  g: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  constants: AdamConstants,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  for (const [t, name] of [[p, "p"], [g, "g"], [m, "m"], [v, "v"]] as const) {
+    expectFloat(t, name);
+    if (t.size !== p.size) throw new RangeError(`adamUpdate needs one size: ${name} is ${t.shape}`);
+  }
+  return tf.engine().runKernel(ADAM, { p, g, m, v }, {
+    constants: constants.map(Math.fround),
+  }) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 
 /**
@@ -105,6 +145,24 @@ export function registerWasmLayers(
     const cols = backend.makeOutput([9 * c! + 1, n! * h! * w!], "float32");
     k.im2col_3x3(n!, h!, w!, c!, at(x), at(cols));
     return cols;
+  });
+  register(ADAM, "wasm", ({ inputs, attrs }) => {
+    const { p, g, m, v } = inputs;
+    const out = [p!, m!, v!].map((t) => backend.makeOutput(t.shape, "float32"));
+    const [p2, m2, v2] = out as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+    const constants = attrs!.constants as AdamConstants;
+    k.adam_step(
+      tf.util.sizeFromShape(p!.shape),
+      at(p),
+      at(g),
+      at(m),
+      at(v),
+      at(p2),
+      at(m2),
+      at(v2),
+      ...constants,
+    );
+    return out;
   });
   register(MAX_POOL, "wasm", ({ inputs, attrs }) => {
     const x = inputs.x!;

@@ -5,7 +5,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import type { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { register } from "./conv_pool.ts";
-import { IM2COL, MAX_POOL, MAX_POOL_GRAD } from "./layers.ts";
+import { ADAM, type AdamConstants, IM2COL, MAX_POOL, MAX_POOL_GRAD } from "./layers.ts";
 
 /** x [N, H, W, C] → cols [9·C + 1, N·H·W], as layers.c's im2col_3x3. */
 export function im2col3x3Cpu(x: Float32Array, [n, h, w, c]: number[]): Float32Array {
@@ -30,6 +30,26 @@ export function im2col3x3Cpu(x: Float32Array, [n, h, w, c]: number[]): Float32Ar
     }
   }
   return cols;
+}
+
+/** One Adam step, as layers.c's adam_step: every operation rounded to float32 in its order. */
+export function adamStepCpu(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  [beta1, oneMinusBeta1, beta2, oneMinusBeta2, c2, eps, step]: AdamConstants,
+): { p2: Float32Array; m2: Float32Array; v2: Float32Array } {
+  const f = Math.fround;
+  const p2 = new Float32Array(p.length), m2 = new Float32Array(p.length);
+  const v2 = new Float32Array(p.length);
+  for (let i = 0; i < p.length; i++) {
+    m2[i] = f(f(m[i]! * beta1) + f(g[i]! * oneMinusBeta1));
+    v2[i] = f(f(v[i]! * beta2) + f(f(g[i]! * g[i]!) * oneMinusBeta2));
+    const denom = f(f(Math.sqrt(f(v2[i]! / c2))) + eps);
+    p2[i] = f(p[i]! - f(f(m2[i]! / denom) * step));
+  }
+  return { p2, m2, v2 };
 }
 
 /** 2×2 max-pooling with the first maximum's index, as layers.c's max_pool_2x2_forward. */
@@ -75,6 +95,18 @@ export function maxPool2x2GradCpu(
 export function registerCpuLayers(): void {
   const values = <T extends Float32Array | Int32Array>(backend: unknown, t: tf.TensorInfo) =>
     (backend as MathBackendCPU).data.get(t.dataId).values as T;
+  register(ADAM, "cpu", ({ inputs, attrs, backend }) => {
+    const { p, g, m, v } = inputs;
+    const r = adamStepCpu(
+      values<Float32Array>(backend, p!),
+      values<Float32Array>(backend, g!),
+      values<Float32Array>(backend, m!),
+      values<Float32Array>(backend, v!),
+      attrs!.constants as AdamConstants,
+    );
+    const cpu = backend as MathBackendCPU;
+    return [r.p2, r.m2, r.v2].map((data) => cpu.makeTensorInfo(p!.shape, "float32", data));
+  });
   register(IM2COL, "cpu", ({ inputs, backend }) => {
     const x = inputs.x!;
     const [n, h, w, c] = x.shape;
