@@ -238,15 +238,15 @@ interface Tally {
   digits: number;
   /** POST /read: numbers exactly right, digits right, numbers with the right digit count, refused. */
   read: { right: number; digitsRight: number; countRight: number; refused: number };
-  /** True boxes through POST /classify; `refused`: crops not read (called "not a digit"). */
-  ceiling: { right: number; digitsRight: number; refused: number };
+  /** True boxes through POST /classify, and the crops it did not read (called "not a digit"). */
+  ceiling: { right: number; digitsRight: number; cropsRefused: number };
 }
 
 const emptyTally = (): Tally => ({
   numbers: 0,
   digits: 0,
   read: { right: 0, digitsRight: 0, countRight: 0, refused: 0 },
-  ceiling: { right: 0, digitsRight: 0, refused: 0 },
+  ceiling: { right: 0, digitsRight: 0, cropsRefused: 0 },
 });
 
 const percent = (part: number, whole: number) =>
@@ -315,7 +315,7 @@ while (true) {
     }
     tally.ceiling.right += Number(ceiling === number.text);
     tally.ceiling.digitsRight += digitsRight(number.text, ceiling);
-    tally.ceiling.refused += ceilingRefused;
+    tally.ceiling.cropsRefused += ceilingRefused;
     groups.set(name, tally);
   }
   const mark = (ok: boolean) => ok ? "✓" : "✗";
@@ -366,7 +366,7 @@ const figures = (t: Tally) => ({
     accuracy: share(t.ceiling.right, t.numbers),
     digits_right: t.ceiling.digitsRight,
     digit_accuracy: share(t.ceiling.digitsRight, t.digits),
-    crops_refused: t.ceiling.refused,
+    crops_refused: t.ceiling.cropsRefused,
   },
 });
 const all = groups.get("all") ?? emptyTally();

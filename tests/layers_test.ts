@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { LAYERS_WASM, startBackend } from "../src/deno.ts";
 import { adamUpdate, im2col3x3, maxPool2x2, maxPool2x2Grad } from "../src/model/kernels/layers.ts";
 import { createRng } from "../src/model/random.ts";
+import { ADAM_DEFAULTS, adamConstants } from "../src/train/adam.ts";
 import { buildLayers } from "../scripts/build_kernels.ts";
 
 const SHAPE: [number, number, number, number] = [3, 6, 8, 8]; // N, H, W, C
@@ -99,7 +100,7 @@ Deno.test("layers.wasm and the cpu backend's TypeScript agree bit for bit", asyn
 
 /** Adam's update as the eleven tfjs operations adamUpdate replaces, in their order. */
 function adamByOps(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, t: number) {
-  const [lr, beta1, beta2, eps] = [2e-3, 0.9, 0.999, 1e-8];
+  const { beta1, beta2, eps } = ADAM_DEFAULTS, lr = 2e-3;
   return tf.tidy(() => {
     const m2 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
     const v2 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
@@ -121,15 +122,7 @@ Deno.test("adamUpdate gives the bits of the tfjs operations it replaces, on wasm
     for (const t of [1, 2, 37]) {
       const inputs = [p, g, m, v].map((x) => tf.tensor1d(x));
       const [pi, gi, mi, vi] = inputs as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const ours = adamUpdate(pi, gi, mi, vi, [
-        0.9,
-        1 - 0.9,
-        0.999,
-        1 - 0.999,
-        1 - 0.999 ** t,
-        1e-8,
-        2e-3 / (1 - 0.9 ** t),
-      ]);
+      const ours = adamUpdate(pi, gi, mi, vi, adamConstants({ ...ADAM_DEFAULTS, lr: 2e-3 }, t));
       assert.deepEqual(ours.map((x) => Array.from(x.dataSync())), adamByOps(pi, gi, mi, vi, t));
       tf.dispose([...inputs, ...ours]);
     }

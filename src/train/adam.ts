@@ -44,6 +44,15 @@ export function adamStateFromHost(
 }
 
 /**
+ * The constants of Adam's `step`-th update (from 1), as the kernel takes them: β1, 1 − β1, β2,
+ * 1 − β2, the second moment's bias correction 1 − β2^t, ε and the step size lr / (1 − β1^t).
+ */
+export function adamConstants(config: AdamConfig, step: number): AdamConstants {
+  const { lr, beta1, beta2, eps } = config;
+  return [beta1, 1 - beta1, beta2, 1 - beta2, 1 - beta2 ** step, eps, lr / (1 - beta1 ** step)];
+}
+
+/**
  * One Adam step: returns the new parameters and disposes the old ones and the old moments.
  * `grads` are left to the caller.
  */
@@ -53,12 +62,8 @@ export function adamStep(
   state: AdamState,
   config: AdamConfig,
 ): Params {
-  const { lr, beta1, beta2, eps } = config;
   state.step += 1;
-  const stepSize = lr / (1 - beta1 ** state.step);
-  const correction2 = 1 - beta2 ** state.step;
-  // each rounded to float32 as tfjs rounds a scalar operand
-  const constants: AdamConstants = [beta1, 1 - beta1, beta2, 1 - beta2, correction2, eps, stepSize];
+  const constants = adamConstants(config, state.step);
   const next: Params = {};
   for (const [name, p] of Object.entries(params)) {
     const [m, v] = [state.m[name]!, state.v[name]!];
