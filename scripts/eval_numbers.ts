@@ -2,7 +2,8 @@
  * `deno task eval:numbers`: the set of written numbers (scripts/lib/written_numbers.ts) through the
  * built bundle on plain `workerd serve`, read by POST /read, beside the ceiling the model allows —
  * each digit cut out of the upright picture with its true box (and a margin of 15 % of the box's
- * longer side, as a client would crop) and read by POST /classify, one batch per number.
+ * longer side, as a client would crop) and read by POST /classify with the model /read uses (GET
+ * /model's `reader`), one batch per number.
  *
  * Prints, per form, per kind, touching or not and per length: numbers read exactly right, and digits
  * right — counted along the alignment of the reading with the truth that needs the fewest edits
@@ -116,9 +117,11 @@ async function post(
  */
 async function readTrueBoxes(
   url: string,
+  model: string,
   crops: { bytes: Uint8Array<ArrayBuffer>; type: string }[],
 ): Promise<{ ceiling: string; ceilingRefused: number }> {
-  const answer = await post(url, "/classify", crops);
+  const path = `/classify?model=${model}`;
+  const answer = await post(url, path, crops);
   if (answer.status === 200) {
     const results = (answer.json?.results ?? [answer.json]) as ({ digit?: number } | undefined)[];
     return { ceiling: results.map((r) => r?.digit ?? "?").join(""), ceilingRefused: 0 };
@@ -126,7 +129,7 @@ async function readTrueBoxes(
   if (crops.length === 1) return { ceiling: "", ceilingRefused: 1 };
   let ceiling = "", ceilingRefused = 0;
   for (const crop of crops) {
-    const one = await post(url, "/classify", [crop]);
+    const one = await post(url, path, [crop]);
     const digit = (one.json as { digit?: number } | undefined)?.digit;
     if (one.status === 200 && digit !== undefined) ceiling += digit;
     else ceilingRefused++;
@@ -265,6 +268,14 @@ console.log(
   }) through workerd serve at ${worker.url}`,
 );
 
+// The true boxes are read by the model that reads numbers.
+const models = await (await fetch(`${worker.url}/model`)).json() as {
+  default: string;
+  reader?: string;
+};
+const reader = models.reader ?? models.default;
+console.log(`models: /read and the true boxes by ${reader}`);
+
 const numbers = writtenNumbers(flags);
 // The next number is written while the server reads this one.
 let next = numbers.next();
@@ -294,7 +305,7 @@ while (true) {
 
   const picture = await uprightPicture(number);
   const crops = number.boxes.map((box) => cropPng(picture, box));
-  const { ceiling, ceilingRefused } = await readTrueBoxes(worker.url, crops);
+  const { ceiling, ceilingRefused } = await readTrueBoxes(worker.url, reader, crops);
 
   const names = [
     "all",
@@ -382,6 +393,7 @@ console.log(JSON.stringify({
   count: flags.count,
   only: flags.only ?? null,
   read_available: !readMissing,
+  model: reader,
   digit_alignment: "fewest edits",
   ...figures(all),
   forms: byPrefix("form "),

@@ -8,7 +8,7 @@
  * of the machine.
  */
 import { parseArgs } from "node:util";
-import { type Arch, ARCHITECTURES, ARCHS, isArch } from "../src/model/model.ts";
+import { type Arch, ARCHITECTURES, ARCHS, isArch, NUM_CLASSES } from "../src/model/model.ts";
 import type { StopCheck } from "../src/train/loop.ts";
 import { train, type TrainConfig } from "../src/train/run.ts";
 
@@ -36,6 +36,9 @@ is the seed's. Each network brings its own defaults for epochs, batch size, lr a
   --val-split N      hold out the last N training images to score each epoch on and to calibrate
                      the confidence on (default: cnn2 5000, others 0)
   --backend NAME     wasm (WASM SIMD) or cpu (plain JS, for comparison only) (default wasm)
+  --reader           train the network POST /read uses (cnn2 only): some digits shown cut from
+                     a touching neighbour, pairs of digits as "not a digit", weights stored as
+                     I8; written as mnist-<model>-read
   --resume           continue from the checkpoint in --out
   --help             show this help
 `;
@@ -85,6 +88,7 @@ function parseConfig(args: string[]): TrainConfig | "help" {
         "val-split": { type: "string" },
         backend: { type: "string", default: "wasm" },
         resume: { type: "boolean", default: false },
+        reader: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     }));
@@ -109,6 +113,11 @@ function parseConfig(args: string[]): TrainConfig | "help" {
   if (values.schedule !== "cosine" && values.schedule !== "constant") {
     throw new UsageError(`--schedule must be cosine or constant: got "${values.schedule}"`);
   }
+  if (values.reader && ARCHITECTURES[values.model as Arch].classes <= NUM_CLASSES) {
+    throw new UsageError(
+      `--reader needs a network with a "not a digit" class (cnn2): got --model ${values.model}`,
+    );
+  }
   if (values.backend !== "wasm" && values.backend !== "cpu") {
     throw new UsageError(`--backend must be wasm or cpu: got "${values.backend}"`);
   }
@@ -132,6 +141,7 @@ function parseConfig(args: string[]): TrainConfig | "help" {
     valSplit: integer("val-split", values["val-split"] ?? String(recipe.valSplit), 0),
     backend: values.backend,
     resume: values.resume,
+    reader: values.reader,
   };
 }
 

@@ -5,11 +5,14 @@
 import index from "../models/index.json" with { type: "json" };
 import weights0 from "../models/mnist-cnn2.safetensors";
 import manifest0 from "../models/mnist-cnn2.json" with { type: "json" };
-import weights1 from "../models/mnist-cnn.safetensors";
-import manifest1 from "../models/mnist-cnn.json" with { type: "json" };
+import weights1 from "../models/mnist-cnn2-read.safetensors";
+import manifest1 from "../models/mnist-cnn2-read.json" with { type: "json" };
+import weights2 from "../models/mnist-cnn.safetensors";
+import manifest2 from "../models/mnist-cnn.json" with { type: "json" };
 
 export const modelIndex = index;
 export const modelFiles = {
   "mnist-cnn2": { weights: weights0, manifest: manifest0 },
-  "mnist-cnn": { weights: weights1, manifest: manifest1 },
+  "mnist-cnn2-read": { weights: weights1, manifest: manifest1 },
+  "mnist-cnn": { weights: weights2, manifest: manifest2 },
 };

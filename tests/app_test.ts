@@ -191,10 +191,11 @@ Deno.test("GET /health and GET /model describe the loaded model", async () => {
     status: "ok",
     model: { name: classifier.info.name, sha256: classifier.info.sha256 },
   });
-  const { default: chosen, models: cards, manifest, ...info } = await (await app.request("/model"))
-    .json();
+  const { default: chosen, reader, models: cards, manifest, ...info } =
+    await (await app.request("/model")).json();
   assert.deepEqual(info, classifier.info, "the default's card, as GET /model always answered");
   assert.equal(chosen, classifier.info.name);
+  assert.equal(reader, models.readerModel, "and the model /read uses");
   assert.equal(manifest.weights.sha256, classifier.info.sha256);
   assert.ok(info.parameters > 0 && info.test.accuracy > 0);
   assert.ok(cards.some((card: { name: string }) => card.name === chosen));

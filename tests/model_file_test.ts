@@ -1,7 +1,7 @@
 /** The model file: safetensors round trip, and a loader that refuses anything wrong with a fix. */
 import assert from "node:assert/strict";
 import { createRng } from "../src/model/random.ts";
-import { countParams, initParams } from "../src/model/model.ts";
+import { ARCHITECTURES, countParams, initParams } from "../src/model/model.ts";
 import {
   checkManifest,
   decodeModel,
@@ -10,7 +10,12 @@ import {
   type Manifest,
   ModelFileError,
 } from "../src/model/model_file.ts";
-import { encodeSafetensors, fromHalf, toHalf } from "../src/model/safetensors.ts";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  fromHalf,
+  toHalf,
+} from "../src/model/safetensors.ts";
 
 const modelsDir = new URL("../models/", import.meta.url);
 const committed = {
@@ -126,12 +131,63 @@ for (const [what, bytes, message] of badFiles) {
   });
 }
 
-Deno.test("decodeModel() rejects a dtype other than F32 and F16", () => {
+Deno.test("decodeModel() rejects a dtype other than F32, F16 and I8", () => {
   const bytes = encodeModel("cnn", initParams("cnn", createRng(5)));
   const text = new TextDecoder().decode(bytes).replace('"dtype":"F32"', '"dtype":"I32"');
   assert.throws(
     () => decodeModel(new TextEncoder().encode(text)),
-    /dtype "I32", expected F32 or F16/,
+    /dtype "I32", expected F32, F16 or I8/,
+  );
+});
+
+Deno.test("I8 weights: a byte per value and a scale per row, read back within half a step of each row", () => {
+  const params = initParams("cnn2", createRng(8));
+  const bytes = encodeModel("cnn2", params, "I8");
+  const { tensors } = decodeSafetensors(bytes);
+  assert.ok(
+    !Object.keys(tensors).some((name) => name.endsWith(".scale")),
+    "scales are not tensors",
+  );
+  assert.ok(bytes.length < 1.1 * countParams("cnn2") + 4096, `${bytes.length} bytes: ~1 per value`);
+  const { params: read } = decodeModel(bytes);
+  for (const spec of ARCHITECTURES.cnn2.params) {
+    const values = params[spec.name]!, back = read[spec.name]!;
+    if (spec.shape.length < 2) {
+      assert.deepEqual(back, values, `${spec.name}: biases stay F32`);
+      continue;
+    }
+    const cols = values.length / spec.shape[0]!;
+    for (let r = 0; r < spec.shape[0]!; r++) {
+      const row = values.subarray(r * cols, (r + 1) * cols);
+      const step = row.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / 127;
+      row.forEach((v, c) => {
+        const error = Math.abs(back[r * cols + c]! - v);
+        assert.ok(
+          error <= step / 2 + 1e-7 * Math.abs(v),
+          `${spec.name}[${r}, ${c}]: off by ${error}`,
+        );
+      });
+    }
+  }
+});
+
+Deno.test("an I8 tensor without its scales, or with scales of the wrong shape, is refused", () => {
+  const data = Float32Array.of(1, -127, 2, 254); // each row's step is a whole number: exact
+  const bytes = encodeSafetensors({ w: { shape: [2, 2], data, dtype: "I8" } });
+  assert.deepEqual(decodeSafetensors(bytes).tensors.w!.data, data);
+  const edited = (from: string, to: string) => {
+    assert.equal(from.length, to.length, "an edit in place keeps the header's length");
+    const text = Array.from(bytes, (b) => String.fromCharCode(b)).join("").replace(from, to);
+    return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+  };
+  const message = /w: an I8 tensor needs its scales, an F32 or F16 tensor w\.scale of shape \[2\]/;
+  assert.throws(() => decodeSafetensors(edited('"w.scale"', '"w.scalf"')), message);
+  assert.throws(
+    () =>
+      decodeSafetensors(
+        edited('"w.scale":{"dtype":"F32","shape":[2]', '"w.scale":{"dtype":"F16","shape":[4]'),
+      ),
+    message,
   );
 });
 

@@ -1,7 +1,8 @@
 /**
  * Several models behind one app, through `app.request()`, no server: the committed mnist-cnn (the
- * default) and a copy of it, `second`, with weights of its own. Passing proves that `?model=` picks
- * the model that answers /classify and /read and the answer and the request log say which, that
+ * default) and a copy of it, `second` (the reader), with weights of its own. Passing proves that
+ * /classify answers with the default and /read with the reader unless `?model=` picks another, and
+ * the answer and the request log say which, that
  * /v2 serves every model, that unknown and malformed names are refused, that GET /model lists the
  * cards, and that a model nobody asks for is never loaded.
  */
@@ -13,7 +14,11 @@ import { blackOnWhitePng } from "../scripts/lib/client_images.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 import { modelFolder, SEED_MODEL } from "../scripts/lib/model_folder.ts";
 
-const dir = await modelFolder(["second"]);
+const dir = await modelFolder(["second"], {
+  default: SEED_MODEL,
+  reader: "second",
+  models: [SEED_MODEL, "second"],
+});
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 const loads: string[] = [];
 const models = await openLocalModels(dir, {
@@ -43,8 +48,9 @@ async function error(res: Response, status: number, code: string, message?: RegE
 Deno.test("GET /model lists every model's card and starts none", async () => {
   const res = await app.request("/model");
   assert.equal(res.status, 200);
-  const { default: chosen, models: listed, ...card } = await res.json();
+  const { default: chosen, reader, models: listed, ...card } = await res.json();
   assert.equal(chosen, SEED_MODEL);
+  assert.equal(reader, "second");
   assert.deepEqual(card, cards[SEED_MODEL], "the default's card, at the top as before");
   assert.deepEqual(listed.map((c: { name: string }) => c.name), [SEED_MODEL, "second"]);
   assert.deepEqual(listed[1], cards.second);
@@ -84,13 +90,14 @@ Deno.test("POST /classify answers with the default model, or the one ?model= nam
   assert.deepEqual(loads, [SEED_MODEL, "second"], "each model is loaded once");
 });
 
-Deno.test("POST /read answers with the model ?model= names", async () => {
-  const res = await app.request("/read?model=second", { method: "POST", body: png });
+Deno.test("POST /read answers with the reader, or the model ?model= names", async () => {
+  const res = await app.request("/read", { method: "POST", body: png });
   assert.equal(res.status, 200);
   assert.deepEqual((await res.json()).model, ref("second"));
   assert.deepEqual(lastLog().model, ref("second"));
-  const plain = await (await app.request("/read", { method: "POST", body: png })).json();
-  assert.deepEqual(plain.model, ref(SEED_MODEL));
+  const named = await app.request(`/read?model=${SEED_MODEL}`, { method: "POST", body: png });
+  assert.deepEqual((await named.json()).model, ref(SEED_MODEL));
+  assert.deepEqual(lastLog().model, ref(SEED_MODEL));
 });
 
 Deno.test("?model= naming no model is 404 unknown_model, listing the models", async () => {

@@ -5,6 +5,7 @@
  * font holds no letter or symbol written like a digit.
  */
 import assert from "node:assert/strict";
+import { measureDigit as measure } from "../scripts/lib/digit_image.ts";
 import {
   drawNegative,
   LETTERS,
@@ -23,26 +24,6 @@ const render = (seed: number, index: number) => {
   const kind = renderNegative(seed, index, image);
   return { kind, image };
 };
-
-/** Ink box (inclusive) and centre of mass of a [28, 28] image. */
-function measure(image: Uint8Array) {
-  let x0 = 28, y0 = 28, x1 = -1, y1 = -1, total = 0, sx = 0, sy = 0;
-  for (let y = 0; y < 28; y++) {
-    for (let x = 0; x < 28; x++) {
-      const v = image[y * 28 + x]!;
-      if (v === 0) continue;
-      x0 = Math.min(x0, x), x1 = Math.max(x1, x), y0 = Math.min(y0, y), y1 = Math.max(y1, y);
-      total += v, sx += v * x, sy += v * y;
-    }
-  }
-  return {
-    total,
-    long: Math.max(x1 - x0 + 1, y1 - y0 + 1),
-    margin: Math.min(x0, y0, 27 - x1, 27 - y1),
-    cx: sx / total,
-    cy: sy / total,
-  };
-}
 
 Deno.test("renderNegative() gives the same bytes and kind for the same seed and index", () => {
   for (const index of [0, 1, 17, 59_999, 1_000_000]) {

@@ -13,9 +13,10 @@ import { WORKER_MODELS, workerModelsModule } from "../scripts/lib/worker_models.
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
-Deno.test("parseModelIndex() takes the committed index: its default is one of its models", async () => {
+Deno.test("parseModelIndex() takes the committed index: its default and reader are among its models", async () => {
   const index = parseModelIndex(JSON.parse(await Deno.readTextFile(`${MODELS_DIR}/index.json`)));
   assert.ok(index.models.includes(index.default));
+  assert.ok(index.reader && index.models.includes(index.reader), "the reader is one of them");
   assert.ok(index.models.includes(SEED_MODEL), "the seed's model stays one parameter away");
   assert.deepEqual(await readModelIndex(), index);
 });
@@ -33,6 +34,8 @@ const BAD_INDEXES: [string, unknown, RegExp][] = [
   ["a name twice", { default: "a", models: ["a", "b", "a"] }, /'a' is listed twice/],
   ["no default", { models: ["a"] }, /the default undefined is not one of the models \(a\)/],
   ["a default not listed", { default: "c", models: ["a", "b"] }, /"c" is not one of .*\(a, b\)/],
+  ["a reader not listed", { default: "a", reader: "c", models: ["a"] }, /the reader "c" is not/],
+  ["a reader not a name", { default: "a", reader: 3, models: ["a"] }, /the reader 3 is not/],
 ];
 
 for (const [what, index, message] of BAD_INDEXES) {

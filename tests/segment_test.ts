@@ -6,11 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
-import { startLocalClassifier } from "../src/deno.ts";
+import { openLocalModels } from "../src/deno.ts";
 import { findWriting, inkPolarity, subtractBackground } from "../src/image/_ink.ts";
 import { findLines, MAX_COMPONENTS, MAX_LINES } from "../src/image/_lines.ts";
 import { cutColumns, MAX_PIECES_PER_LINE } from "../src/image/_pieces.ts";
-import { type LatticeEdge, type LineLattice, scorePath } from "../src/image/_lattice.ts";
+import {
+  type LatticeEdge,
+  type LineLattice,
+  PATH_WEIGHTS,
+  scorePath,
+} from "../src/image/_lattice.ts";
 import { ImageError } from "../src/image/errors.ts";
 import {
   bestDigit,
@@ -22,9 +27,10 @@ import {
 import type { FloatMap } from "../src/image/types.ts";
 
 const { digits, labels } = await loadTestDigits();
-// The path chooser's weights (PATH_WEIGHTS) were tuned with the default model (mnist-cnn2) on the
-// dev set of written numbers; these cases hold it to that model.
-const classifier = await startLocalClassifier();
+// The path chooser's weights (PATH_WEIGHTS) were tuned with the reader (mnist-cnn2-read) on the
+// dev set of written numbers; these cases hold it to the model /read uses.
+const models = await openLocalModels();
+const classifier = await models.classifier(models.readerModel);
 
 /** The first test digit of each class. */
 const sample = (digit: number, nth = 0) => {
@@ -190,10 +196,10 @@ Deno.test("chooseReading() keeps a whole digit over two slivers unless the slive
 
 Deno.test("chooseReading() weighs each candidate's chance of being no digit at all", () => {
   // The slivers' likeliest digit is as sure in both cases, but in the second the model gives the
-  // rest to "not a digit": the whole digit is read instead.
-  let { segmentation, scores } = twoPieces([0.9, 0.9, 0.5], [0.1, 0.1, 0.5]);
+  // rest to "not a digit": the whole (an unsure digit, but surely a digit) is read instead.
+  let { segmentation, scores } = twoPieces([0.6, 0.6, 0.08], [0.4, 0.4, 0.92]);
   assert.deepEqual(chooseReading(segmentation, scores).lines, [[0, 1]]);
-  ({ segmentation, scores } = twoPieces([0.9, 0.9, 0.5], [0, 0, 0.5]));
+  ({ segmentation, scores } = twoPieces([0.6, 0.6, 0.08], [0, 0, 0.92]));
   assert.deepEqual(chooseReading(segmentation, scores).lines, [[2]]);
 });
 
@@ -204,7 +210,17 @@ Deno.test("scorePath() may leave out a skippable mark but must cover the others"
     edges: [edge(0, 1, 0), edge(1, 2, 1)],
   };
   assert.deepEqual(scorePath(line, odds([0.01, 0], [0.99, 0])), [1]);
-  assert.deepEqual(scorePath(line, odds([0.99, 0], [0.99, 0])), [0, 1]);
+  // leaving it out is weighed against reading it: a sure mark is read once leaving it costs more
+  const sure = odds([0.99, 0], [0.99, 0]);
+  assert.deepEqual(scorePath(line, sure, { ...PATH_WEIGHTS, skip: PATH_WEIGHTS.skip + 0.5 }), [
+    0,
+    1,
+  ]);
+  // a piece that may not be left out is read however unsure
+  assert.deepEqual(scorePath({ ...line, skippable: [false, false] }, odds([0.01, 0], [0.99, 0])), [
+    0,
+    1,
+  ]);
 });
 
 Deno.test("scorePath() charges a candidate far shorter or wider than its line's digits", () => {
@@ -216,7 +232,7 @@ Deno.test("scorePath() charges a candidate far shorter or wider than its line's 
   });
   const digitShaped = { width: 0.5, height: 1 };
   // Sure slivers beat an unsure whole, unless they are a third of a digit tall.
-  const sureSlivers = odds([0.99, 0], [0.99, 0], [0.5, 0]);
+  const sureSlivers = odds([0.99, 0], [0.99, 0], [0.3, 0]);
   assert.deepEqual(scorePath(line(digitShaped, digitShaped), sureSlivers), [0, 1]);
   assert.deepEqual(scorePath(line({ width: 0.3, height: 0.3 }, digitShaped), sureSlivers), [2]);
   // As sure of each: one digit, unless it is as wide as one and a half.

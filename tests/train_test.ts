@@ -136,6 +136,8 @@ async function trainCnn2(cores: number, set: TrainingSet, data: string, stopAt?:
     valSplit: 0,
     negatives: set.negatives,
     augment: set.augment,
+    cutDigits: set.cutDigits ?? 0,
+    pairs: set.pairs ?? 0,
     batchSize: 64,
   }, set);
   const cnn2Options: TrainOptions = { ...options, arch: "cnn2", seed: 3, adam: ADAM_DEFAULTS };
@@ -148,7 +150,14 @@ async function trainCnn2(cores: number, set: TrainingSet, data: string, stopAt?:
 
 Deno.test("cnn2 learns on one core and on two, with the same weights bit for bit, and resumes exactly", async () => {
   const data = await idxFolder(1_280, 100);
-  const set: TrainingSet = { digits: subset(mnist.train, 1_280), negatives: 128, augment: true };
+  // the reader's set: its digits cut from neighbours and its pairs are drawn per sample too
+  const set: TrainingSet = {
+    digits: subset(mnist.train, 1_280),
+    negatives: 192,
+    augment: true,
+    cutDigits: 0.15,
+    pairs: 64,
+  };
   const one = await trainCnn2(1, set, data);
   const two = await trainCnn2(2, set, data);
   assert.equal(one.pool.cores, 1);
@@ -169,8 +178,10 @@ Deno.test("cnn2 learns on one core and on two, with the same weights bit for bit
     backend: "wasm",
     data,
     valSplit: 0,
-    negatives: 128,
+    negatives: set.negatives,
     augment: true,
+    cutDigits: set.cutDigits!,
+    pairs: set.pairs!,
     batchSize: 64,
   }, set);
   await trainEpoch(
@@ -238,6 +249,10 @@ Deno.test("deno task train: bad flags are one line and exit 2", async () => {
       [["--lr=-1"], /--lr must be a number/],
       [["--seed", "4294967296"], /--seed must be a whole number from 0 to 4294967295/],
       [["--val-split", "60000"], /--val-split must be a whole number from 0 to 59999: got 60000/],
+      [
+        ["--reader"],
+        /--reader needs a network with a "not a digit" class \(cnn2\): got --model cnn/,
+      ],
     ] as [string[], RegExp][]
   ) {
     const { code, stderr } = await trainCli(args).output();

@@ -1,14 +1,17 @@
 /**
  * What a training epoch feeds the network: the order of its samples, and each batch's images and
  * labels — MNIST training digits, augmented or not, and for a network with a "not a digit" class,
- * negatives the trainer renders itself (src/data/negatives.ts), labelled 10. Every random choice is
- * a function of (seed, epoch, sample), so a batch is the same whoever builds it, in whatever order.
+ * negatives the trainer renders itself (src/data/negatives.ts), labelled 10. For the network that
+ * reads numbers, some digits are shown cut from a touching neighbour and some negatives are two
+ * digits taken for one (src/data/neighbours.ts). Every random choice is a function of (seed, epoch,
+ * sample), so a batch is the same whoever builds it, in whatever order.
  */
 import { PIXELS } from "../model/architecture.ts";
 import { createRng, shuffle } from "../model/random.ts";
 import { augmentBatch } from "./augment.ts";
 import type { Split } from "./mnist.ts";
 import { renderNegative } from "./negatives.ts";
+import { isCutDigit, renderCutDigit, renderPair } from "./neighbours.ts";
 
 /** The label of a rendered negative: the class after the ten digits. */
 export const NOT_A_DIGIT = 10;
@@ -20,6 +23,10 @@ export interface TrainingSet {
   negatives: number;
   /** Whether digits are augmented (src/data/augment.ts). */
   augment: boolean;
+  /** The share of digits shown cut from a touching neighbour, each epoch anew (default 0). */
+  cutDigits?: number;
+  /** Of the negatives, how many are two digits taken for one: the last ones (default 0). */
+  pairs?: number;
 }
 
 /** Samples per epoch. */
@@ -42,6 +49,18 @@ export interface BatchBuffers {
 /** Renders negative `k` of `epoch` (each epoch has new ones) into `out` (784 bytes). */
 export function epochNegative(seed: number, epoch: number, k: number, out: Uint8Array): void {
   renderNegative(seed ^ Math.imul(epoch, 0x2545f491), k, out);
+}
+
+/** Renders negative `k` of `set` in `stream`'s epoch into `out`: drawn, or two digits as one. */
+function setNegative(
+  set: TrainingSet,
+  stream: { seed: number; epoch: number },
+  k: number,
+  out: Uint8Array,
+): void {
+  const drawn = set.negatives - (set.pairs ?? 0);
+  if (k < drawn) epochNegative(stream.seed, stream.epoch, k, out);
+  else renderPair(set.digits, stream, k - drawn, out);
 }
 
 /** Buffers for batches of up to `size` samples. */
@@ -81,20 +100,25 @@ export function fillBatch(
   const negatives = new Uint8Array(negativeIds.length * PIXELS);
   negativeIds.forEach((id, k) => {
     const image = negatives.subarray(k * PIXELS, (k + 1) * PIXELS);
-    epochNegative(stream.seed, stream.epoch, id - digits.count, image);
+    setNegative(set, stream, id - digits.count, image);
+  });
+  // The digits as drawn, or cut from a neighbour.
+  const shown = new Uint8Array(digitIds.length * PIXELS);
+  digitIds.forEach((id, k) => {
+    const image = shown.subarray(k * PIXELS, (k + 1) * PIXELS);
+    if (isCutDigit(stream.seed, stream.epoch, id, set.cutDigits ?? 0)) {
+      renderCutDigit(digits, stream, id, image);
+    } else image.set(digits.images.subarray(id * PIXELS, (id + 1) * PIXELS));
   });
   if (!set.augment) {
-    digitIds.forEach((id, k) => {
-      const slot = digitSlots[k]!;
-      out.images.set(digits.images.subarray(id * PIXELS, (id + 1) * PIXELS), slot * PIXELS);
-    });
+    place(shown, digitSlots, out.images);
     place(negatives, negativeSlots, out.images);
     return n;
   }
   // Negatives are augmented as digits are, so that resampling alone never tells the two apart;
   // each image's draws are keyed by its sample id.
   const augmented = new Uint8Array(digitIds.length * PIXELS);
-  augmentBatch(digits.images, digitIds, augmented, stream);
+  augmentBatch(shown, digitIds.map((_, k) => k), augmented, stream, undefined, digitIds);
   place(augmented, digitSlots, out.images);
   const augmentedNegatives = new Uint8Array(negatives.length);
   const order = negativeIds.map((_, k) => k);

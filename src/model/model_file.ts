@@ -13,7 +13,12 @@ import {
   isArch,
   NORMALIZATION,
 } from "./model.ts";
-import { decodeSafetensors, encodeSafetensors, SafetensorsError } from "./safetensors.ts";
+import {
+  decodeSafetensors,
+  type Dtype,
+  encodeSafetensors,
+  SafetensorsError,
+} from "./safetensors.ts";
 import { sha256Hex } from "./sha256.ts";
 
 export const MODEL_FORMAT = "mnist-edge-model";
@@ -33,7 +38,7 @@ export interface Manifest {
   format: typeof MODEL_FORMAT;
   version: number;
   name: string;
-  /** `dtype` F16: stored in half precision (absent: F32). */
+  /** `dtype` F16: stored in half precision; I8: int8 with a scale per row (absent: F32). */
   weights: { file: string; sha256: string; bytes: number; dtype?: string };
   architecture: {
     arch: Arch;
@@ -60,8 +65,8 @@ export interface Manifest {
     /** With a "not a digit" class: the most likely digit's accuracy, and the images refused. */
     digit_accuracy?: number;
     refused?: number;
-    /** The same test of the float32 weights, before they were stored in half precision. */
-    before_quantization?: { loss: number; accuracy: number };
+    /** The same test of the float32 weights, before they were stored in fewer bits. */
+    before_quantization?: { loss: number; accuracy: number; digit_accuracy?: number };
   };
   /** How the served probabilities are calibrated: softmax(logits / temperature). */
   calibration?: {
@@ -99,15 +104,21 @@ function archOf(names: string[], metadata: Record<string, string>): Arch {
   return found;
 }
 
-/** Serialises parameters as our safetensors file, in PyTorch's state_dict order. */
-export function encodeModel(arch: Arch, params: HostParams): Uint8Array {
+/**
+ * Serialises parameters as our safetensors file, in PyTorch's state_dict order, stored as `dtype`
+ * (the network's recipe unless given); with I8, only the weight matrices and kernels are, biases
+ * stay F32.
+ */
+export function encodeModel(
+  arch: Arch,
+  params: HostParams,
+  dtype: Dtype = ARCHITECTURES[arch].recipe.weights,
+): Uint8Array {
   const tensors = Object.fromEntries(
-    ARCHITECTURES[arch].params.map((
-      s,
-    ) => [s.name, {
+    ARCHITECTURES[arch].params.map((s) => [s.name, {
       shape: s.shape,
       data: params[s.name]!,
-      dtype: ARCHITECTURES[arch].recipe.weights,
+      dtype: dtype === "I8" && s.shape.length < 2 ? "F32" as const : dtype,
     }]),
   );
   return encodeSafetensors(tensors, {

@@ -42,7 +42,7 @@ export function shuffle(rng: Rng, order: Uint32Array): Uint32Array {
 }
 
 /** The independent random streams a training sample draws from. */
-export const STREAMS = { augment: 1, dropout: 2, negative: 3 } as const;
+export const STREAMS = { augment: 1, dropout: 2, negative: 3, neighbour: 4 } as const;
 
 /**
  * The generator of one sample's `stream` in `epoch` of a run with `seed`: the same numbers whatever

@@ -11,9 +11,13 @@ import { checkManifest, type Manifest } from "./model_file.ts";
 /** A model's name: the stem of its files, the `?model=` of the API. */
 export const MODEL_NAME = /^[a-z0-9-]{1,64}$/;
 
-/** models/index.json: the models served, in order, and the one served when none is named. */
+/**
+ * models/index.json: the models served, in order, the one served when none is named, and the one
+ * `POST /read` uses when none is named (the default unless said).
+ */
 export interface ModelIndex {
   default: string;
+  reader?: string;
   models: string[];
 }
 
@@ -44,6 +48,8 @@ export class ModelIndexError extends Error {
 export interface ModelRegistry {
   /** The model served when none is named. */
   readonly defaultModel: string;
+  /** The model `POST /read` uses when none is named. */
+  readonly readerModel: string;
   /** Every model, in the index's order. */
   readonly names: readonly string[];
   /** Whether the index lists `name`. */
@@ -77,11 +83,11 @@ export function modelFileNames(name: string): { weights: string; manifest: strin
   return { weights: `${name}.safetensors`, manifest: `${name}.json` };
 }
 
-const INDEX_SHAPE = '{"default": "<name>", "models": ["<name>", …]}';
+const INDEX_SHAPE = '{"default": "<name>", "reader"?: "<name>", "models": ["<name>", …]}';
 
 /**
- * Checks an index: `{"default": name, "models": [names…]}`, at least one model, every name
- * {@linkcode MODEL_NAME}, none twice, the default among them.
+ * Checks an index: `{"default": name, "reader"?: name, "models": [names…]}`, at least one model,
+ * every name {@linkcode MODEL_NAME}, none twice, the default and the reader among them.
  *
  * @param value The parsed JSON.
  * @param source Where it came from, for messages.
@@ -99,7 +105,7 @@ export function parseModelIndex(value: unknown, source = "models/index.json"): M
   if (typeof index !== "object" || index === null || Array.isArray(index)) {
     throw fail(`expected ${INDEX_SHAPE}, got ${describe(value)}`);
   }
-  const { models, default: chosen } = index;
+  const { models, default: chosen, reader } = index;
   if (!Array.isArray(models) || models.length === 0) {
     throw fail(`'models' must list at least one model name: got ${describe(models)}`);
   }
@@ -118,7 +124,14 @@ export function parseModelIndex(value: unknown, source = "models/index.json"): M
       `the default ${describe(chosen)} is not one of the models (${models.join(", ")})`,
     );
   }
-  return { default: chosen, models: [...models] as string[] };
+  if (reader !== undefined && (typeof reader !== "string" || !seen.has(reader))) {
+    throw fail(`the reader ${describe(reader)} is not one of the models (${models.join(", ")})`);
+  }
+  return {
+    default: chosen,
+    ...(reader === undefined ? {} : { reader }),
+    models: [...models] as string[],
+  };
 }
 
 /**
@@ -136,7 +149,7 @@ export function createModelRegistry(
   options: ModelRegistryOptions = {},
 ): ModelRegistry {
   const source = options.source ?? "models/index.json";
-  const { default: defaultModel, models: names } = parseModelIndex(index, source);
+  const { default: defaultModel, reader, models: names } = parseModelIndex(index, source);
   const read = typeof files === "function" ? files : bundled(files, names, source);
   const load = options.load ?? loadClassifier;
   let runtime: Promise<void> | undefined;
@@ -167,6 +180,7 @@ export function createModelRegistry(
   });
   return {
     defaultModel,
+    readerModel: reader ?? defaultModel,
     names,
     has: (name) => names.includes(name),
     classifier: (name) => classifier(name),

@@ -1,13 +1,18 @@
 /**
- * The safetensors format (https://github.com/huggingface/safetensors), F32 and F16: an 8-byte
+ * The safetensors format (https://github.com/huggingface/safetensors), F32, F16 and I8: an 8-byte
  * little-endian header length, a JSON header `{name: {dtype, shape, data_offsets}, "__metadata__"?}`,
  * then the raw little-endian tensor data. PyTorch, numpy and most of the ecosystem read and write it.
  * F16 tensors are widened to float32 when read: half the bytes in a bundle, the same arithmetic.
+ * An I8 tensor is stored with a scale per row (its first axis) in an F32 tensor `<name>.scale`, as
+ * symmetric per-channel quantisation does: value = int8 × scale. Read, it is float32 again, and the
+ * scale is not a tensor of its own. A quarter of F32's bytes.
  */
 
 /** The element types we read and write. */
-export type Dtype = "F32" | "F16";
-const BYTES: Record<Dtype, number> = { F32: 4, F16: 2 };
+export type Dtype = "F32" | "F16" | "I8";
+const BYTES: Record<Dtype, number> = { F32: 4, F16: 2, I8: 1 };
+/** The name of the per-row scales of I8 tensor `name`. */
+export const scaleName = (name: string): string => `${name}.scale`;
 
 export interface Tensor {
   shape: number[];
@@ -29,6 +34,7 @@ export function encodeSafetensors(
   metadata: Record<string, string> = {},
 ): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
+  tensors = withScales(tensors);
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
@@ -53,10 +59,45 @@ export function encodeSafetensors(
     const size = t.data.length * BYTES[t.dtype ?? "F32"];
     const view = new DataView(bytes.buffer, at, size);
     if (t.dtype === "F16") t.data.forEach((v, i) => view.setUint16(i * 2, toHalf(v), true));
+    else if (t.dtype === "I8") t.data.forEach((v, i) => view.setInt8(i, v));
     else t.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
     at += size;
   }
   return bytes;
+}
+
+/**
+ * The tensors to write: each I8 one as its int8 values (nearest, ties away from zero) and, after it,
+ * its scales, each row's largest magnitude over 127 (1 for a row of zeros).
+ */
+function withScales(tensors: Record<string, Tensor>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== "I8") {
+      out[name] = t;
+      continue;
+    }
+    if (t.shape.length === 0 || t.shape[0] === 0 || tensors[scaleName(name)]) {
+      throw new RangeError(
+        `${name}: an I8 tensor needs rows and no tensor named ${scaleName(name)}`,
+      );
+    }
+    const rows = t.shape[0]!, cols = t.data.length / rows;
+    const values = new Float32Array(t.data.length), scales = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const row = t.data.subarray(r * cols, (r + 1) * cols);
+      const largest = row.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const scale = Math.fround(largest / 127) || 1;
+      scales[r] = scale;
+      for (let c = 0; c < cols; c++) {
+        const v = row[c]!;
+        values[r * cols + c] = Math.sign(v) * Math.round(Math.abs(v) / scale);
+      }
+    }
+    out[name] = { shape: t.shape, data: values, dtype: "I8" };
+    out[scaleName(name)] = { shape: [rows], data: scales };
+  }
+  return out;
 }
 
 const scratch = new DataView(new ArrayBuffer(4));
@@ -97,8 +138,8 @@ export function fromHalf(bits: number): number {
 }
 
 /**
- * Reads safetensors bytes strictly: header bounds, F32 or F16 dtypes, offsets that tile the data
- * exactly.
+ * Reads safetensors bytes strictly: header bounds, F32, F16 or I8 dtypes (each I8 tensor with its
+ * scales), offsets that tile the data exactly.
  * @throws SafetensorsError saying what is wrong.
  */
 export function decodeSafetensors(
@@ -115,7 +156,27 @@ export function decodeSafetensors(
     spans.push([begin, end, name]);
   }
   checkTiling(spans, data.length);
+  for (const [name, t] of Object.entries(tensors)) if (t.dtype === "I8") dequantize(name, tensors);
   return { tensors, metadata: metadata as Record<string, string> };
+}
+
+/** Multiplies I8 tensor `name`'s rows by their scales in place, and takes the scales out. */
+function dequantize(name: string, tensors: Record<string, Tensor>): void {
+  const t = tensors[name]!, scales = tensors[scaleName(name)];
+  const rows = t.shape[0] ?? 0;
+  if (!scales || scales.dtype === "I8" || scales.shape.join() !== String(rows)) {
+    throw new SafetensorsError(
+      `${name}: an I8 tensor needs its scales, an F32 or F16 tensor ${
+        scaleName(name)
+      } of shape [${rows}]`,
+    );
+  }
+  const cols = rows ? t.data.length / rows : 0;
+  for (let r = 0; r < rows; r++) {
+    const scale = scales.data[r]!;
+    for (let c = 0; c < cols; c++) t.data[r * cols + c]! *= scale;
+  }
+  delete tensors[scaleName(name)];
 }
 
 /** The 8-byte length and the JSON header it bounds; the tensor data starts at `dataStart`. */
@@ -151,8 +212,10 @@ function readTensor(
   data: Uint8Array,
 ): { tensor: Tensor; begin: number; end: number } {
   const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
-  if (dtype !== "F32" && dtype !== "F16") {
-    throw new SafetensorsError(`${name}: dtype ${JSON.stringify(dtype)}, expected F32 or F16`);
+  if (dtype !== "F32" && dtype !== "F16" && dtype !== "I8") {
+    throw new SafetensorsError(
+      `${name}: dtype ${JSON.stringify(dtype)}, expected F32, F16 or I8`,
+    );
   }
   const width = BYTES[dtype];
   const validShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
@@ -179,6 +242,7 @@ function readTensor(
     : new Float32Array(size);
   const view = new DataView(data.buffer, data.byteOffset + begin, end - begin);
   if (dtype === "F32") { for (let i = 0; i < size; i++) values[i] = view.getFloat32(i * 4, true); }
+  else if (dtype === "I8") { for (let i = 0; i < size; i++) values[i] = view.getInt8(i); }
   else if (!Half) {
     for (let i = 0; i < size; i++) {
       values[i] = fromHalf(view.getUint16(i * 2, true));

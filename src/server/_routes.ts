@@ -38,11 +38,15 @@ export function refuseOtherMethods(app: Hono<AppEnv>): void {
 }
 
 /**
- * The registered model named `name`, or the default when none is; 404 `unknown_model`, naming the
- * models there are, for any other.
+ * The registered model named `name`, or `fallback` (the default) when none is; 404 `unknown_model`,
+ * naming the models there are, for any other.
  */
-export function knownModel(models: ModelRegistry, name: string | undefined): string {
-  if (name === undefined) return models.defaultModel;
+export function knownModel(
+  models: ModelRegistry,
+  name: string | undefined,
+  fallback = models.defaultModel,
+): string {
+  if (name === undefined) return fallback;
   if (models.has(name)) return name;
   const asked = JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name);
   throw new ApiError(
@@ -148,14 +152,16 @@ export interface ImageRequest {
  * The first steps /classify and /read share: the query (an unknown `?model=` is refused before the
  * body is read), the body read once within its limits, and the model started (with it the isolate's
  * decoders: before any decoding); the body's size and the model that answers go on the request log.
+ * `fallback` is the model that answers when none is named: the default, or the reader for /read.
  */
 export async function readImageRequest(
   c: Context<AppEnv>,
   models: ModelRegistry,
   limits: Limits,
+  fallback = models.defaultModel,
 ): Promise<ImageRequest> {
   const query = c.req.query();
-  const name = knownModel(models, query.model);
+  const name = knownModel(models, query.model, fallback);
   const { inputs, batch, bodyBytes } = await readClassifyRequest(c.req.raw, limits);
   c.var.log.body_bytes = bodyBytes;
   const model = await startedClassifier(models, name);

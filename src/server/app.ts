@@ -110,7 +110,10 @@ export function createApp(options: AppOptions): App {
       models.names.map((name) => fromModel(name, () => models.card(name))),
     );
     const chosen = cards[models.names.indexOf(models.defaultModel)]!;
-    return c.json({ ...chosen, default: models.defaultModel, models: cards }, 200);
+    return c.json(
+      { ...chosen, default: models.defaultModel, reader: models.readerModel, models: cards },
+      200,
+    );
   });
   app.openapi(modelRoute, async (c) => {
     const name = knownModel(models, c.req.valid("param").name);

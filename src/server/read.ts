@@ -51,13 +51,19 @@ export interface Sheet {
  * The handler of POST /read. It accepts what /classify accepts, within the same limits: a multipart
  * batch answers `{"results"}` in order; `?debug=1` adds each digit's 28×28 image.
  *
- * @param models The app's models: `?model=` names one, else the default (404 `unknown_model`, 503
- *   `model_unavailable` when it cannot start).
+ * @param models The app's models: `?model=` names one, else the reader (models/index.json's
+ *   `reader`, the default unless it names another; 404 `unknown_model`, 503 `model_unavailable`
+ *   when it cannot start).
  * @param limits The request's body, batch and decoding limits.
  */
 export function readHandler(models: ModelRegistry, limits: Limits): Handler<AppEnv> {
   return async function read(c) {
-    const { preprocess, debug, inputs, batch, model } = await readImageRequest(c, models, limits);
+    const { preprocess, debug, inputs, batch, model } = await readImageRequest(
+      c,
+      models,
+      limits,
+      models.readerModel,
+    );
     const log = c.var.log;
     const { sheets, images } = await toSheets(inputs, { preprocess, limits });
     if (images.length) log.images = images;

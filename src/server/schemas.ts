@@ -164,7 +164,11 @@ export const ClassifyQuery = z.object({
 
 /** POST /read's query. */
 export const ReadQuery = z.object({
-  model: modelQuery,
+  model: ModelName.optional().openapi({
+    description: "The model that reads, by name (GET /model lists them); the reader if absent " +
+      "(GET /model's `reader`). A name no model has: 404 `unknown_model`.",
+    example: "mnist-cnn2",
+  }),
   preprocess: z.enum(["mnist", "none"]).optional().openapi({
     description: "`none`: each image is already one MNIST-format 28×28 digit (white ink on black).",
   }),
@@ -224,10 +228,14 @@ export const ModelCard = z.object({
 
 /**
  * GET /model: the default model's card (the shape GET /model had when it served one model), the
- * default's name, and every model's card in the index's order.
+ * default's name, the reader's, and every model's card in the index's order.
  */
 export const ModelList = ModelCard.extend({
   default: ModelName.openapi({ description: "The model that answers when none is named." }),
+  reader: ModelName.openapi({
+    description: "The model POST /read uses when none is named: one trained on digits cut " +
+      "from written numbers.",
+  }),
   models: z.array(ModelCard).openapi({
     description: "Every model served, the default among them.",
   }),

@@ -22,6 +22,7 @@ import {
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
 } from "../model/model_file.ts";
+import type { Dtype } from "../model/safetensors.ts";
 import { sha256Hex } from "../model/sha256.ts";
 import { epochNegative, NOT_A_DIGIT } from "../data/batches.ts";
 import { accuracySvg, errorsSvg, lossCurveSvg } from "./figures.ts";
@@ -47,7 +48,11 @@ export function readParams(arch: Arch, params: Params): HostParams {
 /** What {@linkcode exportModel} writes and records. */
 export interface ExportOptions {
   outDir: string;
+  /** The stem of the files written: `mnist-<arch>`, or another name. */
+  name: string;
   arch: Arch;
+  /** How the weights are stored. */
+  dtype: Dtype;
   params: Params;
   data: Dataset;
   validation: number;
@@ -62,14 +67,12 @@ export interface ExportOptions {
 
 /** Saves, re-loads, tests and reports; returns the test of the re-loaded weights. */
 export async function exportModel(options: ExportOptions): Promise<ExportResult> {
-  const { outDir, arch, data } = options;
-  const name = `mnist-${arch}`;
-  // Weights stored in half precision are tested as stored; the float32 ones are tested first here.
-  const dtype = ARCHITECTURES[arch].recipe.weights;
-  const before = dtype === "F16" ? evaluate(arch, options.params, data.test) : undefined;
+  const { outDir, name, arch, dtype, data } = options;
+  // Weights stored in fewer bits are tested as stored; the float32 ones are tested first here.
+  const before = dtype === "F32" ? undefined : evaluate(arch, options.params, data.test);
   const weightsPath = `${outDir}/${name}.safetensors`, manifestPath = `${outDir}/${name}.json`;
   const staged = await stageFiles({
-    [weightsPath]: encodeModel(arch, readParams(arch, options.params)),
+    [weightsPath]: encodeModel(arch, readParams(arch, options.params), dtype),
   });
 
   try {
@@ -86,7 +89,15 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
     );
     draft.test = testReport(test);
     if (calibration) draft.calibration = calibration;
-    if (before) draft.test.before_quantization = { loss: before.loss, accuracy: before.accuracy };
+    if (before) {
+      draft.test.before_quantization = {
+        loss: before.loss,
+        accuracy: before.accuracy,
+        ...(ARCHITECTURES[arch].classes > 10
+          ? { digit_accuracy: before.digitCorrect / before.total }
+          : {}),
+      };
+    }
 
     await staged.add({
       [manifestPath]: JSON.stringify(draft, null, 2) + "\n",
@@ -117,7 +128,7 @@ async function draftManifest(
       file: `${name}.safetensors`,
       sha256: await sha256Hex(saved),
       bytes: saved.length,
-      ...(ARCHITECTURES[arch].recipe.weights === "F16" ? { dtype: "F16" } : {}),
+      ...(options.dtype === "F32" ? {} : { dtype: options.dtype }),
     },
     architecture: {
       arch,

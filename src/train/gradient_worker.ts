@@ -21,6 +21,9 @@ export interface WorkerInit {
   valSplit: number;
   negatives: number;
   augment: boolean;
+  /** The training set's share of digits cut from a neighbour, and its pairs (src/data/batches.ts). */
+  cutDigits: number;
+  pairs: number;
   batchSize: number;
 }
 
@@ -51,7 +54,8 @@ self.onmessage = async (event: MessageEvent<WorkerInit | WorkerStep>) => {
         ? holdOut(data.train, message.valSplit).train
         : data.train;
       arch = message.arch;
-      set = { digits, negatives: message.negatives, augment: message.augment };
+      const { negatives, augment, cutDigits, pairs } = message;
+      set = { digits, negatives, augment, cutDigits, pairs };
       buffers = batchBuffers(message.batchSize);
       self.postMessage({ kind: "ready" } satisfies WorkerReply);
       return;

@@ -43,6 +43,8 @@ export interface TrainConfig {
   valSplit: number;
   backend: BackendName;
   resume: boolean;
+  /** Train the network `POST /read` uses ({@linkcode READER}), named `mnist-<arch>-read`. */
+  reader?: boolean;
   /** Draw a live bar instead of the seed's lines (default: when stdout is a terminal). */
   tty?: boolean;
 }
@@ -55,9 +57,23 @@ export interface TrainResult {
   trainSeconds: number;
 }
 
+/**
+ * How the network `POST /read` uses is trained (`--reader`): its architecture's recipe, with 15% of
+ * the digits shown cut from a touching neighbour and half as many negatives again made of two digits
+ * taken for one (src/data/neighbours.ts), its weights stored as I8 to keep the Worker's bundle within
+ * budget. Chosen on written numbers from MNIST training digits (docs/training.md, "A network for
+ * reading numbers").
+ */
+export const READER = { cutDigits: 0.15, pairs: 0.5, weights: "I8" } as const;
+
+/** The stem of a run's files: `mnist-<arch>`, `mnist-<arch>-read` for the reader. */
+export function modelName(config: Pick<TrainConfig, "arch" | "reader">): string {
+  return `mnist-${config.arch}${config.reader ? "-read" : ""}`;
+}
+
 /** Path of the checkpoint a run in `out` writes and `--resume` reads. */
-export function checkpointPath(config: Pick<TrainConfig, "out" | "arch">): string {
-  return `${config.out}/mnist-${config.arch}.checkpoint.safetensors`;
+export function checkpointPath(config: Pick<TrainConfig, "out" | "arch" | "reader">): string {
+  return `${config.out}/${modelName(config)}.checkpoint.safetensors`;
 }
 
 /**
@@ -105,7 +121,9 @@ export async function train(
 
   const exported = await exportModel({
     outDir: config.out,
+    name: modelName(config),
     arch: config.arch,
+    dtype: config.reader ? READER.weights : ARCHITECTURES[config.arch].recipe.weights,
     params: state.params,
     data,
     validation: val?.count ?? 0,
@@ -134,13 +152,21 @@ export async function train(
 
 /**
  * What an epoch trains on: the training digits and, for a network with a "not a digit" class, one
- * rendered negative for every ten digits.
+ * rendered negative for every ten digits; for the reader, what {@linkcode READER} adds.
  */
 function trainingSet(config: TrainConfig, train: Split): TrainingSet {
   const negatives = ARCHITECTURES[config.arch].classes > NUM_CLASSES
     ? Math.round(train.count / 10)
     : 0;
-  return { digits: train, negatives, augment: config.augment };
+  if (!config.reader) return { digits: train, negatives, augment: config.augment };
+  const pairs = Math.round(negatives * READER.pairs);
+  return {
+    digits: train,
+    negatives: negatives + pairs,
+    augment: config.augment,
+    cutDigits: READER.cutDigits,
+    pairs,
+  };
 }
 
 /** What the gradient worker needs to rebuild the same training set. */
@@ -152,6 +178,8 @@ function poolConfig(config: TrainConfig, set: TrainingSet): PoolConfig {
     valSplit: config.valSplit,
     negatives: set.negatives,
     augment: set.augment,
+    cutDigits: set.cutDigits ?? 0,
+    pairs: set.pairs ?? 0,
     batchSize: config.batchSize,
   };
 }
@@ -187,6 +215,7 @@ function runIdentity(config: TrainConfig, source: string): RunIdentity {
     epochs: config.epochs,
     valSplit: config.valSplit,
     ...(config.augment ? { augment: true } : {}),
+    ...(config.reader ? { reader: true } : {}),
     data: source,
   };
 }
@@ -276,7 +305,7 @@ function startLine(
   { data, train, val }: Splits,
   stepsPerEpoch: number,
 ): string {
-  return `Training ${config.arch} on ${data.source} (${train.count} images${
+  return `Training ${modelName(config)} on ${data.source} (${train.count} images${
     val ? `, ${val.count} held out` : ""
   }) ` +
     `with tfjs ${tf.version_core} on ${tf.getBackend()}: ${config.epochs} epochs of ${stepsPerEpoch} batches of ${config.batchSize}`;
@@ -311,6 +340,13 @@ function trainingRecord(
     ...(config.arch === "cnn2" ? { dropout: 0.25 } : {}),
     ...(config.augment ? { augment: "random affine and stroke width (src/data/augment.ts)" } : {}),
     ...(set.negatives ? { negatives_per_epoch: set.negatives } : {}),
+    ...(set.cutDigits
+      ? {
+        cut_digits: `${set.cutDigits * 100}% of the digits cut from a touching neighbour`,
+        pairs_per_epoch: set.pairs,
+        neighbours: "src/data/neighbours.ts",
+      }
+      : {}),
     val_split: config.valSplit,
     backend: config.backend,
     train_seconds: Math.round(trainSeconds * 10) / 10,
