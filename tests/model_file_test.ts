@@ -189,6 +189,19 @@ Deno.test("an I8 tensor without its scales, or with scales of the wrong shape, i
       ),
     message,
   );
+  // a scale of 0 (or NaN, or below 0) would silently zero (or poison) a row: refused
+  for (const bits of [0, 0x7fc00000, 0xbf800000]) {
+    const bad = bytes.slice();
+    new DataView(bad.buffer).setUint32(bad.length - 8, bits, true);
+    assert.throws(() => decodeSafetensors(bad), /w\.scale: every scale must be finite and above 0/);
+  }
+  // a scalar has no rows to scale
+  const scalar = encodeSafetensors({ w: { shape: [1, 1], data: Float32Array.of(3), dtype: "I8" } });
+  const text = Array.from(scalar, (b) => String.fromCharCode(b)).join("").replace("[1,1]", "[   ]");
+  assert.throws(
+    () => decodeSafetensors(Uint8Array.from(text, (ch) => ch.charCodeAt(0))),
+    /w: an I8 tensor needs rows/,
+  );
 });
 
 Deno.test("cnn2's weights are stored as F16, read back as the nearest halves of what was saved", () => {

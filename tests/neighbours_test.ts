@@ -81,11 +81,12 @@ Deno.test("isCutDigit() picks about its share of the digits, none at 0", () => {
   const share = picked.filter(Boolean).length / picked.length;
   assert.ok(Math.abs(share - 0.15) < 0.02, `share ${share}`);
   assert.ok(!Array.from({ length: 500 }, (_, id) => isCutDigit(3, 2, id, 0)).some(Boolean));
+  assert.throws(() => isCutDigit(3, 2, 0, 1.5), /share must be in \[0, 1\]: got 1\.5/);
 });
 
 Deno.test("fillBatch(): cut digits keep their labels, pairs are 'not a digit', a set without them is as before", () => {
   const plain: TrainingSet = { digits, negatives: 40, augment: true };
-  const reader: TrainingSet = { ...plain, negatives: 60, cutDigits: 0.5, pairs: 20 };
+  const reader: TrainingSet = { ...plain, negatives: 60, cutShare: 0.5, pairs: 20 };
   const stream = { seed: 11, epoch: 3 };
   const ids = Uint32Array.from({ length: 64 }, (_, i) => (i * 37) % 200);
   const a = batchBuffers(64), b = batchBuffers(64);
@@ -109,4 +110,8 @@ Deno.test("fillBatch(): cut digits keep their labels, pairs are 'not a digit', a
   const negatives = Uint32Array.from({ length: 20 }, (_, k) => 200 + 40 + k);
   fillBatch(reader, negatives, stream, b);
   assert.ok(b.labels.subarray(0, 20).every((l) => l === NOT_A_DIGIT));
+  assert.throws(
+    () => fillBatch({ ...reader, pairs: 61 }, ids, stream, b),
+    /pairs \(61\) must not exceed negatives \(60\)/,
+  );
 });

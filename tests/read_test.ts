@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { createApp } from "../src/server/app.ts";
 import type { Classifier } from "../src/model/classifier.ts";
-import { openLocalModels, startLocalClassifier } from "../src/deno.ts";
+import { openLocalModels } from "../src/deno.ts";
 import { DEFAULT_LIMITS } from "../src/server/limits.ts";
 import { MAX_CANDIDATES, READ_MAX_SIDE } from "../src/image/read.ts";
 import { MAX_REQUEST_CANDIDATES, READ_IMAGE_WORK } from "../src/server/read.ts";
@@ -25,7 +25,9 @@ import {
   writeNumber,
 } from "../scripts/lib/number_images.ts";
 
-const classifier = await startLocalClassifier();
+// The model /read uses unless told otherwise: PATH_WEIGHTS were tuned for it.
+const reader = await openLocalModels();
+const classifier = await reader.classifier(reader.readerModel);
 /** Counts the model's forward passes and the digits in each. */
 const passes: number[] = [];
 const counting: Classifier = {

@@ -136,7 +136,7 @@ async function trainCnn2(cores: number, set: TrainingSet, data: string, stopAt?:
     valSplit: 0,
     negatives: set.negatives,
     augment: set.augment,
-    cutDigits: set.cutDigits ?? 0,
+    cutShare: set.cutShare ?? 0,
     pairs: set.pairs ?? 0,
     batchSize: 64,
   }, set);
@@ -155,7 +155,7 @@ Deno.test("cnn2 learns on one core and on two, with the same weights bit for bit
     digits: subset(mnist.train, 1_280),
     negatives: 192,
     augment: true,
-    cutDigits: 0.15,
+    cutShare: 0.15,
     pairs: 64,
   };
   const one = await trainCnn2(1, set, data);
@@ -180,7 +180,7 @@ Deno.test("cnn2 learns on one core and on two, with the same weights bit for bit
     valSplit: 0,
     negatives: set.negatives,
     augment: true,
-    cutDigits: set.cutDigits!,
+    cutShare: set.cutShare!,
     pairs: set.pairs!,
     batchSize: 64,
   }, set);

@@ -23,8 +23,8 @@ export interface TrainingSet {
   negatives: number;
   /** Whether digits are augmented (src/data/augment.ts). */
   augment: boolean;
-  /** The share of digits shown cut from a touching neighbour, each epoch anew (default 0). */
-  cutDigits?: number;
+  /** The share of digits (0–1) shown cut from a touching neighbour, each epoch anew (default 0). */
+  cutShare?: number;
   /** Of the negatives, how many are two digits taken for one: the last ones (default 0). */
   pairs?: number;
 }
@@ -80,6 +80,9 @@ export function fillBatch(
 ): number {
   const { digits } = set;
   const n = samples.length;
+  if ((set.pairs ?? 0) > set.negatives) {
+    throw new RangeError(`pairs (${set.pairs}) must not exceed negatives (${set.negatives})`);
+  }
   if (out.labels.length < n) {
     throw new RangeError(`a batch of ${n} does not fit ${out.labels.length}`);
   }
@@ -106,7 +109,7 @@ export function fillBatch(
   const shown = new Uint8Array(digitIds.length * PIXELS);
   digitIds.forEach((id, k) => {
     const image = shown.subarray(k * PIXELS, (k + 1) * PIXELS);
-    if (isCutDigit(stream.seed, stream.epoch, id, set.cutDigits ?? 0)) {
+    if (isCutDigit(stream.seed, stream.epoch, id, set.cutShare ?? 0)) {
       renderCutDigit(digits, stream, id, image);
     } else image.set(digits.images.subarray(id * PIXELS, (id + 1) * PIXELS));
   });

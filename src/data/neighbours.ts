@@ -3,7 +3,7 @@
  * `POST /read` uses (docs/training.md, "A network for reading numbers"):
  *
  * - **a digit cut from a touching neighbour** ({@linkcode renderCutDigit}): a training digit drawn
- *   beside another, their inks overlapping by 0–2 px at their closest row, cut apart by a straight
+ *   beside another, their inks sharing 1–3 columns at their closest row, cut apart by a straight
  *   line at the column of least ink between them (±1 px), and the digit's side kept: with what of
  *   the neighbour crosses the cut, without what of the digit does. Its label stays the digit's.
  * - **two digits taken for one** ({@linkcode renderPair}): two training digits side by side, from a
@@ -17,11 +17,12 @@
  */
 import { toMnist } from "../image/preprocess.ts";
 import type { MapBox } from "../image/types.ts";
+import { IMAGE_SIDE as SIDE, PIXELS } from "../model/architecture.ts";
 import { type Rng, sampleRng, STREAMS } from "../model/random.ts";
 import type { Split } from "./mnist.ts";
 
-const SIDE = 28;
-const PIXELS = SIDE * SIDE;
+/** How far two digits of a pair may overlap, in pixels: about a third of a digit's ~20-px ink. */
+const PAIR_MOST_OVERLAP = 0.35 * SIDE * 0.7;
 const CANVAS_W = 2 * SIDE + 8;
 const CANVAS_H = SIDE + 8;
 /** Where the first digit's frame is drawn: 4 px down, so the second may sit higher. */
@@ -32,6 +33,7 @@ const TOP = 4;
  * the first draw of the digit's own stream, so the answer needs nothing else.
  */
 export function isCutDigit(seed: number, epoch: number, id: number, share: number): boolean {
+  if (!(share >= 0 && share <= 1)) throw new RangeError(`share must be in [0, 1]: got ${share}`);
   return share > 0 && sampleRng(seed, epoch, id, STREAMS.neighbour).next() < share;
 }
 
@@ -53,7 +55,8 @@ export function renderCutDigit(
   const digitOnLeft = rng.next() < 0.5;
   const [a, b] = digitOnLeft ? [id, other] : [other, id];
   const dy = Math.round((rng.next() - 0.5) * 5);
-  const overlap = Math.floor(rng.next() * 3); // 0, 1 or 2 px at the closest row
+  // b's first ink column at the closest row goes `overlap` columns left of a's last: 1–3 shared
+  const overlap = Math.floor(rng.next() * 3);
   const gap = rowGap(digits.images, a, b, dy);
   const bx = gap === undefined ? SIDE - 6 : -gap - overlap;
   const canvas = new Float32Array(CANVAS_W * CANVAS_H);
@@ -91,7 +94,7 @@ export function renderPair(
   const a = pick(rng, digits), b = pick(rng, digits);
   const left = inkColumns(digits.images, a), right = inkColumns(digits.images, b);
   // the gap between the two inks, in pixels: from a third of a digit overlapping to a little apart
-  const gap = Math.round(-0.35 * SIDE * 0.7 + rng.next() * (0.35 * SIDE * 0.7 + 3));
+  const gap = Math.round(-PAIR_MOST_OVERLAP + rng.next() * (PAIR_MOST_OVERLAP + 3));
   const dy = Math.round((rng.next() - 0.5) * 6);
   const bx = left.x1 + 1 + gap - right.x0;
   const canvas = new Float32Array(CANVAS_W * CANVAS_H);

@@ -61,7 +61,9 @@ export interface PathWeights {
  * training digits (`eval:numbers --source train`, seeds 16, 1, 2, 3): 91.4% read exactly there,
  * against 90.3% with the weights tuned earlier for mnist-cnn2; tuned on either half and read on the
  * other, 90.9% (mnist-cnn2 with its own weights: 89.2%). With "not a digit" weighed, a cut needs
- * little charge of its own: a sliver cut off is rarely a likely digit.
+ * little charge of its own: a sliver cut off is rarely a likely digit. A piece that may be left out
+ * (a mark under half a digit height) is then never read as a digit by itself: its digit's charge
+ * and shape cost more than leaving it out; it is read as part of a larger candidate.
  */
 export const PATH_WEIGHTS: Readonly<PathWeights> = {
   digitBonus: -1,

@@ -160,16 +160,25 @@ export function decodeSafetensors(
   return { tensors, metadata: metadata as Record<string, string> };
 }
 
-/** Multiplies I8 tensor `name`'s rows by their scales in place, and takes the scales out. */
+/**
+ * Multiplies I8 tensor `name`'s rows by their scales in place, and takes the scales out. An I8
+ * tensor has rows (one axis at least), and its scales are finite and positive.
+ */
 function dequantize(name: string, tensors: Record<string, Tensor>): void {
   const t = tensors[name]!, scales = tensors[scaleName(name)];
-  const rows = t.shape[0] ?? 0;
+  if (t.shape.length === 0) {
+    throw new SafetensorsError(`${name}: an I8 tensor needs rows (a scale per row): it has none`);
+  }
+  const rows = t.shape[0]!;
   if (!scales || scales.dtype === "I8" || scales.shape.join() !== String(rows)) {
     throw new SafetensorsError(
       `${name}: an I8 tensor needs its scales, an F32 or F16 tensor ${
         scaleName(name)
       } of shape [${rows}]`,
     );
+  }
+  if (!scales.data.every((scale) => Number.isFinite(scale) && scale > 0)) {
+    throw new SafetensorsError(`${scaleName(name)}: every scale must be finite and above 0`);
   }
   const cols = rows ? t.data.length / rows : 0;
   for (let r = 0; r < rows; r++) {

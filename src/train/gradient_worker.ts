@@ -22,7 +22,7 @@ export interface WorkerInit {
   negatives: number;
   augment: boolean;
   /** The training set's share of digits cut from a neighbour, and its pairs (src/data/batches.ts). */
-  cutDigits: number;
+  cutShare: number;
   pairs: number;
   batchSize: number;
 }
@@ -54,8 +54,8 @@ self.onmessage = async (event: MessageEvent<WorkerInit | WorkerStep>) => {
         ? holdOut(data.train, message.valSplit).train
         : data.train;
       arch = message.arch;
-      const { negatives, augment, cutDigits, pairs } = message;
-      set = { digits, negatives, augment, cutDigits, pairs };
+      const { negatives, augment, cutShare, pairs } = message;
+      set = { digits, negatives, augment, cutShare, pairs };
       buffers = batchBuffers(message.batchSize);
       self.postMessage({ kind: "ready" } satisfies WorkerReply);
       return;

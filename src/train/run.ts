@@ -64,7 +64,7 @@ export interface TrainResult {
  * budget. Chosen on written numbers from MNIST training digits (docs/training.md, "A network for
  * reading numbers").
  */
-export const READER = { cutDigits: 0.15, pairs: 0.5, weights: "I8" } as const;
+export const READER = { cutShare: 0.15, pairShare: 0.5, weights: "I8" } as const;
 
 /** The stem of a run's files: `mnist-<arch>`, `mnist-<arch>-read` for the reader. */
 export function modelName(config: Pick<TrainConfig, "arch" | "reader">): string {
@@ -159,12 +159,12 @@ function trainingSet(config: TrainConfig, train: Split): TrainingSet {
     ? Math.round(train.count / 10)
     : 0;
   if (!config.reader) return { digits: train, negatives, augment: config.augment };
-  const pairs = Math.round(negatives * READER.pairs);
+  const pairs = Math.round(negatives * READER.pairShare);
   return {
     digits: train,
     negatives: negatives + pairs,
     augment: config.augment,
-    cutDigits: READER.cutDigits,
+    cutShare: READER.cutShare,
     pairs,
   };
 }
@@ -178,7 +178,7 @@ function poolConfig(config: TrainConfig, set: TrainingSet): PoolConfig {
     valSplit: config.valSplit,
     negatives: set.negatives,
     augment: set.augment,
-    cutDigits: set.cutDigits ?? 0,
+    cutShare: set.cutShare ?? 0,
     pairs: set.pairs ?? 0,
     batchSize: config.batchSize,
   };
@@ -340,9 +340,9 @@ function trainingRecord(
     ...(config.arch === "cnn2" ? { dropout: 0.25 } : {}),
     ...(config.augment ? { augment: "random affine and stroke width (src/data/augment.ts)" } : {}),
     ...(set.negatives ? { negatives_per_epoch: set.negatives } : {}),
-    ...(set.cutDigits
+    ...(set.cutShare
       ? {
-        cut_digits: `${set.cutDigits * 100}% of the digits cut from a touching neighbour`,
+        cut_digits: `${percent(set.cutShare)} of the digits cut from a touching neighbour`,
         pairs_per_epoch: set.pairs,
         neighbours: "src/data/neighbours.ts",
       }
@@ -353,6 +353,9 @@ function trainingRecord(
     epochs_summary: progress.epochs,
   };
 }
+
+/** A share as a whole percentage: 0.15 → "15%". */
+const percent = (share: number) => `${Math.round(100 * share)}%`;
 
 /** Frees the run's tensors: the weights and the optimizer's moments. */
 function disposeState(state: Checkpoint): void {
