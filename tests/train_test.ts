@@ -240,6 +240,34 @@ Deno.test("deno task train: exports a model it re-loaded and tested, with report
   }
 });
 
+Deno.test("deno task train --model cnn2 --reader: the reader's files, I8 weights that load, its training recorded", async () => {
+  const data = await idxFolder(640, 200), out = await Deno.makeTempDir();
+  const { code, stdout } = await trainCli([
+    ...["--model", "cnn2", "--reader", "--data", data, "--out", out],
+    ...["--epochs", "1", "--val-split", "64"],
+  ]).output();
+  assert.equal(code, 0, text(stdout));
+  assert.match(text(stdout), /^Training mnist-cnn2-read on /m);
+  const bytes = await Deno.readFile(`${out}/mnist-cnn2-read.safetensors`);
+  const manifest = JSON.parse(await Deno.readTextFile(`${out}/mnist-cnn2-read.json`));
+  const { arch } = await loadModel(bytes, manifest);
+  assert.equal(arch, "cnn2");
+  assert.equal(manifest.name, "mnist-cnn2-read");
+  assert.equal(manifest.weights.dtype, "I8");
+  const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  assert.equal(header["fc1.weight"].dtype, "I8");
+  assert.deepEqual(header["fc1.weight.scale"].shape, [128]);
+  assert.equal(header["fc1.bias"].dtype, "F32");
+  // 576 digits: 58 drawn negatives, and half as many again of pairs
+  assert.equal(manifest.training.negatives_per_epoch, 58 + 29);
+  assert.equal(manifest.training.pairs_per_epoch, 29);
+  assert.match(manifest.training.cut_digits, /^15% of the digits/);
+  assert.ok(manifest.test.before_quantization.accuracy > 0);
+  const served = await Deno.stat(`${out}/mnist-cnn2.json`).then(() => true, () => false);
+  assert.ok(!served, "the reader is written under its own name");
+});
+
 Deno.test("deno task train: bad flags are one line and exit 2", async () => {
   for (
     const [args, message] of [
