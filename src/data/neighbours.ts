@@ -72,9 +72,9 @@ export function renderCutDigit(
     if (sum < least) [least, cut] = [sum, x];
   }
   cut += Math.floor(rng.next() * 3) - 1;
-  const keep = digitOnLeft ? [0, cut - 1] as const : [cut, CANVAS_W - 1] as const;
-  fitted(canvas, keep[0], keep[1], out) ||
-    out.set(digits.images.subarray(id * PIXELS, (id + 1) * PIXELS));
+  const [x0, x1] = digitOnLeft ? [0, cut - 1] : [cut, CANVAS_W - 1];
+  // nothing left on the digit's side (the cut past all its ink): the digit as it is
+  if (!fitted(canvas, x0, x1, out)) out.set(digits.images.subarray(id * PIXELS, (id + 1) * PIXELS));
 }
 
 /**

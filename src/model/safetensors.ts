@@ -12,7 +12,7 @@
 export type Dtype = "F32" | "F16" | "I8";
 const BYTES: Record<Dtype, number> = { F32: 4, F16: 2, I8: 1 };
 /** The name of the per-row scales of I8 tensor `name`. */
-export const scaleName = (name: string): string => `${name}.scale`;
+const scaleName = (name: string): string => `${name}.scale`;
 
 export interface Tensor {
   shape: number[];

@@ -11,6 +11,7 @@ import {
   countParams,
   type HostParams,
   NORMALIZATION,
+  NUM_CLASSES,
   type Params,
   PIXELS,
   toTensors,
@@ -93,7 +94,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
       draft.test.before_quantization = {
         loss: before.loss,
         accuracy: before.accuracy,
-        ...(ARCHITECTURES[arch].classes > 10
+        ...(ARCHITECTURES[arch].classes > NUM_CLASSES
           ? { digit_accuracy: before.digitCorrect / before.total }
           : {}),
       };
@@ -183,7 +184,7 @@ async function testSaved(
     const testMs = performance.now() - testStarted;
     if (!val) return { test, testMs };
     const classes = ARCHITECTURES[arch].classes;
-    const held = classes > 10 ? withNegatives(val, seed) : val;
+    const held = classes > NUM_CLASSES ? withNegatives(val, seed) : val;
     const temperature = fitTemperature(logitsOf(arch, reloaded, held), held.labels, classes);
     const testLogits = logitsOf(arch, reloaded, testSet);
     const ece = (t: number) =>
@@ -231,7 +232,7 @@ function testReport(test: Evaluation): Manifest["test"] {
       round(row[digit]! / row.reduce((a, b) => a + b, 0))
     ),
     confusion_matrix: test.confusion,
-    ...(test.confusion[0]!.length > 10
+    ...(test.confusion[0]!.length > NUM_CLASSES
       ? { digit_accuracy: round(test.digitCorrect / test.total), refused: test.refused }
       : {}),
   };
