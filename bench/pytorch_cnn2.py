@@ -1,6 +1,6 @@
 """PyTorch reference for mnist-edge's second network, `cnn2` (src/model/archs/cnn2.ts), trained
 with the same recipe as `deno task train --model cnn2`: the same layers and initialisation
-(PyTorch's defaults), Adam (lr 2e-3) annealed along a cosine step by step, batch 64, 4 epochs,
+(PyTorch's defaults), Adam (lr 2e-3) annealed along a cosine step by step, batch 64, 6 epochs,
 the training digits shuffled every epoch and augmented (random rotation, scale, shear and
 translation, then dilation or erosion with the same probabilities as src/data/augment.ts; half
 the digits untouched), and
@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pytorch_mnist import read_idx  # noqa: E402
 
 MEAN, STD = 0.1307, 0.3081
-BATCH_SIZE, EPOCHS, LR = 64, 4, 2e-3
+BATCH_SIZE, EPOCHS, LR = 64, 6, 2e-3
 
 
 class Cnn2(nn.Module):

@@ -19,7 +19,13 @@ const KERNELS = {
   },
   layers: {
     source: new URL("../src/model/kernels/layers.c", import.meta.url).pathname,
-    exports: ["adam_step", "im2col_3x3", "max_pool_2x2_backward", "max_pool_2x2_forward"],
+    exports: [
+      "adam_step",
+      "conv3x3_filter_grad",
+      "conv3x3_forward",
+      "conv3x3_relu_pool_forward",
+      "max_pool_2x2_backward",
+    ],
   },
 };
 

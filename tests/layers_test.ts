@@ -3,14 +3,21 @@
  * backend runs, and against a fresh build of its C source.
  */
 import assert from "node:assert/strict";
+import * as tfRef from "@tensorflow/tfjs"; // the gradients of tfjs' ops, for the references
 import * as tf from "@tensorflow/tfjs-core";
 import { LAYERS_WASM, startBackend } from "../src/deno.ts";
-import { adamUpdate, im2col3x3, maxPool2x2, maxPool2x2Grad } from "../src/model/kernels/layers.ts";
+import {
+  adamUpdate,
+  conv3x3,
+  conv3x3FilterGrad,
+  conv3x3ReluPool,
+  maxPool2x2Grad,
+} from "../src/model/kernels/layers.ts";
 import { createRng } from "../src/model/random.ts";
 import { ADAM_DEFAULTS, adamConstants } from "../src/train/adam.ts";
 import { buildLayers } from "../scripts/build_kernels.ts";
 
-const SHAPE: [number, number, number, number] = [3, 6, 8, 8]; // N, H, W, C
+const SHAPE: [number, number, number, number] = [3, 6, 8, 16]; // N, H, W, C
 
 /** A ReLU's output: non-negative, with zeros and exact ties in the pool windows. */
 function activations(seed: number): Float32Array {
@@ -21,8 +28,27 @@ function activations(seed: number): Float32Array {
   );
 }
 
+/** Uniform values in [−scale, scale), from `seed`. */
+function uniform(seed: number, length: number, scale = 1): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length }, () => (rng.next() * 2 - 1) * scale);
+}
+
+/** Two layers' shapes: [N, H, W, C] and F, with one input channel (cnn2's first) and with 16. */
+const CONVS: [[number, number, number, number], number][] = [[[2, 6, 8, 1], 16], [SHAPE, 32]];
+
+/** The filter [3, 3, C, C] whose convolution is its input: with a zero bias, a conv block whose
+ * input is a ReLU's output is max-pooling alone. */
+function identity(c: number): tf.Tensor4D {
+  const w = new Float32Array(9 * c * c);
+  for (let ch = 0; ch < c; ch++) w[(4 * c + ch) * c + ch] = 1; // the centre tap
+  return tf.tensor4d(w, [3, 3, c, c]);
+}
+
 interface Results {
-  cols: Float32Array;
+  conv: Float32Array[];
+  filterGrad: Float32Array[];
+  block: (Float32Array | Int32Array)[];
   pooled: Float32Array;
   argmax: Int32Array;
   grad: Float32Array;
@@ -31,43 +57,141 @@ interface Results {
 
 function run(values: Float32Array): Results {
   return tf.tidy(() => {
-    const x = tf.tensor4d(values, SHAPE);
-    const { out, argmax } = maxPool2x2(x, true);
+    const x = tf.tensor4d(values, SHAPE), zero = tf.zeros([SHAPE[3]]);
+    const { out, argmax } = conv3x3ReluPool(x, identity(SHAPE[3]), zero, true);
     const dout = tf.tensor4d(
       Float32Array.from({ length: out.size }, (_, i) => (i % 7) - 3),
       out.shape,
     );
+    const conv: Float32Array[] = [],
+      filterGrad: Float32Array[] = [],
+      block: (Float32Array | Int32Array)[] = [];
+    CONVS.forEach(([shape, f], i) => {
+      const c = shape[3], size = shape.reduce((a, b) => a * b, 1);
+      const input = tf.tensor4d(i ? values : uniform(6, size), shape);
+      const filter = tf.tensor4d(uniform(7, 9 * c * f, 0.5), [3, 3, c, f]);
+      const bias = tf.tensor1d(uniform(8, f, 0.1));
+      conv.push(conv3x3(input, filter, { bias, relu: true }).dataSync() as Float32Array);
+      conv.push(conv3x3(input, filter, { relu: false }).dataSync() as Float32Array);
+      const pooled = conv3x3ReluPool(input, filter, bias, true);
+      block.push(pooled.out.dataSync() as Float32Array, pooled.argmax!.dataSync() as Int32Array);
+      const dy = tf.tensor4d(uniform(9, size / c * f), [...shape.slice(0, 3), f] as typeof shape);
+      const grads = conv3x3FilterGrad(input, dy);
+      filterGrad.push(grads.dw.dataSync() as Float32Array, grads.db.dataSync() as Float32Array);
+    });
     return {
-      cols: im2col3x3(x).dataSync() as Float32Array,
+      conv,
+      filterGrad,
+      block,
       pooled: out.dataSync() as Float32Array,
       argmax: argmax!.dataSync() as Int32Array,
       grad: maxPool2x2Grad(dout, out, argmax!, SHAPE).dataSync() as Float32Array,
-      inference: maxPool2x2(x).out.dataSync() as Float32Array,
+      inference: conv3x3ReluPool(x, identity(SHAPE[3]), zero).out.dataSync() as Float32Array,
     };
   });
 }
 
-Deno.test("im2col3x3 times a filter is tfjs' conv2d with 'same' padding, and its last row is ones", async () => {
+Deno.test("conv3x3 is tfjs' conv2d with 'same' padding (with a bias and ReLU, and without)", async () => {
   await startBackend("wasm");
-  const x = tf.tensor4d(activations(1), SHAPE);
-  const rng = createRng(2);
-  const filter = tf.tensor4d(Float32Array.from({ length: 9 * 8 * 4 }, () => rng.next() - 0.5), [
-    3,
-    3,
-    8,
-    4,
-  ]);
-  const cols = im2col3x3(x); // [9·C + 1, N·H·W]
-  assert.deepEqual(cols.shape, [9 * 8 + 1, 3 * 6 * 8]);
-  const ours = tf.matMul(tf.slice(cols, [0, 0], [72, 144]), tf.reshape(filter, [72, 4]), true);
-  const theirs = tf.reshape(tf.conv2d(x, filter, 1, "same"), [-1, 4]);
-  const diff = tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]!;
-  assert.ok(diff < 1e-5, `largest difference ${diff}`);
-  assert.ok(tf.slice(cols, [72, 0], [1, 144]).dataSync().every((v) => v === 1));
-  tf.dispose([x, filter, cols, ours, theirs]);
+  for (const [shape, f] of CONVS) {
+    const c = shape[3], size = shape.reduce((a, b) => a * b, 1);
+    tf.tidy(() => {
+      const x = tf.tensor4d(uniform(10, size), shape);
+      const filter = tf.tensor4d(uniform(11, 9 * c * f, 0.5), [3, 3, c, f]);
+      const bias = tf.tensor1d(uniform(12, f, 0.1));
+      const pairs = [
+        [conv3x3(x, filter, { relu: false }), tf.conv2d(x, filter, 1, "same")],
+        [
+          conv3x3(x, filter, { bias, relu: true }),
+          tf.relu(tf.add(tf.conv2d(x, filter, 1, "same"), bias)) as tf.Tensor4D,
+        ],
+      ];
+      for (const [ours, theirs] of pairs) {
+        assert.deepEqual(ours!.shape, [...shape.slice(0, 3), f]);
+        const diff = tf.max(tf.abs(tf.sub(ours!, theirs!))).dataSync()[0]!;
+        assert.ok(diff < 1e-5, `${shape} → ${f}: largest difference ${diff}`);
+      }
+    });
+  }
 });
 
-Deno.test("maxPool2x2 is tfjs' maxPool, and its gradient goes to the first maximum when positive", async () => {
+Deno.test("conv3x3FilterGrad is tfjs autodiff's gradient of conv2d's filter and bias", async () => {
+  for (const [shape, f] of CONVS) {
+    const c = shape[3], size = shape.reduce((a, b) => a * b, 1);
+    const inputs = () => ({
+      x: tf.tensor4d(uniform(13, size), shape),
+      filter: tf.tensor4d(uniform(14, 9 * c * f, 0.5), [3, 3, c, f]),
+      bias: tf.tensor1d(uniform(15, f, 0.1)),
+      dy: tf.tensor4d(uniform(16, size / c * f), [...shape.slice(0, 3), f] as typeof shape),
+    });
+    // the gradient of Σ dy · (conv2d(x, filter) + bias) with respect to filter and bias, on the cpu
+    // backend (the wasm one has no filter gradient of its own)
+    await startBackend("cpu");
+    const reference = tf.tidy(() => {
+      const { x, filter, bias, dy } = inputs();
+      return tfRef.grads((w: tf.Tensor, b: tf.Tensor) =>
+        tfRef.sum(tfRef.mul(dy, tfRef.add(tfRef.conv2d(x, w as tf.Tensor4D, 1, "same"), b)))
+      )([filter, bias]).map((t) => ({ shape: t.shape, values: t.dataSync() as Float32Array }));
+    });
+    await startBackend("wasm");
+    tf.tidy(() => {
+      const { x, dy } = inputs();
+      const ours = conv3x3FilterGrad(x, dy);
+      [ours.dw, ours.db].forEach((t, i) => {
+        assert.deepEqual(t.shape, reference[i]!.shape);
+        const values = t.dataSync();
+        const diff = Math.max(...values.map((v, j) => Math.abs(v - reference[i]!.values[j]!)));
+        assert.ok(diff < 1e-4, `${shape} → ${f}: largest difference ${diff}`);
+      });
+    });
+  }
+});
+
+Deno.test("conv3x3 and its filter gradient refuse filters they do not cover", async () => {
+  await startBackend("wasm");
+  tf.tidy(() => {
+    const x = tf.zeros([1, 4, 4, 2]) as tf.Tensor4D;
+    assert.throws(
+      () => conv3x3(x, tf.zeros([3, 3, 2, 8]) as tf.Tensor4D, { relu: true }),
+      RangeError,
+    );
+    assert.throws(
+      () => conv3x3(x, tf.zeros([3, 3, 1, 16]) as tf.Tensor4D, { relu: true }),
+      RangeError,
+    );
+    assert.throws(() => conv3x3FilterGrad(x, tf.zeros([1, 4, 4, 12]) as tf.Tensor4D), RangeError);
+    assert.throws(() => conv3x3FilterGrad(x, tf.zeros([1, 4, 2, 16]) as tf.Tensor4D), RangeError);
+  });
+});
+
+Deno.test("a conv block is tfjs' maxPool(relu(conv2d + bias)), each maximum's index that of the convolution's output", async () => {
+  await startBackend("wasm");
+  for (const [shape, f] of CONVS) {
+    const c = shape[3], size = shape.reduce((a, b) => a * b, 1);
+    tf.tidy(() => {
+      const x = tf.tensor4d(uniform(17, size), shape);
+      const filter = tf.tensor4d(uniform(18, 9 * c * f, 0.5), [3, 3, c, f]);
+      const bias = tf.tensor1d(uniform(19, f, 0.1));
+      const { out, argmax } = conv3x3ReluPool(x, filter, bias, true);
+      const theirs = tf.maxPool(
+        tf.relu(tf.add(tf.conv2d(x, filter, 1, "same"), bias)) as tf.Tensor4D,
+        2,
+        2,
+        "valid",
+      );
+      assert.deepEqual(out.shape, theirs.shape);
+      const diff = tf.max(tf.abs(tf.sub(out, theirs))).dataSync()[0]!;
+      assert.ok(diff < 1e-5, `${shape} → ${f}: largest difference ${diff}`);
+      // the same values, bit for bit, as the convolution alone at the places argmax names
+      const conv = conv3x3(x, filter, { bias, relu: true }).dataSync();
+      const pooled = out.dataSync(), where = argmax!.dataSync();
+      pooled.forEach((v, i) => assert.equal(conv[where[i]!], v));
+      assert.deepEqual(conv3x3ReluPool(x, filter, bias).out.dataSync(), pooled);
+    });
+  }
+});
+
+Deno.test("with the identity filter a conv block is tfjs' maxPool; its gradient goes to the first maximum when positive", async () => {
   await startBackend("wasm");
   const values = activations(3);
   const r = run(values);
@@ -129,13 +253,27 @@ Deno.test("adamUpdate gives the bits of the tfjs operations it replaces, on wasm
   }
 });
 
-Deno.test("maxPool2x2 refuses odd sides and channel counts that are not a multiple of 4", async () => {
+Deno.test("a conv block and the pooling's gradient refuse odd sides and mismatched shapes", async () => {
   await startBackend("wasm");
-  const odd = tf.zeros([1, 5, 4, 4]) as tf.Tensor4D,
-    channels = tf.zeros([1, 4, 4, 3]) as tf.Tensor4D;
-  assert.throws(() => maxPool2x2(odd), RangeError);
-  assert.throws(() => maxPool2x2(channels), RangeError);
-  tf.dispose([odd, channels]);
+  tf.tidy(() => {
+    const filter = tf.zeros([3, 3, 4, 16]) as tf.Tensor4D, bias = tf.zeros([16]);
+    assert.throws(
+      () => conv3x3ReluPool(tf.zeros([1, 5, 4, 4]) as tf.Tensor4D, filter, bias),
+      RangeError,
+    );
+    assert.throws(
+      () => conv3x3ReluPool(tf.zeros([1, 4, 4, 3]) as tf.Tensor4D, filter, bias),
+      RangeError,
+    );
+    const { out, argmax } = conv3x3ReluPool(
+      tf.zeros([1, 4, 4, 4]) as tf.Tensor4D,
+      filter,
+      bias,
+      true,
+    );
+    assert.throws(() => maxPool2x2Grad(out, out, argmax!, [1, 4, 6, 16]), RangeError);
+    assert.throws(() => maxPool2x2Grad(out, out, argmax!, [1, 4, 4, 12]), RangeError);
+  });
 });
 
 Deno.test("a fresh build of layers.c is byte for byte the committed layers.wasm", async () => {

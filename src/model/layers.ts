@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Noise } from "./architecture.ts";
-import { im2col3x3, maxPool2x2, maxPool2x2Grad } from "./kernels/layers.ts";
+import { conv3x3, conv3x3FilterGrad, conv3x3ReluPool, maxPool2x2Grad } from "./kernels/layers.ts";
 
 /**
  * Weights in the layout a layer multiplies with, made once for a served model: XNNPACK repacks a
@@ -67,17 +67,26 @@ export function dropoutMask(noise: Noise, n: number, size: number, p: number): t
   return tf.tensor2d(mask, [n, size]);
 }
 
-/** relu(conv3x3(x) + b), "same" padding: x [N, H, W, C], w [F, C, 3, 3], b [F] → [N, H, W, F]. */
-export function convReluForward(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor): tf.Tensor4D {
+/**
+ * maxPool2x2(relu(conv3x3(x) + b)), "same" padding: x [N, H, W, C], w [F, C, 3, 3], b [F] →
+ * [N, H/2, W/2, F] in one pass (kernels/layers.c); `argmax` (training only) is what the backward
+ * needs.
+ */
+export function convReluPoolForward(
+  x: tf.Tensor4D,
+  w: tf.Tensor,
+  b: tf.Tensor,
+  training: boolean,
+): { out: tf.Tensor4D; argmax?: tf.Tensor4D } {
   const filter = (frozen.get(w) ?? convLayout(w)) as tf.Tensor4D;
-  return tf.fused.conv2d({ x, filter, strides: 1, pad: "same", bias: b, activation: "relu" });
+  return conv3x3ReluPool(x, filter, b, training);
 }
 
 /**
  * Gradients of a 3×3 "same" convolution given its input x [N, H, W, C] and the gradient of its
- * pre-activation output dy [N, H, W, F]: dw [F, C, 3, 3] and db [F] as im2col(x) · dy, one matmul; and,
- * with `wantDx`, dx [N, H, W, C] as the convolution of dy with the filter turned 180° and its
- * channels swapped.
+ * pre-activation output dy [N, H, W, F]: dw [F, C, 3, 3] and db [F] (kernels/layers.c); and, with
+ * `wantDx`, dx [N, H, W, C] as the convolution of dy with the filter turned 180° and its channels
+ * swapped.
  */
 export function convBackward(
   x: tf.Tensor4D,
@@ -85,34 +94,24 @@ export function convBackward(
   dy: tf.Tensor4D,
   wantDx: boolean,
 ): { dx?: tf.Tensor4D; dw: tf.Tensor; db: tf.Tensor } {
-  const [f, c] = w.shape as [number, number];
-  const dyFlat = tf.reshape(dy, [-1, f]); // [N·H·W, F]
-  const both = tf.matMul(im2col3x3(x), dyFlat); // [9·C + 1, N·H·W]·[N·H·W, F] = [9·C + 1, F]
-  const dw = tf.transpose(tf.reshape(tf.slice(both, [0, 0], [9 * c, f]), [3, 3, c, f]), [
-    3,
-    2,
-    0,
-    1,
-  ]);
-  const db = tf.reshape(tf.slice(both, [9 * c, 0], [1, f]), [f]);
-  if (!wantDx) return { dw, db };
+  const grads = conv3x3FilterGrad(x, dy);
+  const dw = tf.transpose(grads.dw, [3, 2, 0, 1]); // HWIO → [F, C, 3, 3]
+  if (!wantDx) return { dw, db: grads.db };
   // ∂x[p][c] = Σ over taps k and filters f of dy[p − k][f]·w[f][c][k]: a "same" convolution of dy
   // with filter'[ky][kx][f][c] = w[f][c][2 − ky][2 − kx]
   const turned = tf.reverse(tf.transpose(w, [2, 3, 0, 1]), [0, 1]) as tf.Tensor4D;
-  return { dx: tf.conv2d(dy, turned, 1, "same"), dw, db };
+  return { dx: conv3x3(dy, turned, { relu: false }), dw, db: grads.db };
 }
 
-/** 2×2 max-pooling of a ReLU's output; `argmax` (training only) is what the backward needs. */
-export function poolForward(x: tf.Tensor4D, training: boolean) {
-  return maxPool2x2(x, training);
-}
-
-/** The gradient of the pre-activation before `poolForward`, given the gradient of its output. */
+/**
+ * The gradient of the convolution's output before `convReluPoolForward`'s ReLU and pooling
+ * [N, H, W, F], given the gradient of the pooled output.
+ */
 export function poolBackward(
   dout: tf.Tensor4D,
   out: tf.Tensor4D,
   argmax: tf.Tensor4D,
-  input: tf.Tensor4D,
+  inputShape: [number, number, number, number],
 ): tf.Tensor4D {
-  return maxPool2x2Grad(dout, out, argmax, input.shape);
+  return maxPool2x2Grad(dout, out, argmax, inputShape);
 }

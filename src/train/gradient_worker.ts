@@ -1,18 +1,19 @@
 /**
  * A second core for training: a Deno worker that holds its own tfjs wasm backend and its own copy of
  * the training set, and computes the gradients of its share of each batch (src/train/parallel.ts).
- * Everything it is sent and answers is plain typed arrays.
+ * After `init` it waits in Atomics.wait for the trainer's next request in the shared channel, and
+ * answers in it, until the trainer closes the channel or ends the worker.
  */
 /// <reference lib="deno.worker" />
 import { startBackend } from "../deno.ts";
 import type { BackendName } from "../model/backend.ts";
 import { batchBuffers, type TrainingSet } from "../data/batches.ts";
 import { holdOut, loadDataset } from "../data/mnist.ts";
-import { type Arch, type HostParams, toTensors } from "../model/model.ts";
-import { shareGradients } from "./parallel.ts";
+import { type Arch, toTensors } from "../model/model.ts";
+import { CLOSE, paramViews, type ShareChannel, shareGradients, SLOT, STATUS } from "./parallel.ts";
 import * as tf from "@tensorflow/tfjs-core";
 
-/** What the trainer sends first: enough to rebuild the same training set. */
+/** What the trainer sends: enough to rebuild the same training set, and the channel. */
 export interface WorkerInit {
   kind: "init";
   arch: Arch;
@@ -25,56 +26,55 @@ export interface WorkerInit {
   cutShare: number;
   pairs: number;
   batchSize: number;
+  channel: ShareChannel;
 }
 
-/** One share of one batch. */
-export interface WorkerStep {
-  kind: "step";
-  params: HostParams;
-  samples: Uint32Array;
-  seed: number;
-  epoch: number;
-}
+/** The worker's answer to init: ready to serve shares, or what went wrong. */
+export type WorkerReply = { kind: "ready" } | { kind: "error"; message: string };
 
-/** The worker's answer to a step (or to init: `ready`), or what went wrong. */
-export type WorkerReply =
-  | { kind: "ready" }
-  | { kind: "grads"; loss: number; grads: HostParams }
-  | { kind: "error"; message: string };
-
-let arch: Arch, set: TrainingSet, buffers: ReturnType<typeof batchBuffers>;
-
-self.onmessage = async (event: MessageEvent<WorkerInit | WorkerStep>) => {
+self.onmessage = async (event: MessageEvent<WorkerInit>) => {
+  const init = event.data;
+  let set: TrainingSet;
   try {
-    const message = event.data;
-    if (message.kind === "init") {
-      await startBackend(message.backend);
-      const data = await loadDataset(message.data);
-      const digits = message.valSplit > 0
-        ? holdOut(data.train, message.valSplit).train
-        : data.train;
-      arch = message.arch;
-      const { negatives, augment, cutShare, pairs } = message;
-      set = { digits, negatives, augment, cutShare, pairs };
-      buffers = batchBuffers(message.batchSize);
-      self.postMessage({ kind: "ready" } satisfies WorkerReply);
-      return;
-    }
-    const params = toTensors(arch, message.params);
-    const { loss, grads: host } = shareGradients(
-      arch,
-      params,
-      set,
-      message.samples,
-      message,
-      buffers,
-    );
-    tf.dispose(Object.values(params));
-    self.postMessage(
-      { kind: "grads", loss, grads: host } satisfies WorkerReply,
-      Object.values(host).map((a) => a.buffer as ArrayBuffer),
-    );
+    await startBackend(init.backend);
+    const data = await loadDataset(init.data);
+    const digits = init.valSplit > 0 ? holdOut(data.train, init.valSplit).train : data.train;
+    const { negatives, augment, cutShare, pairs } = init;
+    set = { digits, negatives, augment, cutShare, pairs };
   } catch (error) {
     self.postMessage({ kind: "error", message: (error as Error).message } satisfies WorkerReply);
+    return;
   }
+  self.postMessage({ kind: "ready" } satisfies WorkerReply);
+  serve(init.arch, set, init.batchSize, init.channel);
 };
+
+/** Answers the trainer's requests, one share each, until it closes the channel. */
+function serve(arch: Arch, set: TrainingSet, batchSize: number, channel: ShareChannel): void {
+  const { control } = channel;
+  const buffers = batchBuffers(batchSize);
+  const params = paramViews(arch, channel.params), grads = paramViews(arch, channel.grads);
+  let answered = 0;
+  for (;;) {
+    Atomics.wait(control, SLOT.REQUEST, answered);
+    const asked = Atomics.load(control, SLOT.REQUEST);
+    if (asked === CLOSE) return;
+    try {
+      const tensors = toTensors(arch, params);
+      const samples = channel.samples.slice(0, control[SLOT.COUNT]);
+      const stream = { seed: channel.stream[SLOT.SEED]!, epoch: channel.stream[SLOT.EPOCH]! };
+      const share = shareGradients(arch, tensors, set, samples, stream, buffers);
+      tf.dispose(Object.values(tensors));
+      for (const [name, view] of Object.entries(grads)) view.set(share.grads[name]!);
+      channel.stream[SLOT.LOSS] = share.loss;
+      control[SLOT.STATUS] = STATUS.OK;
+    } catch (error) {
+      const message = new TextEncoder().encode((error as Error).message).subarray(0, 1023);
+      channel.error.fill(0).set(message);
+      control[SLOT.STATUS] = STATUS.FAILED;
+    }
+    answered = asked;
+    Atomics.store(control, SLOT.REPLY, asked);
+    Atomics.notify(control, SLOT.REPLY);
+  }
+}

@@ -226,16 +226,14 @@ export async function trainEpoch(
   let lastYield = performance.now();
   for (let b = progress.batch; b < batches; b++) {
     const samples = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, total));
-    const { loss, grads } = pool
-      ? await pool.step(model.params, samples, { seed, epoch })
-      : gradientStep(
-        arch,
-        model.params,
-        buffers.images,
-        buffers.labels,
-        fillBatch(set, samples, { seed, epoch }, buffers),
-        () => stream,
-      );
+    const { loss, grads } = pool ? pool.step(model.params, samples, { seed, epoch }) : gradientStep(
+      arch,
+      model.params,
+      buffers.images,
+      buffers.labels,
+      fillBatch(set, samples, { seed, epoch }, buffers),
+      () => stream,
+    );
     const lr = learningRate(options, progress.epoch * batches + b, options.epochs * batches);
     model.params = adamStep(model.params, grads, model.adam, { ...options.adam, lr });
     tf.dispose(Object.values(grads));

@@ -5,8 +5,8 @@
  *   Conv2d(1→16, 3×3, pad 1) → ReLU → MaxPool 2×2 → Conv2d(16→32, 3×3, pad 1) → ReLU → MaxPool 2×2 →
  *   Dropout(0.25) → Flatten(1568) → Linear(1568→128) → ReLU → Linear(128→11)
  *
- * Convolutions are tfjs' (XNNPACK) but for their weight gradient (im2col + matmul) and the pooling
- * (kernels/layers.c). The flatten is PyTorch's channel-first order, so the file loads into the
+ * Each conv block is one pass of ours, convolution, ReLU and max-pooling; its gradients are ours too
+ * (kernels/layers.c); the Linear layers are tfjs' matmuls (XNNPACK). The flatten is PyTorch's channel-first order, so the file loads into the
  * equivalent nn.Module. Why this shape: docs/training.md, "A second architecture".
  *
  * Shape letters: N images, C1 = 16 and C2 = 32 channels, S = 7×7 pooled positions, F = C2·S = 1568
@@ -18,14 +18,13 @@ import { IMAGE_SIDE, NUM_CLASSES } from "../architecture.ts";
 import {
   convBackward,
   convLayout,
-  convReluForward,
+  convReluPoolForward,
   denseBackward,
   denseForward,
   dropoutMask,
   freezeLayout,
   linearLayout,
   poolBackward,
-  poolForward,
 } from "../layers.ts";
 
 const C1 = 16, C2 = 32, S = 7 * 7, F = C2 * S, H = 128, L = NUM_CLASSES + 1;
@@ -48,7 +47,7 @@ export const cnn2 = {
   ],
   classes: L,
   recipe: {
-    epochs: 4,
+    epochs: 6,
     batchSize: 64,
     lr: 2e-3,
     augment: true,
@@ -60,17 +59,15 @@ export const cnn2 = {
   forward(params: Params, batch: Batch, noise?: Noise): ForwardResult {
     const n = batch.x.shape[0];
     const x = tf.reshape(batch.x, [n, IMAGE_SIDE, IMAGE_SIDE, 1]) as tf.Tensor4D; // [N, 28, 28, 1]
-    const y1 = convReluForward(x, params["conv1.weight"]!, params["conv1.bias"]!); // [N, 28, 28, C1]
-    const p1 = poolForward(y1, !!noise); // [N, 14, 14, C1]
-    const y2 = convReluForward(p1.out, params["conv2.weight"]!, params["conv2.bias"]!); // [N, 14, 14, C2]
-    const p2 = poolForward(y2, !!noise); // [N, 7, 7, C2]
+    const p1 = convReluPoolForward(x, params["conv1.weight"]!, params["conv1.bias"]!, !!noise); // [N, 14, 14, C1]
+    const p2 = convReluPoolForward(p1.out, params["conv2.weight"]!, params["conv2.bias"]!, !!noise); // [N, 7, 7, C2]
     let flat = tf.reshape(tf.transpose(p2.out, [0, 3, 1, 2]), [n, F]) as tf.Tensor2D; // channel-first
     const drop1 = noise && dropoutMask(noise, n, F, DROPOUT_P); // [N, F]
     if (drop1) flat = tf.mul(flat, drop1);
     const h = tf.relu(denseForward(flat, params["fc1.weight"]!, params["fc1.bias"]!)); // [N, H]
     const logits = denseForward(h, params["fc2.weight"]!, params["fc2.bias"]!); // [N, L]
     if (!noise) return { logits, cache: {} };
-    const cache = { x, y1, p1: p1.out, a1: p1.argmax!, y2, p2: p2.out, a2: p2.argmax!, flat, h };
+    const cache = { x, p1: p1.out, a1: p1.argmax!, p2: p2.out, a2: p2.argmax!, flat, h };
     return { logits, cache: { ...cache, drop1: drop1! } };
   },
 
@@ -83,9 +80,9 @@ export const cnn2 = {
     const fc1 = denseBackward(t2("flat"), params["fc1.weight"]!, dz);
     const dflat = tf.mul(fc1.dx, t2("drop1")); // [N, F]
     const dp2 = tf.transpose(tf.reshape(dflat, [n, C2, 7, 7]), [0, 2, 3, 1]) as tf.Tensor4D;
-    const dy2 = poolBackward(dp2, t4("p2"), t4("a2"), t4("y2")); // [N, 14, 14, C2]
+    const dy2 = poolBackward(dp2, t4("p2"), t4("a2"), [n, 14, 14, C2]);
     const conv2 = convBackward(t4("p1"), params["conv2.weight"]!, dy2, true);
-    const dy1 = poolBackward(conv2.dx!, t4("p1"), t4("a1"), t4("y1")); // [N, 28, 28, C1]
+    const dy1 = poolBackward(conv2.dx!, t4("p1"), t4("a1"), [n, IMAGE_SIDE, IMAGE_SIDE, C1]);
     const conv1 = convBackward(t4("x"), params["conv1.weight"]!, dy1, false);
     return {
       "conv1.weight": conv1.dw,

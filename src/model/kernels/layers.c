@@ -1,91 +1,278 @@
 // General per-layer kernels for convolutional networks, in NHWC layout, for WebAssembly SIMD: what
-// tfjs-backend-wasm lacks or does slowly for training. A 3×3 convolution's forward pass and its input
-// gradient are tfjs' own (XNNPACK); its weight gradient is our im2col below followed by tfjs' matmul
-// (XNNPACK too); max-pooling keeps where each maximum came from, so that its backward pass is a
-// scatter. tfjs' Conv3DBackpropFilterV2 (the only filter gradient it has) took 138 ms for a batch
-// that im2col + matmul does in 6 ms, and its MaxPoolGrad 22 ms for what the scatter does in 1 ms.
-// Adam's update of a parameter is one pass here instead of eleven tfjs operations.
+// tfjs-backend-wasm lacks or does slowly. A conv block (3×3 "same" convolution, bias, ReLU, 2×2
+// max-pooling) is one pass that keeps where each maximum came from, so that the pooling's backward
+// pass is a routing of each gradient to its place; the convolution's input gradient is the same
+// convolution kernel on the turned filter, and its weight gradient is one more kernel. tfjs'
+// Conv3DBackpropFilterV2 (the only filter gradient it has) took 138 ms for a batch that ours does in
+// a few, and its MaxPoolGrad 22 ms for what ours does in 1 ms. Adam's update of a parameter is one
+// pass here instead of eleven tfjs operations.
 //
-// Memory is tfjs-backend-wasm's own (this module imports it), as for conv_pool.c. Every size is an
-// argument: N images, H×W pixels, C channels (a multiple of 4 for the pooling kernels).
+// Memory is tfjs-backend-wasm's own (this module imports it), as for conv_pool.c, and no kernel
+// uses a stack in it: scratch is the caller's. Every size is an argument: N images, H×W pixels, C
+// input channels, F filters.
 
 #include <wasm_simd128.h>
 
-// cols[(ky·3 + kx)·C + c][(img·H + y)·W + x] = x[img][y + ky − 1][x + kx − 1][c], 0 outside the
-// image: the patches of a 3×3 "same" convolution, one row per tap and channel, in the order of a
-// [3, 3, C, F] (HWIO) filter reshaped to [9·C, F], so that cols · ∂y [N·H·W, F] is ∂filter; and a
-// last row of ones, which makes the same product's last row ∂bias (tfjs' sum over the first axis
-// of a [50176, 16] ∂y took 3.3 ms, the extra row 0.1 ms).
-__attribute__((export_name("im2col_3x3")))
-void im2col_3x3(int n, int h, int w, int c, const float* x, float* cols) {
-  const int m = n * h * w;
+// bias[at..at + 4] added (if there is a bias), then the ReLU applied (if asked).
+static inline v128_t finish(v128_t a, const float* bias, int at, int relu) {
+  if (bias) a = wasm_f32x4_add(a, wasm_v128_load(bias + at));
+  return relu ? wasm_f32x4_max(a, wasm_f32x4_splat(0)) : a;
+}
+
+// One output position's sixteen filters from fb into o[fb..], its taps outside the image left out.
+static void conv_position(int h, int w, int c, int f, const float* image, const float* filter,
+                          const float* bias, int relu, int y, int xx, int fb, float* o) {
+  v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
   for (int ky = 0; ky < 3; ky++) {
+    const int sy = y + ky - 1;
+    if (sy < 0 || sy >= h) continue;
     for (int kx = 0; kx < 3; kx++) {
-      for (int ch = 0; ch < c; ch++) {
-        float* row = cols + ((ky * 3 + kx) * c + ch) * m;
-        for (int img = 0; img < n; img++) {
-          const float* image = x + img * h * w * c + ch;
-          for (int y = 0; y < h; y++) {
-            const int sy = y + ky - 1;
-            float* out = row + (img * h + y) * w;
-            if (sy < 0 || sy >= h) {
-              for (int xx = 0; xx < w; xx++) out[xx] = 0;
-              continue;
+      const int sx = xx + kx - 1;
+      if (sx < 0 || sx >= w) continue;
+      const float* src = image + (sy * w + sx) * c;
+      const float* k = filter + (ky * 3 + kx) * c * f + fb;
+      for (int ch = 0; ch < c; ch++, k += f) {
+        const v128_t s = wasm_v128_load32_splat(src + ch);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(k)));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(k + 4)));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, wasm_v128_load(k + 8)));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, wasm_v128_load(k + 12)));
+      }
+    }
+  }
+  wasm_v128_store(o + fb, finish(a0, bias, fb, relu));
+  wasm_v128_store(o + fb + 4, finish(a1, bias, fb + 4, relu));
+  wasm_v128_store(o + fb + 8, finish(a2, bias, fb + 8, relu));
+  wasm_v128_store(o + fb + 12, finish(a3, bias, fb + 12, relu));
+}
+
+// Row y of one image's convolution: out_row [W, F].
+static void conv_row(int h, int w, int c, int f, const float* image, const float* filter,
+                     const float* bias, int relu, int y, float* row) {
+  for (int fb = 0; fb < f; fb += 16) {
+    conv_position(h, w, c, f, image, filter, bias, relu, y, 0, fb, row);
+    // two positions at a time inside the row, where every column tap is in the image: they share
+    // each load of the filter, and their sums are in the same order as one at a time
+    int xx = 1;
+    for (; xx + 2 <= w - 1; xx += 2) {
+      v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+      v128_t b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      for (int ky = 0; ky < 3; ky++) {
+        const int sy = y + ky - 1;
+        if (sy < 0 || sy >= h) continue;
+        const float* src = image + (sy * w + xx - 1) * c;
+        const float* k = filter + ky * 3 * c * f + fb;
+        for (int t = 0; t < 3 * c; t++, k += f) {  // (kx, ch) in order: 3·C taps in a row
+          const v128_t s = wasm_v128_load32_splat(src + t);
+          const v128_t u = wasm_v128_load32_splat(src + c + t);
+          const v128_t k0 = wasm_v128_load(k), k1 = wasm_v128_load(k + 4);
+          const v128_t k2 = wasm_v128_load(k + 8), k3 = wasm_v128_load(k + 12);
+          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, k0));
+          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, k1));
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, k2));
+          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, k3));
+          b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(u, k0));
+          b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(u, k1));
+          b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(u, k2));
+          b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(u, k3));
+        }
+      }
+      float* o = row + xx * f + fb;
+      wasm_v128_store(o, finish(a0, bias, fb, relu));
+      wasm_v128_store(o + 4, finish(a1, bias, fb + 4, relu));
+      wasm_v128_store(o + 8, finish(a2, bias, fb + 8, relu));
+      wasm_v128_store(o + 12, finish(a3, bias, fb + 12, relu));
+      wasm_v128_store(o + f, finish(b0, bias, fb, relu));
+      wasm_v128_store(o + f + 4, finish(b1, bias, fb + 4, relu));
+      wasm_v128_store(o + f + 8, finish(b2, bias, fb + 8, relu));
+      wasm_v128_store(o + f + 12, finish(b3, bias, fb + 12, relu));
+    }
+    for (; xx < w; xx++) {
+      conv_position(h, w, c, f, image, filter, bias, relu, y, xx, fb, row + xx * f);
+    }
+  }
+}
+
+// conv3x3(x) + b, "same" padding, then a ReLU if `relu`: x [N, H, W, C], the filter [3, 3, C, F]
+// (HWIO), the bias [F] or none (0) → out [N, H, W, F], F a multiple of 16. For each output the taps
+// are summed in (ky, kx, c) order, those outside the image left out, then the bias added and the ReLU
+// applied, as layers_cpu.ts does. Sixteen filters of a position sit in four SIMD accumulators, and
+// inside a row two positions share each load of the filter. The forward pass and the input gradient
+// of cnn2's layers, one image or 32: 0.5–0.75 of the time XNNPACK takes (docs/performance.md).
+__attribute__((export_name("conv3x3_forward")))
+void conv3x3_forward(int n, int h, int w, int c, int f, const float* x, const float* filter,
+                     const float* bias, int relu, float* out) {
+  for (int img = 0; img < n; img++) {
+    for (int y = 0; y < h; y++) {
+      conv_row(h, w, c, f, x + img * h * w * c, filter, bias, relu, y, out + (img * h + y) * w * f);
+    }
+  }
+}
+
+// One row of 2×2 windows: `top` and `bottom` [W, C] → out and argmax [W/2, C], the maximum of each
+// window and where it came from, as the index into the input whose rows top and bottom are, which
+// starts at `at` (index of top[0]; bottom[0] is at + W·C). argmax holds the first maximum in
+// row-major window order, where PyTorch's max_pool2d routes the gradient; C is a multiple of 4.
+static void pool_row(int w, int c, const float* top, const float* bottom, int at, float* out,
+                     int* argmax) {
+  for (int x = 0; x < w / 2; x++) {
+    for (int ch = 0; ch < c; ch += 4) {
+      const int i = 2 * x * c + ch;  // in top and bottom
+      const float* cells[4] = {top + i, top + i + c, bottom + i, bottom + i + c};
+      const int offsets[4] = {at + i, at + i + c, at + w * c + i, at + w * c + i + c};
+      v128_t m = wasm_v128_load(cells[0]);
+      v128_t where = wasm_i32x4_make(offsets[0], offsets[0] + 1, offsets[0] + 2, offsets[0] + 3);
+      for (int q = 1; q < 4; q++) {
+        const v128_t v = wasm_v128_load(cells[q]);
+        const v128_t greater = wasm_f32x4_gt(v, m);  // strictly: the first maximum wins
+        m = wasm_v128_bitselect(v, m, greater);
+        const v128_t index =
+            wasm_i32x4_make(offsets[q], offsets[q] + 1, offsets[q] + 2, offsets[q] + 3);
+        where = wasm_v128_bitselect(index, where, greater);
+      }
+      wasm_v128_store(out + x * c + ch, m);
+      if (argmax) wasm_v128_store(argmax + x * c + ch, where);
+    }
+  }
+}
+
+// A conv block, 2×2 max-pooling of relu(conv3x3(x) + b), without writing the convolution's output: two rows of
+// it at a time in `rows` [2, W, F] (the caller's scratch), pooled into out [N, H/2, W/2, F] and
+// argmax (may be 0), whose indices are into the [N, H, W, F] output never written. The same values
+// and indices as the two kernels one after the other.
+__attribute__((export_name("conv3x3_relu_pool_forward")))
+void conv3x3_relu_pool_forward(int n, int h, int w, int c, int f, const float* x,
+                               const float* filter, const float* bias, float* rows, float* out,
+                               int* argmax) {
+  const int ph = h / 2, pw = w / 2;
+  for (int img = 0; img < n; img++) {
+    const float* image = x + img * h * w * c;
+    for (int y = 0; y < ph; y++) {
+      conv_row(h, w, c, f, image, filter, bias, 1, 2 * y, rows);
+      conv_row(h, w, c, f, image, filter, bias, 1, 2 * y + 1, rows + w * f);
+      const int o = (img * ph + y) * pw * f;
+      pool_row(w, f, rows, rows + w * f, (img * h + 2 * y) * w * f, out + o, argmax ? argmax + o : 0);
+    }
+  }
+}
+
+// The weight and bias gradients of a 3×3 "same" convolution, from its input x [N, H, W, C] and the
+// gradient of its output dy [N, H, W, F] (F a multiple of 16), without writing out the patches:
+//   dw[ky][kx][c][f] = Σ over images and positions p of x[p + (ky − 1, kx − 1)][c] · dy[p][f]
+//   db[f] = Σ over p of dy[p][f]
+// (0 outside the image), dw in tfjs' HWIO filter layout. Each sum runs over the positions in order,
+// image by image and row by row, so layers_cpu.ts gives the same bits. Sixteen filters at a time sit in
+// four SIMD accumulators while a row of positions goes by; im2col followed by XNNPACK's matmul took
+// 5.7 ms for cnn2's second layer and a share of 32 images, and 3.2 ms for its first (one channel).
+__attribute__((export_name("conv3x3_filter_grad")))
+void conv3x3_filter_grad(int n, int h, int w, int c, int f, const float* x, const float* dy,
+                         float* dw, float* db) {
+  for (int i = 0; i < 9 * c * f; i++) dw[i] = 0;
+  for (int i = 0; i < f; i++) db[i] = 0;
+  for (int img = 0; img < n; img++) {
+    for (int y = 0; y < h; y++) {
+      const float* dy_row = dy + (img * h + y) * w * f;
+      for (int ky = 0; ky < 3; ky++) {
+        const int sy = y + ky - 1;
+        if (sy < 0 || sy >= h) continue;
+        const float* x_row = x + (img * h + sy) * w * c;
+        for (int kx = 0; kx < 3; kx++) {
+          const int from = kx == 0 ? 1 : 0, to = kx == 2 ? w - 1 : w;  // sx = xx + kx − 1 inside
+          int ch = 0;
+          for (; ch + 2 <= c; ch += 2) {  // two channels share each load of dy
+            const float* src = x_row + (kx - 1) * c + ch;
+            for (int fb = 0; fb < f; fb += 16) {
+              float* a = dw + ((ky * 3 + kx) * c + ch) * f + fb;
+              float* b = a + f;
+              v128_t a0 = wasm_v128_load(a), a1 = wasm_v128_load(a + 4);
+              v128_t a2 = wasm_v128_load(a + 8), a3 = wasm_v128_load(a + 12);
+              v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+              v128_t b2 = wasm_v128_load(b + 8), b3 = wasm_v128_load(b + 12);
+              for (int xx = from; xx < to; xx++) {
+                const v128_t s = wasm_v128_load32_splat(src + xx * c);
+                const v128_t t = wasm_v128_load32_splat(src + xx * c + 1);
+                const float* d = dy_row + xx * f + fb;
+                const v128_t d0 = wasm_v128_load(d), d1 = wasm_v128_load(d + 4);
+                const v128_t d2 = wasm_v128_load(d + 8), d3 = wasm_v128_load(d + 12);
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, d0));
+                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, d1));
+                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, d2));
+                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, d3));
+                b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(t, d0));
+                b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(t, d1));
+                b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(t, d2));
+                b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(t, d3));
+              }
+              wasm_v128_store(a, a0);
+              wasm_v128_store(a + 4, a1);
+              wasm_v128_store(a + 8, a2);
+              wasm_v128_store(a + 12, a3);
+              wasm_v128_store(b, b0);
+              wasm_v128_store(b + 4, b1);
+              wasm_v128_store(b + 8, b2);
+              wasm_v128_store(b + 12, b3);
             }
-            const float* src = image + sy * w * c;
-            for (int xx = 0; xx < w; xx++) {
-              const int sx = xx + kx - 1;
-              out[xx] = sx >= 0 && sx < w ? src[sx * c] : 0;
+          }
+          for (; ch < c; ch++) {
+            const float* src = x_row + (kx - 1) * c + ch;
+            for (int fb = 0; fb < f; fb += 16) {
+              float* a = dw + ((ky * 3 + kx) * c + ch) * f + fb;
+              v128_t a0 = wasm_v128_load(a), a1 = wasm_v128_load(a + 4);
+              v128_t a2 = wasm_v128_load(a + 8), a3 = wasm_v128_load(a + 12);
+              for (int xx = from; xx < to; xx++) {
+                const v128_t s = wasm_v128_load32_splat(src + xx * c);
+                const float* d = dy_row + xx * f + fb;
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(d)));
+                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(d + 4)));
+                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, wasm_v128_load(d + 8)));
+                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, wasm_v128_load(d + 12)));
+              }
+              wasm_v128_store(a, a0);
+              wasm_v128_store(a + 4, a1);
+              wasm_v128_store(a + 8, a2);
+              wasm_v128_store(a + 12, a3);
             }
           }
         }
       }
+      for (int xx = 0; xx < w; xx++) {
+        for (int fb = 0; fb < f; fb += 4) {
+          wasm_v128_store(db + fb, wasm_f32x4_add(wasm_v128_load(db + fb),
+                                                  wasm_v128_load(dy_row + xx * f + fb)));
+        }
+      }
     }
   }
-  float* ones = cols + 9 * c * m;
-  for (int i = 0; i < m; i++) ones[i] = 1;
 }
 
-// out[img][y][x][c] = max over the 2×2 window at (2y, 2x) of in; argmax (may be 0, for inference)
-// holds the index into `in` of the first maximum in row-major window order, where PyTorch's
-// max_pool2d routes the gradient. H and W are even; C is a multiple of 4.
-__attribute__((export_name("max_pool_2x2_forward")))
-void max_pool_2x2_forward(int n, int h, int w, int c, const float* in, float* out, int* argmax) {
+// din [N, H, W, C] = the gradient of the convolution's output before conv3x3_relu_pool_forward's ReLU
+// and pooling: each pooled value's gradient dout goes to where its maximum came from, if it was positive
+// (ReLU's gradient is 0 at 0), and every other input gets 0. The windows tile the input, so each
+// input is written once, four channels at a time, and no address is taken from argmax.
+// H and W are even; C is a multiple of 4.
+__attribute__((export_name("max_pool_2x2_backward")))
+void max_pool_2x2_backward(int n, int h, int w, int c, const float* dout, const float* out,
+                           const int* argmax, float* din) {
   const int ph = h / 2, pw = w / 2, row = w * c;
+  const v128_t zero = wasm_f32x4_splat(0);
   for (int img = 0; img < n; img++) {
     for (int y = 0; y < ph; y++) {
       for (int x = 0; x < pw; x++) {
-        const int at = ((img * h + 2 * y) * w + 2 * x) * c;  // the window's top-left, channel 0
+        const int at = ((img * h + 2 * y) * w + 2 * x) * c;
         const int o = ((img * ph + y) * pw + x) * c;
         for (int ch = 0; ch < c; ch += 4) {
+          const v128_t alive = wasm_f32x4_gt(wasm_v128_load(out + o + ch), zero);
+          const v128_t g = wasm_v128_and(wasm_v128_load(dout + o + ch), alive);
+          const v128_t where = wasm_v128_load(argmax + o + ch);
           const int offsets[4] = {at + ch, at + c + ch, at + row + ch, at + row + c + ch};
-          v128_t m = wasm_v128_load(in + offsets[0]);
-          v128_t where = wasm_i32x4_make(offsets[0], offsets[0] + 1, offsets[0] + 2, offsets[0] + 3);
-          for (int q = 1; q < 4; q++) {
-            const v128_t v = wasm_v128_load(in + offsets[q]);
-            const v128_t greater = wasm_f32x4_gt(v, m);  // strictly: the first maximum wins
-            m = wasm_v128_bitselect(v, m, greater);
-            const v128_t index =
-                wasm_i32x4_make(offsets[q], offsets[q] + 1, offsets[q] + 2, offsets[q] + 3);
-            where = wasm_v128_bitselect(index, where, greater);
+          for (int q = 0; q < 4; q++) {
+            const int i = offsets[q];
+            const v128_t here = wasm_i32x4_eq(where, wasm_i32x4_make(i, i + 1, i + 2, i + 3));
+            wasm_v128_store(din + i, wasm_v128_and(g, here));
           }
-          wasm_v128_store(out + o + ch, m);
-          if (argmax) wasm_v128_store(argmax + o + ch, where);
         }
       }
     }
-  }
-}
-
-// din = the gradient of max_pool_2x2_forward's input, when that input was a ReLU's output: each
-// pooled value's gradient dout[i] goes to where its maximum came from, if it was positive (ReLU's
-// gradient is 0 at 0). `size` is the number of pooled values, `in_size` of inputs.
-__attribute__((export_name("max_pool_2x2_backward")))
-void max_pool_2x2_backward(int size, int in_size, const float* dout, const float* out,
-                           const int* argmax, float* din) {
-  for (int i = 0; i < in_size; i++) din[i] = 0;
-  for (int i = 0; i < size; i++) {
-    if (out[i] > 0) din[argmax[i]] += dout[i];
   }
 }
 

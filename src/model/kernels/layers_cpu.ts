@@ -5,31 +5,85 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import type { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { register } from "./conv_pool.ts";
-import { ADAM, type AdamConstants, IM2COL, MAX_POOL, MAX_POOL_GRAD } from "./layers.ts";
+import { ADAM, type AdamConstants, CONV, CONV_POOL, FILTER_GRAD, MAX_POOL_GRAD } from "./layers.ts";
 
-/** x [N, H, W, C] → cols [9·C + 1, N·H·W], as layers.c's im2col_3x3. */
-export function im2col3x3Cpu(x: Float32Array, [n, h, w, c]: number[]): Float32Array {
-  const m = n! * h! * w!;
-  const cols = new Float32Array((9 * c! + 1) * m);
-  cols.fill(1, 9 * c! * m);
-  for (let k = 0; k < 9; k++) {
-    const ky = Math.floor(k / 3), kx = k % 3;
-    for (let ch = 0; ch < c!; ch++) {
-      const row = (k * c! + ch) * m;
-      for (let img = 0; img < n!; img++) {
-        for (let y = 0; y < h!; y++) {
-          const sy = y + ky - 1;
-          if (sy < 0 || sy >= h!) continue;
-          for (let xx = 0; xx < w!; xx++) {
-            const sx = xx + kx - 1;
-            if (sx < 0 || sx >= w!) continue;
-            cols[row + (img * h! + y) * w! + xx] = x[((img * h! + sy) * w! + sx) * c! + ch]!;
-          }
+/**
+ * conv3x3(x) + bias, then a ReLU if `relu` → [N, H, W, F], as layers.c's conv3x3_forward: the taps
+ * summed in (ky, kx, c) order, those outside the image left out, then the bias, rounded to float32 as
+ * it goes.
+ */
+export function conv3x3Cpu(
+  x: Float32Array,
+  filter: Float32Array,
+  bias: Float32Array | undefined,
+  relu: boolean,
+  [n, h, w, c]: number[],
+  f: number,
+): Float32Array {
+  const fr = Math.fround;
+  const out = new Float32Array(n! * h! * w! * f);
+  const acc = new Float32Array(f);
+  for (let p = 0; p < n! * h! * w!; p++) {
+    const img = Math.floor(p / (h! * w!)), y = Math.floor(p / w!) % h!, xx = p % w!;
+    acc.fill(0);
+    for (let ky = 0; ky < 3; ky++) {
+      const sy = y + ky - 1;
+      if (sy < 0 || sy >= h!) continue;
+      for (let kx = 0; kx < 3; kx++) {
+        const sx = xx + kx - 1;
+        if (sx < 0 || sx >= w!) continue;
+        const src = ((img * h! + sy) * w! + sx) * c!;
+        for (let ch = 0; ch < c!; ch++) {
+          const s = x[src + ch]!, k = ((ky * 3 + kx) * c! + ch) * f;
+          for (let j = 0; j < f; j++) acc[j] = fr(acc[j]! + fr(s * filter[k + j]!));
         }
       }
     }
+    for (let j = 0; j < f; j++) {
+      const v = bias ? fr(acc[j]! + bias[j]!) : acc[j]!;
+      out[p * f + j] = relu ? Math.max(v, 0) : v;
+    }
   }
-  return cols;
+  return out;
+}
+
+/**
+ * A 3×3 "same" convolution's dw [3, 3, C, F] and db [F] from x [N, H, W, C] and dy [N, H, W, F], as
+ * layers.c's conv3x3_filter_grad: each sum over the positions in order, rounded to float32 as it goes.
+ */
+export function conv3x3FilterGradCpu(
+  x: Float32Array,
+  dy: Float32Array,
+  [n, h, w, c]: number[],
+  f: number,
+): { dw: Float32Array; db: Float32Array } {
+  const fr = Math.fround;
+  const dw = new Float32Array(9 * c! * f), db = new Float32Array(f);
+  for (let img = 0; img < n!; img++) {
+    for (let y = 0; y < h!; y++) {
+      const dyRow = (img * h! + y) * w! * f;
+      for (let ky = 0; ky < 3; ky++) {
+        const sy = y + ky - 1;
+        if (sy < 0 || sy >= h!) continue;
+        const xRow = (img * h! + sy) * w! * c!;
+        for (let kx = 0; kx < 3; kx++) {
+          const from = kx === 0 ? 1 : 0, to = kx === 2 ? w! - 1 : w!;
+          for (let ch = 0; ch < c!; ch++) {
+            const a = ((ky * 3 + kx) * c! + ch) * f;
+            for (let xx = from; xx < to; xx++) {
+              const s = x[xRow + (xx + kx - 1) * c! + ch]!;
+              const d = dyRow + xx * f;
+              for (let j = 0; j < f; j++) dw[a + j] = fr(dw[a + j]! + fr(s * dy[d + j]!));
+            }
+          }
+        }
+      }
+      for (let xx = 0; xx < w!; xx++) {
+        for (let j = 0; j < f; j++) db[j] = fr(db[j]! + dy[dyRow + xx * f + j]!);
+      }
+    }
+  }
+  return { dw, db };
 }
 
 /** One Adam step, as layers.c's adam_step: every operation rounded to float32 in its order. */
@@ -52,7 +106,7 @@ export function adamStepCpu(
   return { p2, m2, v2 };
 }
 
-/** 2×2 max-pooling with the first maximum's index, as layers.c's max_pool_2x2_forward. */
+/** 2×2 max-pooling with the first maximum's index, as layers.c's pool_row. */
 export function maxPool2x2Cpu(
   x: Float32Array,
   [n, h, w, c]: number[],
@@ -77,16 +131,23 @@ export function maxPool2x2Cpu(
   return { out, argmax };
 }
 
-/** The scatter of max_pool_2x2_backward. */
+/** max_pool_2x2_backward: each input gets its window's gradient if it is where the positive maximum
+ * came from, else 0. */
 export function maxPool2x2GradCpu(
   dout: Float32Array,
   out: Float32Array,
   argmax: Int32Array,
-  inSize: number,
+  [n, h, w, c]: number[],
 ): Float32Array {
-  const din = new Float32Array(inSize);
+  const din = new Float32Array(n! * h! * w! * c!);
   for (let i = 0; i < dout.length; i++) {
-    if (out[i]! > 0) din[argmax[i]!] = din[argmax[i]!]! + dout[i]!;
+    const img = Math.floor(i / (c! * (h! / 2) * (w! / 2))),
+      y = Math.floor(i / (c! * (w! / 2))) % (h! / 2);
+    const xx = Math.floor(i / c!) % (w! / 2), ch = i % c!;
+    const at = ((img * h! + 2 * y) * w! + 2 * xx) * c! + ch;
+    for (const j of [at, at + c!, at + w! * c!, at + w! * c! + c!]) {
+      din[j] = out[i]! > 0 && argmax[i] === j ? dout[i]! : 0;
+    }
   }
   return din;
 }
@@ -107,20 +168,49 @@ export function registerCpuLayers(): void {
     const cpu = backend as MathBackendCPU;
     return [r.p2, r.m2, r.v2].map((data) => cpu.makeTensorInfo(p!.shape, "float32", data));
   });
-  register(IM2COL, "cpu", ({ inputs, backend }) => {
-    const x = inputs.x!;
-    const [n, h, w, c] = x.shape;
-    const cols = im2col3x3Cpu(values<Float32Array>(backend, x), x.shape);
-    return (backend as MathBackendCPU).makeTensorInfo([9 * c! + 1, n! * h! * w!], "float32", cols);
+  register(CONV, "cpu", ({ inputs, attrs, backend }) => {
+    const { x, filter, bias } = inputs;
+    const [n, h, w] = x!.shape, f = filter!.shape[3]!;
+    const out = conv3x3Cpu(
+      values<Float32Array>(backend, x!),
+      values<Float32Array>(backend, filter!),
+      bias && values<Float32Array>(backend, bias),
+      !!attrs!.relu,
+      x!.shape,
+      f,
+    );
+    return (backend as MathBackendCPU).makeTensorInfo([n!, h!, w!, f], "float32", out);
   });
-  register(MAX_POOL, "cpu", ({ inputs, attrs, backend }) => {
-    const x = inputs.x!;
-    const [n, h, w, c] = x.shape;
-    const shape = [n!, h! / 2, w! / 2, c!];
-    const r = maxPool2x2Cpu(values<Float32Array>(backend, x), x.shape);
-    const cpu = backend as MathBackendCPU;
+  register(CONV_POOL, "cpu", ({ inputs, attrs, backend }) => {
+    const { x, filter, bias } = inputs;
+    const [n, h, w] = x!.shape, f = filter!.shape[3]!;
+    const conv = conv3x3Cpu(
+      values<Float32Array>(backend, x!),
+      values<Float32Array>(backend, filter!),
+      values<Float32Array>(backend, bias!),
+      true,
+      x!.shape,
+      f,
+    );
+    const r = maxPool2x2Cpu(conv, [n!, h!, w!, f]);
+    const cpu = backend as MathBackendCPU, shape = [n!, h! / 2, w! / 2, f];
     const out = cpu.makeTensorInfo(shape, "float32", r.out);
     return attrs!.withArgmax ? [out, cpu.makeTensorInfo(shape, "int32", r.argmax)] : out;
+  });
+  register(FILTER_GRAD, "cpu", ({ inputs, backend }) => {
+    const { x, dy } = inputs;
+    const c = x!.shape[3]!, f = dy!.shape[3]!;
+    const r = conv3x3FilterGradCpu(
+      values<Float32Array>(backend, x!),
+      values<Float32Array>(backend, dy!),
+      x!.shape,
+      f,
+    );
+    const cpu = backend as MathBackendCPU;
+    return [
+      cpu.makeTensorInfo([3, 3, c, f], "float32", r.dw),
+      cpu.makeTensorInfo([f], "float32", r.db),
+    ];
   });
   register(MAX_POOL_GRAD, "cpu", ({ inputs, attrs, backend }) => {
     const { dout, out, argmax } = inputs;
@@ -129,7 +219,7 @@ export function registerCpuLayers(): void {
       values<Float32Array>(backend, dout!),
       values<Float32Array>(backend, out!),
       values<Int32Array>(backend, argmax!),
-      shape.reduce((a, b) => a * b, 1),
+      shape,
     );
     return (backend as MathBackendCPU).makeTensorInfo(shape, "float32", din);
   });
