@@ -4,7 +4,7 @@ with the same recipe as `deno task train --model cnn2`: the same layers and init
 the training digits shuffled every epoch and augmented (random rotation, scale, shear and
 translation, then dilation or erosion with the same probabilities as src/data/augment.ts; half
 the digits untouched), and
-one "not a digit" image for every ten digits, labelled 10. The negatives are the ones our trainer
+one "not a digit" image for every five digits, labelled 10. The negatives are the ones our trainer
 renders (src/data/negatives.ts), written by `deno task bench:vs-pytorch` into --negatives as raw
 bytes [epochs, K, 28, 28], so both sides learn from the same images.
 

@@ -51,9 +51,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 /** cnn2's negatives as our trainer renders them, epoch by epoch, for PyTorch to read. */
 async function negativesFile(): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: ".u8" });
-  const { epochs, valSplit } = ARCHITECTURES.cnn2.recipe;
-  // one per ten trained digits, as the trainer draws them (it holds out the last valSplit)
-  const perEpoch = Math.round(((await loadDataset()).train.count - valSplit) / 10);
+  const { epochs, valSplit, negativeShare } = ARCHITECTURES.cnn2.recipe;
+  // the recipe's share of the trained digits, as the trainer draws them (it holds out valSplit)
+  const perEpoch = Math.round(((await loadDataset()).train.count - valSplit) * negativeShare!);
   const bytes = new Uint8Array(epochs * perEpoch * PIXELS);
   for (let e = 1; e <= epochs; e++) {
     for (let k = 0; k < perEpoch; k++) {

@@ -66,7 +66,12 @@ async function buildKernel(
   await compileWasm(out, {
     args: [...CLANG_ARGS, kernel.source],
     packages: "clang lld",
-    check(module) {
+    check(module, bytes) {
+      if (mayUseStack(bytes)) {
+        throw new Error(
+          "the kernel must not use a stack: it would be in tfjs' memory, over tfjs' own data",
+        );
+      }
       const imports = WebAssembly.Module.imports(module).map((i) =>
         `${i.module}.${i.name}:${i.kind}`
       );
@@ -81,6 +86,33 @@ async function buildKernel(
       }
     },
   });
+}
+
+/**
+ * Whether a module's code may read or write its global 0, the stack pointer wasm-ld gives it (a
+ * stack that would live in the memory the kernel imports). Conservative: the bytes of `global.get 0`
+ * or `global.set 0` anywhere in the code section count, even as part of another instruction.
+ */
+export function mayUseStack(bytes: Uint8Array): boolean {
+  let at = 8; // after the magic number and version
+  const leb = () => {
+    let value = 0, shift = 0, byte;
+    do {
+      byte = bytes[at++]!;
+      value |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return value;
+  };
+  while (at < bytes.length) {
+    const id = bytes[at++]!, size = leb();
+    if (id === 10) {
+      const code = bytes.subarray(at, at + size);
+      return code.some((b, i) => (b === 0x23 || b === 0x24) && code[i + 1] === 0x00);
+    }
+    at += size;
+  }
+  return false;
 }
 
 if (import.meta.main) {

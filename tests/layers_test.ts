@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import * as tfRef from "@tensorflow/tfjs"; // the gradients of tfjs' ops, for the references
 import * as tf from "@tensorflow/tfjs-core";
-import { LAYERS_WASM, startBackend } from "../src/deno.ts";
+import { CONV_POOL_WASM, LAYERS_WASM, startBackend } from "../src/deno.ts";
 import {
   adamUpdate,
   conv3x3,
@@ -15,7 +15,7 @@ import {
 } from "../src/model/kernels/layers.ts";
 import { createRng } from "../src/model/random.ts";
 import { ADAM_DEFAULTS, adamConstants } from "../src/train/adam.ts";
-import { buildLayers } from "../scripts/build_kernels.ts";
+import { buildLayers, mayUseStack } from "../scripts/build_kernels.ts";
 
 const SHAPE: [number, number, number, number] = [3, 6, 8, 16]; // N, H, W, C
 
@@ -284,4 +284,20 @@ Deno.test("a fresh build of layers.c is byte for byte the committed layers.wasm"
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("neither kernel module uses a stack, which would be in tfjs' memory", async () => {
+  for (const file of [LAYERS_WASM, CONV_POOL_WASM]) {
+    assert.equal(mayUseStack(await Deno.readFile(file)), false, file.pathname);
+  }
+  // a module whose one function is `global.get 0; drop`: the check sees it
+  const reads = Uint8Array.of(
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // magic, version
+    ...[0x01, 0x04, 0x01, 0x60, 0x00, 0x00], // type section: () → ()
+    ...[0x03, 0x02, 0x01, 0x00], // function section: one of that type
+    ...[0x06, 0x06, 0x01, 0x7f, 0x01, 0x41, 0x00, 0x0b], // global section: mut i32 = 0
+    ...[0x0a, 0x07, 0x01, 0x05, 0x00, 0x23, 0x00, 0x1a, 0x0b], // code: global.get 0; drop; end
+  );
+  await WebAssembly.compile(reads); // a valid module
+  assert.equal(mayUseStack(reads), true);
 });

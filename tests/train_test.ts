@@ -148,6 +148,41 @@ async function trainCnn2(cores: number, set: TrainingSet, data: string, stopAt?:
   return { model, progress, pool };
 }
 
+Deno.test("a share the gradient worker cannot compute is an error for the trainer, not a hang", async () => {
+  await startBackend("wasm");
+  const data = await idxFolder(256, 100);
+  const set: TrainingSet = { digits: subset(mnist.train, 256), negatives: 0, augment: false };
+  // the worker is told a share of cut digits no set can have; the trainer's own set is sound
+  const pool = await createGradientPool(2, {
+    arch: "cnn2",
+    backend: "wasm",
+    data,
+    valSplit: 0,
+    negatives: 0,
+    augment: false,
+    cutShare: 2,
+    pairs: 0,
+    batchSize: 8,
+  }, set);
+  const params = toTensors("cnn2", initParams("cnn2", createRng(4)));
+  try {
+    const samples = Uint32Array.from({ length: 8 }, (_, i) => i);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      assert.throws(
+        () => pool.step(params, samples, { seed: 1, epoch: 1 }),
+        /^Error: the gradient worker failed: share must be in \[0, 1\]: got 2$/,
+      );
+    }
+    // a share the worker has no part in is the trainer's alone, and works
+    const one = pool.step(params, Uint32Array.of(3), { seed: 1, epoch: 1 });
+    assert.ok(Number.isFinite(one.loss));
+    tf.dispose(Object.values(one.grads));
+  } finally {
+    pool.close();
+    tf.dispose(Object.values(params));
+  }
+});
+
 Deno.test("cnn2 learns on one core and on two, with the same weights bit for bit, and resumes exactly", async () => {
   const data = await idxFolder(1_280, 100);
   // the reader's set: its digits cut from neighbours and its pairs are drawn per sample too

@@ -12,8 +12,8 @@ export interface WasmBuild {
   cwd?: string;
   /** The Debian packages that provide the toolchain, for the error when clang is missing. */
   packages: string;
-  /** Throws when the compiled module is not what it must be (its imports, its exports). */
-  check(module: WebAssembly.Module): void;
+  /** Throws when the compiled module (and its bytes) is not what it must be (imports, exports…). */
+  check(module: WebAssembly.Module, bytes: Uint8Array): void;
 }
 
 /** Compiles to `out`; throws with clang's message, with how to install it, or with `check`'s. */
@@ -33,7 +33,8 @@ export async function compileWasm(out: string, build: WasmBuild): Promise<void> 
     if (!result.success) {
       throw new Error(`clang failed:\n${new TextDecoder().decode(result.stderr).trim()}`);
     }
-    build.check(await WebAssembly.compile(await Deno.readFile(tmp)));
+    const bytes = await Deno.readFile(tmp);
+    build.check(await WebAssembly.compile(bytes), bytes);
     await Deno.rename(tmp, out);
   } finally {
     await Deno.remove(tmp).catch(() => {});

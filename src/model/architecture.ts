@@ -61,6 +61,11 @@ export interface Recipe {
    * confidence is calibrated on them (src/train/calibrate.ts). 0: the test set scores the epochs.
    */
   valSplit: number;
+  /**
+   * For a network with a "not a digit" class: rendered negatives (src/data/negatives.ts) trained on
+   * per training digit, new ones every epoch.
+   */
+  negativeShare?: number;
 }
 
 /**

@@ -59,12 +59,17 @@ export interface TrainResult {
 
 /**
  * How the network `POST /read` uses is trained (`--reader`): its architecture's recipe, with 15% of
- * the digits shown cut from a touching neighbour and half as many negatives again made of two digits
- * taken for one (src/data/neighbours.ts), its weights stored as I8 to keep the Worker's bundle within
- * budget. Chosen on written numbers from MNIST training digits (docs/training.md, "A network for
+ * the digits shown cut from a touching neighbour, one rendered negative for every ten digits and half
+ * as many negatives again made of two digits taken for one (src/data/neighbours.ts), its weights
+ * stored as I8 to keep the Worker's bundle within budget. Chosen on written numbers from MNIST training digits (docs/training.md, "A network for
  * reading numbers").
  */
-export const READER = { cutShare: 0.15, pairShare: 0.5, weights: "I8" } as const;
+export const READER = {
+  cutShare: 0.15,
+  negativeShare: 0.1,
+  pairShare: 0.5,
+  weights: "I8",
+} as const;
 
 /** The stem of a run's files: `mnist-<arch>`, `mnist-<arch>-read` for the reader. */
 export function modelName(config: Pick<TrainConfig, "arch" | "reader">): string {
@@ -151,13 +156,13 @@ export async function train(
 }
 
 /**
- * What an epoch trains on: the training digits and, for a network with a "not a digit" class, one
- * rendered negative for every ten digits; for the reader, what {@linkcode READER} adds.
+ * What an epoch trains on: the training digits and, for a network with a "not a digit" class, its
+ * recipe's share of rendered negatives; for the reader, what {@linkcode READER} says.
  */
 function trainingSet(config: TrainConfig, train: Split): TrainingSet {
-  const negatives = ARCHITECTURES[config.arch].classes > NUM_CLASSES
-    ? Math.round(train.count / 10)
-    : 0;
+  const { classes, recipe } = ARCHITECTURES[config.arch];
+  const share = config.reader ? READER.negativeShare : recipe.negativeShare ?? 0;
+  const negatives = classes > NUM_CLASSES ? Math.round(train.count * share) : 0;
   if (!config.reader) return { digits: train, negatives, augment: config.augment };
   const pairs = Math.round(negatives * READER.pairShare);
   return {

@@ -54,6 +54,7 @@ export const cnn2 = {
     noise: "sample",
     weights: "F16",
     valSplit: 5000,
+    negativeShare: 0.2,
   },
 
   forward(params: Params, batch: Batch, noise?: Noise): ForwardResult {

@@ -13,16 +13,48 @@
 
 #include <wasm_simd128.h>
 
-// bias[at..at + 4] added (if there is a bias), then the ReLU applied (if asked).
-static inline v128_t finish(v128_t a, const float* bias, int at, int relu) {
-  if (bias) a = wasm_f32x4_add(a, wasm_v128_load(bias + at));
-  return relu ? wasm_f32x4_max(a, wasm_f32x4_splat(0)) : a;
+// Sixteen floats in four SIMD registers: what the convolution kernels accumulate, sixteen filters at
+// a time. Always inlined, so that they stay in registers (no kernel here may use a stack: its memory
+// is tfjs').
+typedef struct {
+  v128_t v[4];
+} f32x16;
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE f32x16 zero16(void) {
+  const v128_t z = wasm_f32x4_splat(0);
+  return (f32x16){{z, z, z, z}};
+}
+
+INLINE f32x16 load16(const float* p) {
+  return (f32x16){{wasm_v128_load(p), wasm_v128_load(p + 4), wasm_v128_load(p + 8),
+                   wasm_v128_load(p + 12)}};
+}
+
+INLINE void store16(float* p, f32x16 a) {
+  for (int i = 0; i < 4; i++) wasm_v128_store(p + 4 * i, a.v[i]);
+}
+
+// a + s·d, lane by lane: a multiply, then an add (no fused multiply-add), as layers_cpu.ts rounds.
+INLINE f32x16 madd16(f32x16 a, v128_t s, f32x16 d) {
+  for (int i = 0; i < 4; i++) a.v[i] = wasm_f32x4_add(a.v[i], wasm_f32x4_mul(s, d.v[i]));
+  return a;
+}
+
+// bias[at..at + 16] added (if there is a bias), then the ReLU applied (if asked).
+INLINE f32x16 finish(f32x16 a, const float* bias, int at, int relu) {
+  for (int i = 0; i < 4; i++) {
+    if (bias) a.v[i] = wasm_f32x4_add(a.v[i], wasm_v128_load(bias + at + 4 * i));
+    if (relu) a.v[i] = wasm_f32x4_max(a.v[i], wasm_f32x4_splat(0));
+  }
+  return a;
 }
 
 // One output position's sixteen filters from fb into o[fb..], its taps outside the image left out.
 static void conv_position(int h, int w, int c, int f, const float* image, const float* filter,
                           const float* bias, int relu, int y, int xx, int fb, float* o) {
-  v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+  f32x16 a = zero16();
   for (int ky = 0; ky < 3; ky++) {
     const int sy = y + ky - 1;
     if (sy < 0 || sy >= h) continue;
@@ -31,19 +63,10 @@ static void conv_position(int h, int w, int c, int f, const float* image, const 
       if (sx < 0 || sx >= w) continue;
       const float* src = image + (sy * w + sx) * c;
       const float* k = filter + (ky * 3 + kx) * c * f + fb;
-      for (int ch = 0; ch < c; ch++, k += f) {
-        const v128_t s = wasm_v128_load32_splat(src + ch);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(k)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(k + 4)));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, wasm_v128_load(k + 8)));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, wasm_v128_load(k + 12)));
-      }
+      for (int ch = 0; ch < c; ch++, k += f) a = madd16(a, wasm_v128_load32_splat(src + ch), load16(k));
     }
   }
-  wasm_v128_store(o + fb, finish(a0, bias, fb, relu));
-  wasm_v128_store(o + fb + 4, finish(a1, bias, fb + 4, relu));
-  wasm_v128_store(o + fb + 8, finish(a2, bias, fb + 8, relu));
-  wasm_v128_store(o + fb + 12, finish(a3, bias, fb + 12, relu));
+  store16(o + fb, finish(a, bias, fb, relu));
 }
 
 // Row y of one image's convolution: out_row [W, F].
@@ -55,37 +78,20 @@ static void conv_row(int h, int w, int c, int f, const float* image, const float
     // each load of the filter, and their sums are in the same order as one at a time
     int xx = 1;
     for (; xx + 2 <= w - 1; xx += 2) {
-      v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-      v128_t b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      f32x16 a = zero16(), b = zero16();
       for (int ky = 0; ky < 3; ky++) {
         const int sy = y + ky - 1;
         if (sy < 0 || sy >= h) continue;
         const float* src = image + (sy * w + xx - 1) * c;
         const float* k = filter + ky * 3 * c * f + fb;
         for (int t = 0; t < 3 * c; t++, k += f) {  // (kx, ch) in order: 3·C taps in a row
-          const v128_t s = wasm_v128_load32_splat(src + t);
-          const v128_t u = wasm_v128_load32_splat(src + c + t);
-          const v128_t k0 = wasm_v128_load(k), k1 = wasm_v128_load(k + 4);
-          const v128_t k2 = wasm_v128_load(k + 8), k3 = wasm_v128_load(k + 12);
-          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, k0));
-          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, k1));
-          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, k2));
-          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, k3));
-          b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(u, k0));
-          b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(u, k1));
-          b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(u, k2));
-          b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(u, k3));
+          const f32x16 taps = load16(k);
+          a = madd16(a, wasm_v128_load32_splat(src + t), taps);
+          b = madd16(b, wasm_v128_load32_splat(src + c + t), taps);
         }
       }
-      float* o = row + xx * f + fb;
-      wasm_v128_store(o, finish(a0, bias, fb, relu));
-      wasm_v128_store(o + 4, finish(a1, bias, fb + 4, relu));
-      wasm_v128_store(o + 8, finish(a2, bias, fb + 8, relu));
-      wasm_v128_store(o + 12, finish(a3, bias, fb + 12, relu));
-      wasm_v128_store(o + f, finish(b0, bias, fb, relu));
-      wasm_v128_store(o + f + 4, finish(b1, bias, fb + 4, relu));
-      wasm_v128_store(o + f + 8, finish(b2, bias, fb + 8, relu));
-      wasm_v128_store(o + f + 12, finish(b3, bias, fb + 12, relu));
+      store16(row + xx * f + fb, finish(a, bias, fb, relu));
+      store16(row + (xx + 1) * f + fb, finish(b, bias, fb, relu));
     }
     for (; xx < w; xx++) {
       conv_position(h, w, c, f, image, filter, bias, relu, y, xx, fb, row + xx * f);
@@ -182,55 +188,26 @@ void conv3x3_filter_grad(int n, int h, int w, int c, int f, const float* x, cons
           for (; ch + 2 <= c; ch += 2) {  // two channels share each load of dy
             const float* src = x_row + (kx - 1) * c + ch;
             for (int fb = 0; fb < f; fb += 16) {
-              float* a = dw + ((ky * 3 + kx) * c + ch) * f + fb;
-              float* b = a + f;
-              v128_t a0 = wasm_v128_load(a), a1 = wasm_v128_load(a + 4);
-              v128_t a2 = wasm_v128_load(a + 8), a3 = wasm_v128_load(a + 12);
-              v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
-              v128_t b2 = wasm_v128_load(b + 8), b3 = wasm_v128_load(b + 12);
+              float* sums = dw + ((ky * 3 + kx) * c + ch) * f + fb;
+              f32x16 a = load16(sums), b = load16(sums + f);
               for (int xx = from; xx < to; xx++) {
-                const v128_t s = wasm_v128_load32_splat(src + xx * c);
-                const v128_t t = wasm_v128_load32_splat(src + xx * c + 1);
-                const float* d = dy_row + xx * f + fb;
-                const v128_t d0 = wasm_v128_load(d), d1 = wasm_v128_load(d + 4);
-                const v128_t d2 = wasm_v128_load(d + 8), d3 = wasm_v128_load(d + 12);
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, d0));
-                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, d1));
-                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, d2));
-                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, d3));
-                b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(t, d0));
-                b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(t, d1));
-                b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(t, d2));
-                b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(t, d3));
+                const f32x16 d = load16(dy_row + xx * f + fb);
+                a = madd16(a, wasm_v128_load32_splat(src + xx * c), d);
+                b = madd16(b, wasm_v128_load32_splat(src + xx * c + 1), d);
               }
-              wasm_v128_store(a, a0);
-              wasm_v128_store(a + 4, a1);
-              wasm_v128_store(a + 8, a2);
-              wasm_v128_store(a + 12, a3);
-              wasm_v128_store(b, b0);
-              wasm_v128_store(b + 4, b1);
-              wasm_v128_store(b + 8, b2);
-              wasm_v128_store(b + 12, b3);
+              store16(sums, a);
+              store16(sums + f, b);
             }
           }
           for (; ch < c; ch++) {
             const float* src = x_row + (kx - 1) * c + ch;
             for (int fb = 0; fb < f; fb += 16) {
-              float* a = dw + ((ky * 3 + kx) * c + ch) * f + fb;
-              v128_t a0 = wasm_v128_load(a), a1 = wasm_v128_load(a + 4);
-              v128_t a2 = wasm_v128_load(a + 8), a3 = wasm_v128_load(a + 12);
+              float* sums = dw + ((ky * 3 + kx) * c + ch) * f + fb;
+              f32x16 a = load16(sums);
               for (int xx = from; xx < to; xx++) {
-                const v128_t s = wasm_v128_load32_splat(src + xx * c);
-                const float* d = dy_row + xx * f + fb;
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(d)));
-                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(d + 4)));
-                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, wasm_v128_load(d + 8)));
-                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, wasm_v128_load(d + 12)));
+                a = madd16(a, wasm_v128_load32_splat(src + xx * c), load16(dy_row + xx * f + fb));
               }
-              wasm_v128_store(a, a0);
-              wasm_v128_store(a + 4, a1);
-              wasm_v128_store(a + 8, a2);
-              wasm_v128_store(a + 12, a3);
+              store16(sums, a);
             }
           }
         }
