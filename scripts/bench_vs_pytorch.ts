@@ -53,7 +53,7 @@ async function negativesFile(): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: ".u8" });
   const { epochs, valSplit, negativeShare } = ARCHITECTURES.cnn2.recipe;
   // the recipe's share of the trained digits, as the trainer draws them (it holds out valSplit)
-  const perEpoch = Math.round(((await loadDataset()).train.count - valSplit) * negativeShare!);
+  const perEpoch = Math.round(((await loadDataset()).train.count - valSplit) * negativeShare);
   const bytes = new Uint8Array(epochs * perEpoch * PIXELS);
   for (let e = 1; e <= epochs; e++) {
     for (let k = 0; k < perEpoch; k++) {

@@ -90,27 +90,32 @@ async function buildKernel(
 
 /**
  * Whether a module's code may read or write its global 0, the stack pointer wasm-ld gives it (a
- * stack that would live in the memory the kernel imports). Conservative: the bytes of `global.get 0`
- * or `global.set 0` anywhere in the code section count, even as part of another instruction.
+ * stack that would live in the memory the kernel imports). Conservative: every byte 0x23
+ * (`global.get`) or 0x24 (`global.set`) in the code section is read as that instruction, and its
+ * index (unsigned LEB128, which wasm-ld pads to five bytes) compared with 0, even where the byte is
+ * part of another instruction.
  */
 export function mayUseStack(bytes: Uint8Array): boolean {
-  let at = 8; // after the magic number and version
-  const leb = () => {
+  const leb = (at: number): [value: number, next: number] => {
     let value = 0, shift = 0, byte;
     do {
-      byte = bytes[at++]!;
-      value |= (byte & 0x7f) << shift;
+      byte = bytes[at++] ?? 0;
+      value += (byte & 0x7f) * 2 ** shift;
       shift += 7;
-    } while (byte & 0x80);
-    return value;
+    } while (byte & 0x80 && shift < 35);
+    return [value, at];
   };
+  let at = 8; // after the magic number and version
   while (at < bytes.length) {
-    const id = bytes[at++]!, size = leb();
+    const id = bytes[at]!;
+    const [size, start] = leb(at + 1);
     if (id === 10) {
-      const code = bytes.subarray(at, at + size);
-      return code.some((b, i) => (b === 0x23 || b === 0x24) && code[i + 1] === 0x00);
+      for (let i = start; i < start + size; i++) {
+        if ((bytes[i] === 0x23 || bytes[i] === 0x24) && leb(i + 1)[0] === 0) return true;
+      }
+      return false;
     }
-    at += size;
+    at = start + size;
   }
   return false;
 }

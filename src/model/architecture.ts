@@ -62,10 +62,10 @@ export interface Recipe {
    */
   valSplit: number;
   /**
-   * For a network with a "not a digit" class: rendered negatives (src/data/negatives.ts) trained on
-   * per training digit, new ones every epoch.
+   * Rendered negatives (src/data/negatives.ts) trained on per training digit, new ones every epoch:
+   * 0 for a network without a "not a digit" class.
    */
-  negativeShare?: number;
+  negativeShare: number;
 }
 
 /**
@@ -80,6 +80,7 @@ export const SEED_RECIPE: Readonly<Recipe> = {
   noise: "stream",
   weights: "F32",
   valSplit: 0,
+  negativeShare: 0,
 };
 
 export interface Architecture {

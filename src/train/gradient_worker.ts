@@ -59,12 +59,11 @@ function serve(arch: Arch, set: TrainingSet, batchSize: number, channel: ShareCh
     Atomics.wait(control, SLOT.REQUEST, answered);
     const asked = Atomics.load(control, SLOT.REQUEST);
     if (asked === CLOSE) return;
+    const tensors = toTensors(arch, params);
     try {
-      const tensors = toTensors(arch, params);
       const samples = channel.samples.slice(0, control[SLOT.COUNT]);
       const stream = { seed: channel.stream[SLOT.SEED]!, epoch: channel.stream[SLOT.EPOCH]! };
       const share = shareGradients(arch, tensors, set, samples, stream, buffers);
-      tf.dispose(Object.values(tensors));
       for (const [name, view] of Object.entries(grads)) view.set(share.grads[name]!);
       channel.stream[SLOT.LOSS] = share.loss;
       control[SLOT.STATUS] = STATUS.OK;
@@ -72,6 +71,8 @@ function serve(arch: Arch, set: TrainingSet, batchSize: number, channel: ShareCh
       const message = new TextEncoder().encode((error as Error).message).subarray(0, 1023);
       channel.error.fill(0).set(message);
       control[SLOT.STATUS] = STATUS.FAILED;
+    } finally {
+      tf.dispose(Object.values(tensors));
     }
     answered = asked;
     Atomics.store(control, SLOT.REPLY, asked);

@@ -50,7 +50,10 @@ export const SLOT = { REQUEST: 0, REPLY: 1, STATUS: 2, COUNT: 3, SEED: 0, EPOCH:
 export const STATUS = { OK: 0, FAILED: 1 };
 /** A REQUEST that asks the worker to stop. */
 export const CLOSE = -1;
-/** How long the trainer waits for a share before it gives the worker up. */
+/**
+ * How long the trainer waits for a share before it gives the worker up: a share that fails is
+ * answered at once with its error, so only a worker that died (its thread ended) is waited for.
+ */
 const WORKER_TIMEOUT_MS = 120_000;
 
 /** A channel for `arch`'s parameters and batches of `batchSize`. */
@@ -196,8 +199,8 @@ async function startWorker(config: PoolConfig): Promise<GradientWorker> {
     },
     answer() {
       const started = performance.now();
-      while (Atomics.load(control, SLOT.REPLY) !== asked) {
-        Atomics.wait(control, SLOT.REPLY, asked - 1, 1000);
+      for (let seen; (seen = Atomics.load(control, SLOT.REPLY)) !== asked;) {
+        Atomics.wait(control, SLOT.REPLY, seen, 1000);
         if (performance.now() - started > WORKER_TIMEOUT_MS) {
           throw new Error(`the gradient worker did not answer in ${WORKER_TIMEOUT_MS / 1000} s`);
         }

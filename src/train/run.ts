@@ -161,7 +161,7 @@ export async function train(
  */
 function trainingSet(config: TrainConfig, train: Split): TrainingSet {
   const { classes, recipe } = ARCHITECTURES[config.arch];
-  const share = config.reader ? READER.negativeShare : recipe.negativeShare ?? 0;
+  const share = config.reader ? READER.negativeShare : recipe.negativeShare;
   const negatives = classes > NUM_CLASSES ? Math.round(train.count * share) : 0;
   if (!config.reader) return { digits: train, negatives, augment: config.augment };
   const pairs = Math.round(negatives * READER.pairShare);

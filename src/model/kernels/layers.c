@@ -63,7 +63,9 @@ static void conv_position(int h, int w, int c, int f, const float* image, const 
       if (sx < 0 || sx >= w) continue;
       const float* src = image + (sy * w + sx) * c;
       const float* k = filter + (ky * 3 + kx) * c * f + fb;
-      for (int ch = 0; ch < c; ch++, k += f) a = madd16(a, wasm_v128_load32_splat(src + ch), load16(k));
+      for (int ch = 0; ch < c; ch++, k += f) {
+        a = madd16(a, wasm_v128_load32_splat(src + ch), load16(k));
+      }
     }
   }
   store16(o + fb, finish(a, bias, fb, relu));
@@ -142,10 +144,10 @@ static void pool_row(int w, int c, const float* top, const float* bottom, int at
   }
 }
 
-// A conv block, 2×2 max-pooling of relu(conv3x3(x) + b), without writing the convolution's output: two rows of
-// it at a time in `rows` [2, W, F] (the caller's scratch), pooled into out [N, H/2, W/2, F] and
-// argmax (may be 0), whose indices are into the [N, H, W, F] output never written. The same values
-// and indices as the two kernels one after the other.
+// A conv block, 2×2 max-pooling of relu(conv3x3(x) + b), without writing the convolution's output:
+// two rows of it at a time in `rows` [2, W, F] (the caller's scratch), pooled into
+// out [N, H/2, W/2, F] and argmax (may be 0), whose indices are into the [N, H, W, F] output never
+// written: the values and indices conv3x3_forward's output would give, pooled.
 __attribute__((export_name("conv3x3_relu_pool_forward")))
 void conv3x3_relu_pool_forward(int n, int h, int w, int c, int f, const float* x,
                                const float* filter, const float* bias, float* rows, float* out,
@@ -157,7 +159,8 @@ void conv3x3_relu_pool_forward(int n, int h, int w, int c, int f, const float* x
       conv_row(h, w, c, f, image, filter, bias, 1, 2 * y, rows);
       conv_row(h, w, c, f, image, filter, bias, 1, 2 * y + 1, rows + w * f);
       const int o = (img * ph + y) * pw * f;
-      pool_row(w, f, rows, rows + w * f, (img * h + 2 * y) * w * f, out + o, argmax ? argmax + o : 0);
+      const int at = (img * h + 2 * y) * w * f;  // the index of the top row in the full output
+      pool_row(w, f, rows, rows + w * f, at, out + o, argmax ? argmax + o : 0);
     }
   }
 }

@@ -130,7 +130,10 @@ export function conv3x3FilterGrad(
   expectFloat(x, "x");
   expectFloat(dy, "dy");
   const [n, h, w] = x.shape, f = dy.shape[3];
-  if (dy.shape[0] !== n || dy.shape[1] !== h || dy.shape[2] !== w || f % 16) {
+  if (
+    x.rank !== 4 || dy.rank !== 4 || dy.shape[0] !== n || dy.shape[1] !== h || dy.shape[2] !== w ||
+    f % 16
+  ) {
     throw new RangeError(
       `conv3x3FilterGrad needs dy [N, H, W, F] over x's positions, F % 16 = 0: x ${x.shape}, dy ${dy.shape}`,
     );
@@ -181,11 +184,15 @@ export function maxPool2x2Grad(
   inputShape: [number, number, number, number],
 ): tf.Tensor4D {
   expectFloat(dout, "dout");
+  expectFloat(out, "out");
   if (dout.size !== out.size || argmax.size !== out.size || argmax.dtype !== "int32") {
     throw new RangeError("maxPool2x2Grad needs dout, out and an int32 argmax of one size");
   }
   const [n, h, w, c] = inputShape;
-  if (h % 2 || w % 2 || c % 4 || !tf.util.arraysEqual(out.shape, [n, h / 2, w / 2, c])) {
+  if (
+    inputShape.length !== 4 || h % 2 || w % 2 || c % 4 ||
+    !tf.util.arraysEqual(out.shape, [n, h / 2, w / 2, c])
+  ) {
     throw new RangeError(`maxPool2x2Grad needs out [N, H/2, W/2, C] of an input ${inputShape}`);
   }
   return tf.engine().runKernel(MAX_POOL_GRAD, { dout, out, argmax }, { inputShape }) as tf.Tensor4D;
