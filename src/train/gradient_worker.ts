@@ -10,7 +10,15 @@ import type { BackendName } from "../model/backend.ts";
 import { batchBuffers, type TrainingSet } from "../data/batches.ts";
 import { holdOut, loadDataset } from "../data/mnist.ts";
 import { type Arch, toTensors } from "../model/model.ts";
-import { CLOSE, paramViews, type ShareChannel, shareGradients, SLOT, STATUS } from "./parallel.ts";
+import {
+  CLOSE,
+  CONTROL,
+  paramViews,
+  type ShareChannel,
+  shareGradients,
+  STATUS,
+  STREAM,
+} from "./parallel.ts";
 import * as tf from "@tensorflow/tfjs-core";
 
 /** What the trainer sends: enough to rebuild the same training set, and the channel. */
@@ -56,26 +64,32 @@ function serve(arch: Arch, set: TrainingSet, batchSize: number, channel: ShareCh
   const params = paramViews(arch, channel.params), grads = paramViews(arch, channel.grads);
   let answered = 0;
   for (;;) {
-    Atomics.wait(control, SLOT.REQUEST, answered);
-    const asked = Atomics.load(control, SLOT.REQUEST);
+    Atomics.wait(control, CONTROL.REQUEST, answered);
+    const asked = Atomics.load(control, CONTROL.REQUEST);
     if (asked === CLOSE) return;
     const tensors = toTensors(arch, params);
     try {
-      const samples = channel.samples.slice(0, control[SLOT.COUNT]);
-      const stream = { seed: channel.stream[SLOT.SEED]!, epoch: channel.stream[SLOT.EPOCH]! };
-      const share = shareGradients(arch, tensors, set, samples, stream, buffers);
-      for (const [name, view] of Object.entries(grads)) view.set(share.grads[name]!);
-      channel.stream[SLOT.LOSS] = share.loss;
-      control[SLOT.STATUS] = STATUS.OK;
+      const samples = channel.samples.slice(0, control[CONTROL.COUNT]);
+      const stream = { seed: channel.stream[STREAM.SEED]!, epoch: channel.stream[STREAM.EPOCH]! };
+      channel.stream[STREAM.LOSS] = shareGradients(
+        arch,
+        tensors,
+        set,
+        samples,
+        stream,
+        buffers,
+        grads,
+      );
+      control[CONTROL.STATUS] = STATUS.OK;
     } catch (error) {
       const message = new TextEncoder().encode((error as Error).message).subarray(0, 1023);
       channel.error.fill(0).set(message);
-      control[SLOT.STATUS] = STATUS.FAILED;
+      control[CONTROL.STATUS] = STATUS.FAILED;
     } finally {
       tf.dispose(Object.values(tensors));
     }
     answered = asked;
-    Atomics.store(control, SLOT.REPLY, asked);
-    Atomics.notify(control, SLOT.REPLY);
+    Atomics.store(control, CONTROL.REPLY, asked);
+    Atomics.notify(control, CONTROL.REPLY);
   }
 }

@@ -13,7 +13,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type BatchBuffers, batchBuffers, fillBatch, type TrainingSet } from "../data/batches.ts";
 import { type Arch, ARCHITECTURES, type HostParams, type Params } from "../model/model.ts";
-import { readParams } from "./export.ts";
 import type { WorkerInit, WorkerReply } from "./gradient_worker.ts";
 import { type Gradients, gradientStep, sampleNoise } from "./loop.ts";
 
@@ -44,8 +43,10 @@ export interface ShareChannel {
   error: Uint8Array;
 }
 
-/** Slots of {@linkcode ShareChannel}'s `control` and `stream`. */
-export const SLOT = { REQUEST: 0, REPLY: 1, STATUS: 2, COUNT: 3, SEED: 0, EPOCH: 1, LOSS: 2 };
+/** Slots of {@linkcode ShareChannel}'s `control`. */
+export const CONTROL = { REQUEST: 0, REPLY: 1, STATUS: 2, COUNT: 3 } as const;
+/** Slots of {@linkcode ShareChannel}'s `stream`. */
+export const STREAM = { SEED: 0, EPOCH: 1, LOSS: 2 } as const;
 /** STATUS: the answer holds gradients, or the worker failed (its message in `error`). */
 export const STATUS = { OK: 0, FAILED: 1 };
 /** A REQUEST that asks the worker to stop. */
@@ -56,9 +57,14 @@ export const CLOSE = -1;
  */
 const WORKER_TIMEOUT_MS = 120_000;
 
+/** How many numbers `arch`'s parameters hold, all tensors together. */
+function paramCount(arch: Arch): number {
+  return ARCHITECTURES[arch].params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b), 0);
+}
+
 /** A channel for `arch`'s parameters and batches of `batchSize`. */
 export function createChannel(arch: Arch, batchSize: number): ShareChannel {
-  const size = ARCHITECTURES[arch].params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b), 0);
+  const size = paramCount(arch);
   const shared = (bytes: number) => new SharedArrayBuffer(bytes);
   return {
     control: new Int32Array(shared(4 * 4)),
@@ -92,8 +98,17 @@ export async function createGradientPool(
   const buffers = batchBuffers(config.batchSize);
   const worker = cores > 1 ? await startWorker(config) : undefined;
 
-  const local = (params: Params, samples: Uint32Array, stream: { seed: number; epoch: number }) =>
-    shareGradients(arch, params, set, samples, stream, buffers);
+  // the trainer's gradients, kept from step to step: one set per share it may compute
+  const mine = [0, 1].map(() => paramViews(arch, new Float32Array(paramCount(arch))));
+  const local = (
+    params: Params,
+    samples: Uint32Array,
+    stream: { seed: number; epoch: number },
+    share: number,
+  ) => ({
+    loss: shareGradients(arch, params, set, samples, stream, buffers, mine[share]!),
+    grads: mine[share]!,
+  });
 
   return {
     cores: worker ? 2 : 1,
@@ -101,12 +116,12 @@ export async function createGradientPool(
       const cut = Math.ceil(samples.length / 2);
       const first = samples.subarray(0, cut), second = samples.subarray(cut);
       if (worker && second.length) worker.ask(params, second, stream);
-      const a = local(params, first, stream);
+      const a = local(params, first, stream, 0);
       const b = !second.length
         ? undefined
         : worker
         ? worker.answer()
-        : local(params, second, stream);
+        : local(params, second, stream, 1);
       return combine(arch, a, b, first.length, second.length);
     },
     close() {
@@ -116,8 +131,9 @@ export async function createGradientPool(
 }
 
 /**
- * One share's loss and gradients, read back to the host: its batch built, dropout drawn per sample,
- * the gradient step taken. The trainer's thread and the worker both compute shares with this.
+ * One share's loss, and its gradients read back into `into` (host arrays, one per parameter): its
+ * batch built, dropout drawn per sample, the gradient step taken. The trainer's thread and the
+ * worker (into the shared memory) both compute shares with this.
  */
 export function shareGradients(
   arch: Arch,
@@ -126,13 +142,14 @@ export function shareGradients(
   samples: Uint32Array,
   stream: { seed: number; epoch: number },
   buffers: BatchBuffers,
-): { loss: number; grads: HostParams } {
+  into: HostParams,
+): number {
   const n = fillBatch(set, samples, stream, buffers);
   const noise = sampleNoise(stream.seed, stream.epoch, samples);
   const { loss, grads } = gradientStep(arch, params, buffers.images, buffers.labels, n, noise);
-  const host = readParams(arch, grads);
+  for (const [name, grad] of Object.entries(grads)) into[name]!.set(grad.dataSync());
   tf.dispose(Object.values(grads));
-  return { loss, grads: host };
+  return loss;
 }
 
 /** (a·n₁ + b·n₂) / (n₁ + n₂), parameter by parameter, as tensors for the optimiser. */
@@ -191,30 +208,30 @@ async function startWorker(config: PoolConfig): Promise<GradientWorker> {
     ask(tensors, samples, stream) {
       for (const [name, view] of Object.entries(params)) view.set(tensors[name]!.dataSync());
       channel.samples.set(samples);
-      control[SLOT.COUNT] = samples.length;
-      channel.stream[SLOT.SEED] = stream.seed;
-      channel.stream[SLOT.EPOCH] = stream.epoch;
-      Atomics.store(control, SLOT.REQUEST, ++asked);
-      Atomics.notify(control, SLOT.REQUEST);
+      control[CONTROL.COUNT] = samples.length;
+      channel.stream[STREAM.SEED] = stream.seed;
+      channel.stream[STREAM.EPOCH] = stream.epoch;
+      Atomics.store(control, CONTROL.REQUEST, ++asked);
+      Atomics.notify(control, CONTROL.REQUEST);
     },
     answer() {
       const started = performance.now();
-      for (let seen; (seen = Atomics.load(control, SLOT.REPLY)) !== asked;) {
-        Atomics.wait(control, SLOT.REPLY, seen, 1000);
+      for (let seen; (seen = Atomics.load(control, CONTROL.REPLY)) !== asked;) {
+        Atomics.wait(control, CONTROL.REPLY, seen, 1000);
         if (performance.now() - started > WORKER_TIMEOUT_MS) {
           throw new Error(`the gradient worker did not answer in ${WORKER_TIMEOUT_MS / 1000} s`);
         }
       }
-      if (control[SLOT.STATUS] !== STATUS.OK) {
+      if (control[CONTROL.STATUS] !== STATUS.OK) {
         const end = channel.error.indexOf(0);
         const message = new TextDecoder().decode(channel.error.slice(0, end < 0 ? undefined : end));
         throw new Error(`the gradient worker failed: ${message}`);
       }
-      return { loss: channel.stream[SLOT.LOSS]!, grads };
+      return { loss: channel.stream[STREAM.LOSS]!, grads };
     },
     close() {
-      Atomics.store(control, SLOT.REQUEST, CLOSE);
-      Atomics.notify(control, SLOT.REQUEST);
+      Atomics.store(control, CONTROL.REQUEST, CLOSE);
+      Atomics.notify(control, CONTROL.REQUEST);
       worker.terminate();
     },
   };

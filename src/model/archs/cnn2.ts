@@ -6,8 +6,8 @@
  *   Dropout(0.25) → Flatten(1568) → Linear(1568→128) → ReLU → Linear(128→11)
  *
  * Each conv block is one pass of ours, convolution, ReLU and max-pooling; its gradients are ours too
- * (kernels/layers.c); the Linear layers are tfjs' matmuls (XNNPACK). The flatten is PyTorch's channel-first order, so the file loads into the
- * equivalent nn.Module. Why this shape: docs/training.md, "A second architecture".
+ * (kernels/layers.c); the Linear layers are tfjs' matmuls (XNNPACK). The flatten is PyTorch's
+ * channel-first order, so the file loads into the equivalent nn.Module. Why this shape: docs/training.md, "A second architecture".
  *
  * Shape letters: N images, C1 = 16 and C2 = 32 channels, S = 7×7 pooled positions, F = C2·S = 1568
  * features, H = 128 hidden units, L = 11 classes (the ten digits, then "not a digit").
