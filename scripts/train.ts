@@ -21,7 +21,7 @@ is the seed's. Each network brings its own defaults for epochs, batch size, lr a
 
   --model NAME       cnn (the seed's Net), mlp (its closing exercise) or cnn2 (two conv blocks
                      and a "not a digit" class: what the Worker serves) (default cnn)
-  --epochs N         epochs to train (default: cnn 2, mlp 2, cnn2 4)
+  --epochs N         epochs to train (default: cnn 2, mlp 2, cnn2 6)
   --batch-size N     images per batch (default 64)
   --lr X             Adam's (peak) learning rate (default 0.002; the seed's is 0.001)
   --augment on|off   random affine and stroke width on the training digits (default: cnn2 on)

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { fromMnistGrayscale, toMnist, toMnistDigit } from "../src/image/preprocess.ts";
-import { greyMap, halve } from "../src/image/_grey.ts";
+import { greyMap } from "../src/image/_grey.ts";
 import { inkPolarity, isolateInk } from "../src/image/_ink.ts";
 import { inkBox } from "../src/image/_resample.ts";
 import { ImageError } from "../src/image/errors.ts";
@@ -165,6 +165,35 @@ Deno.test("toMnistDigit() ignores a strip of desk along the frame and the edge o
   const digit = toMnistDigit(overWhite(draw(800, 600, paper, [25, 25, 60, 255], one(430, 405))));
   const s = assertMnistLike(digit, "height");
   assert.ok(s.box.width <= 8, `only the narrow 1 is left: ${JSON.stringify(s.box)}`);
+});
+
+Deno.test("toMnistDigit() keeps a calligraphic digit's hairlines: faint strokes joined to solid ink", () => {
+  // A "b"-like digit: a thick black stem and a hairline bowl in mid-grey, 3 px wide on a 280 px
+  // canvas, under half a pixel in the 112 px working map: fainter there than Otsu's threshold.
+  const stem = one(60, 40);
+  const bowl = ring(135, 170, 50, 3);
+  const image = draw(280, 280, () => WHITE, BLACK, stem);
+  for (let y = 0; y < 280; y++) {
+    for (let x = 0; x < 280; x++) {
+      if (bowl(x, y) && !stem(x, y)) image.data.set([120, 120, 120, 255], (y * 280 + x) * 4);
+    }
+  }
+  const s = assertMnistLike(toMnistDigit(overWhite(image)), "height");
+  assert.ok(s.box.width >= 14, `the bowl is kept beside the stem: ${JSON.stringify(s.box)}`);
+});
+
+Deno.test("toMnistDigit() does not trace a faint line that runs from the digit to the frame", () => {
+  // The same stem, and a faint grey line from it to the right edge: a shadow's edge, not writing.
+  const stem = one(60, 40);
+  const line = (x: number, y: number) => x >= 90 && y >= 150 && y < 153;
+  const image = draw(280, 280, () => WHITE, BLACK, stem);
+  for (let y = 0; y < 280; y++) {
+    for (let x = 0; x < 280; x++) {
+      if (line(x, y)) image.data.set([190, 190, 190, 255], (y * 280 + x) * 4);
+    }
+  }
+  const s = assertMnistLike(toMnistDigit(overWhite(image)), "height");
+  assert.ok(s.box.width <= 8, `only the stem is left: ${JSON.stringify(s.box)}`);
 });
 
 Deno.test("toMnistDigit() refuses a blank canvas as no_ink", () => {
@@ -363,10 +392,10 @@ function boldDigit(
 
 /**
  * The MNIST recipe with no background subtracted (polarity, Otsu's ink, fitted and centred), on the
- * half-size map that toMnistDigit() reads a digit this large from.
+ * same working map.
  */
 function plainRecipe(map: FloatMap): Uint8ClampedArray {
-  const ink = isolateInk(inkPolarity(halve(map)));
+  const ink = isolateInk(inkPolarity(map));
   const { x0, y0, x1, y1 } = inkBox(ink);
   return toMnist(ink, { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 });
 }

@@ -22,6 +22,12 @@ const FAINT = 0.35;
 const MIN_SPAN_SHARE = 0.04;
 /** Anti-aliased edges up to this far from solid ink are kept. */
 const EDGE_RADIUS = 2;
+/**
+ * Fainter ink joined to solid ink is traced down to this share of Otsu's threshold: the hairlines of
+ * a calligraphic digit and pen-thin strokes shrunk into the working map stand out less than the
+ * thick strokes that set the threshold.
+ */
+const FAINT_STROKE = 0.3;
 
 /**
  * Ink as bright: dark-on-light is inverted, light-on-dark kept. The background is what most pixels
@@ -233,8 +239,9 @@ function tileFilter(
 
 /**
  * Separates the digit from what is left of the background: Otsu's threshold finds solid ink,
- * components too small to be writing are dropped as specks, and anti-aliased edges next to kept
- * ink are ramped in. Solid ink maps to 255.
+ * components too small to be writing are dropped as specks, anti-aliased edges next to kept ink
+ * are ramped in, and fainter strokes joined to it (hairlines, pen lines a pixel wide) are traced.
+ * Solid ink maps to 255.
  *
  * @throws {ImageError} `no_ink` when nothing that looks like writing remains.
  */
@@ -244,7 +251,10 @@ export function isolateInk(flat: FloatMap): FloatMap {
 
 /** The writing on an ink map, as {@linkcode findWriting} finds it. */
 export interface Writing {
-  /** The writing's ink, 0 … 255 (solid ink 255), anti-aliased edges included; 0 elsewhere. */
+  /**
+   * The writing's ink, 0 … 255 (solid ink 255), anti-aliased edges and faint strokes joined to it
+   * included; 0 elsewhere.
+   */
   ink: FloatMap;
   /** Per pixel, [height, width]: the index in `components` of the solid ink it belongs to, or -1. */
   labels: Int32Array;
@@ -252,7 +262,7 @@ export interface Writing {
   components: InkComponent[];
   /** Per component: 1 when it is writing (kept in `ink`), 0 when a speck or a mark on the frame. */
   writing: Uint8Array;
-  /** The bounding box of all writing. */
+  /** The bounding box of all writing, faint strokes included. */
   box: Box;
 }
 
@@ -282,12 +292,20 @@ export function findWriting(
     MIN_CONTRAST / 2,
     (options.solidShare ?? 0) * strongest,
   );
+  const cleared = withoutEdgeStrips(flat, threshold);
   const { mask: core, box, labels, components, kept } = keepWritingComponents(
-    withoutEdgeStrips(flat, threshold),
+    cleared,
     threshold,
     width,
     height,
     options.minSpanShare ?? MIN_SPAN_SHARE,
+  );
+  const faint = traceFaintStrokes(
+    cleared,
+    core,
+    Math.max(FAINT_STROKE * threshold, MIN_CONTRAST / 4),
+    width,
+    box,
   );
   const solid = median(data, core);
   const low = threshold / 2;
@@ -303,12 +321,70 @@ export function findWriting(
   const out = new Float32Array(width * height);
   for (let y = near.y0; y <= near.y1; y++) {
     for (let i = y * width + near.x0; i <= y * width + near.x1; i++) {
-      if (edges[i] !== 1) continue;
-      const v = (data[i]! - low) * scale;
-      out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      if (edges[i] === 1) {
+        const v = (data[i]! - low) * scale;
+        out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      } else if (faint?.[i] === 1) {
+        // A faint stroke away from solid ink: as strong as ink along its ridge, where it peaks.
+        out[i] = (255 * data[i]!) / localPeak(data, width, height, i);
+      }
     }
   }
   return { ink: { width, height, data: out }, labels, components, writing: kept, box };
+}
+
+/**
+ * The pixels of at least `level` joined to solid ink through such pixels (8-neighbour), not solid
+ * ink themselves: hysteresis, as Canny's edge detector links weak edges to strong ones. Widens `box`
+ * over them. `undefined` when they reach the frame: then they are a shadow's edge or a strip of desk
+ * that comes close to the writing, not part of it.
+ */
+function traceFaintStrokes(
+  data: Float32Array,
+  core: Uint8Array,
+  level: number,
+  width: number,
+  box: Box,
+): Uint8Array | undefined {
+  const height = data.length / width;
+  const faint = new Uint8Array(data.length);
+  const queue = new Int32Array(data.length); // each pixel is queued at most once
+  let tail = 0;
+  for (let i = 0; i < core.length; i++) if (core[i] === 1) queue[tail++] = i;
+  let { x0, y0, x1, y1 } = box;
+  for (let head = 0; head < tail; head++) {
+    const i = queue[head]!;
+    const x = i % width;
+    const y = (i - x) / width;
+    for (let ny = Math.max(0, y - 1); ny <= Math.min(height - 1, y + 1); ny++) {
+      for (let nx = Math.max(0, x - 1); nx <= Math.min(width - 1, x + 1); nx++) {
+        const n = ny * width + nx;
+        if (core[n] === 1 || faint[n] === 1 || data[n]! < level) continue;
+        if (nx === 0 || ny === 0 || nx === width - 1 || ny === height - 1) return undefined;
+        faint[n] = 1;
+        queue[tail++] = n;
+        if (nx < x0) x0 = nx;
+        if (nx > x1) x1 = nx;
+        if (ny < y0) y0 = ny;
+        if (ny > y1) y1 = ny;
+      }
+    }
+  }
+  Object.assign(box, { x0, y0, x1, y1 });
+  return faint;
+}
+
+/** The largest value of pixel `i` and its eight neighbours. */
+function localPeak(data: Float32Array, width: number, height: number, i: number): number {
+  const x = i % width;
+  const y = (i - x) / width;
+  let peak = 0;
+  for (let ny = Math.max(0, y - 1); ny <= Math.min(height - 1, y + 1); ny++) {
+    for (let nx = Math.max(0, x - 1); nx <= Math.min(width - 1, x + 1); nx++) {
+      if (data[ny * width + nx]! > peak) peak = data[ny * width + nx]!;
+    }
+  }
+  return peak;
 }
 
 /** How far in from the frame a strip of desk or table may reach, as a share of the short side. */

@@ -4,7 +4,6 @@
  * light ink (255) on a black background (0): the format of the images the model was trained on.
  */
 import { inkPolarity, isolateInk, subtractBackground } from "./_ink.ts";
-import { halve } from "./_grey.ts";
 import {
   centreByMass,
   fitDigitBox,
@@ -21,9 +20,11 @@ import type { FloatMap, MapBox } from "./types.ts";
  *
  * Steps (the decoder already composited transparency over white and box-averaged to ≤ 112 px a side):
  * make ink bright (dark-on-light is inverted) → subtract the local background (uneven lighting) →
- * keep Otsu-thresholded ink minus specks, with anti-aliased edges — at half size first, when the
- * digit is large enough there → all of the writing as one box → {@linkcode toMnist}. It is the
- * one-box path through the stages that read a number (read.ts).
+ * keep Otsu-thresholded ink minus specks, with anti-aliased edges and the faint strokes joined to it
+ * → all of the writing as one box → {@linkcode toMnist}. It is the one-box path through the stages
+ * that read a number (read.ts). The whole working map is searched: isolating a large digit at half
+ * size first saved ~0.2 ms a request, but let a shadow's edge outweigh a small digit in a photo
+ * (docs/performance.md).
  *
  * @example
  * ```ts ignore
@@ -36,7 +37,7 @@ import type { FloatMap, MapBox } from "./types.ts";
  * @throws {ImageError} `no_ink` when the image is blank or holds only specks.
  */
 export function toMnistDigit(grey: FloatMap): Uint8ClampedArray {
-  const ink = largeInkAtHalf(grey) ?? isolateInk(subtractBackground(inkPolarity(grey)));
+  const ink = isolateInk(subtractBackground(inkPolarity(grey)));
   const { x0, y0, x1, y1 } = inkBox(ink);
   return toMnist(ink, { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 });
 }
@@ -59,29 +60,6 @@ export function toMnist(ink: FloatMap, box: MapBox): Uint8ClampedArray {
     data.set(ink.data.subarray(from, from + width), y * width);
   }
   return centreByMass(fitDigitBox(thickenThinStrokes({ width, height, data })));
-}
-
-/** Maps this large or larger are first tried at half their size. */
-const HALVE_FROM = 80;
-/** At half size, a digit this long (MNIST's field; twice that at full size) keeps every stroke. */
-const MIN_HALF_INK = MNIST_SIDE;
-
-/**
- * A drawing, scan or screenshot usually fills its frame, and its ink holds more pixels than the 20×20
- * box needs: found at half size, it costs a quarter of the work. A small digit (a photo of a page)
- * is isolated again at full size. `undefined` when the full size is needed.
- */
-function largeInkAtHalf(grey: FloatMap): FloatMap | undefined {
-  if (Math.max(grey.width, grey.height) < HALVE_FROM) return undefined;
-  let ink: FloatMap;
-  try {
-    ink = isolateInk(subtractBackground(inkPolarity(halve(grey))));
-  } catch (error) {
-    if (error instanceof ImageError) return undefined; // faint or thin ink: look again at full size
-    throw error;
-  }
-  const box = inkBox(ink);
-  return Math.max(box.x1 - box.x0 + 1, box.y1 - box.y0 + 1) >= MIN_HALF_INK ? ink : undefined;
 }
 
 /**
