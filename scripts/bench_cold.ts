@@ -7,13 +7,10 @@
  *
  *   deno task bench:cold [--rounds 3]
  */
-import { parseArgs } from "node:util";
 import { buildWorker, startWorkerdServe } from "./lib/wrangler.ts";
+import { parseFlags } from "./lib/flags.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { rounds: { type: "string", default: "3" } },
-});
+const values = parseFlags("bench:cold", { rounds: { type: "string", default: "3" } });
 const rounds = Number(values.rounds);
 if (!Number.isSafeInteger(rounds) || rounds < 1) {
   throw new RangeError(`'--rounds' must be an integer ≥ 1: current value is ${values.rounds}`);

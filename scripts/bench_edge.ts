@@ -37,7 +37,6 @@
  * `--only-uploads NAME` (repeatable) measures only the uploads named, e.g. to measure one new kind
  * without the six minutes of the whole run.
  */
-import { parseArgs } from "node:util";
 import { blackOnWhitePng, type ClientImage, offCentreJpeg } from "./lib/client_images.ts";
 import { hostileUploads } from "./lib/hostile_uploads.ts";
 import { loadTestDigits } from "./lib/mnist_test_set.ts";
@@ -45,6 +44,7 @@ import { numberPhoto, numberPng, writeNumber } from "./lib/number_images.ts";
 import { CAMERAS, phonePhoto } from "./lib/phone_photos.ts";
 import { readableDigits, send, sendRaw } from "./lib/upload_client.ts";
 import { freePort, startWorkerdServe } from "./lib/wrangler.ts";
+import { parseFlags } from "./lib/flags.ts";
 
 /** CPU per request the issue sets for workerd, in ms. */
 const TARGETS_MS = {
@@ -61,19 +61,16 @@ const GUNICORN = "/usr/bin/gunicorn";
 const ROOT = new URL("../", import.meta.url).pathname;
 const MB = 1024 * 1024;
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    requests: { type: "string", default: "500" },
-    "hostile-requests": { type: "string", default: "40" },
-    warmup: { type: "string", default: "50" },
-    clients: { type: "string", default: "4" },
-    seconds: { type: "string", default: "60" },
-    "max-rss-mb": { type: "string", default: "3072" },
-    only: { type: "string" },
-    body: { type: "string", default: "multipart" },
-    "only-uploads": { type: "string", multiple: true },
-  },
+const values = parseFlags("bench:edge", {
+  requests: { type: "string", default: "500" },
+  "hostile-requests": { type: "string", default: "40" },
+  warmup: { type: "string", default: "50" },
+  clients: { type: "string", default: "4" },
+  seconds: { type: "string", default: "60" },
+  "max-rss-mb": { type: "string", default: "3072" },
+  only: { type: "string" },
+  body: { type: "string", default: "multipart" },
+  "only-uploads": { type: "string", multiple: true },
 });
 const requests = positive("requests"), hostileRequests = positive("hostile-requests");
 const warmup = positive("warmup"), clients = positive("clients"), seconds = positive("seconds");

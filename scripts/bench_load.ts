@@ -8,7 +8,6 @@
  *
  *   deno task bench:load [--clients 1,8,64] [--seconds 10]
  */
-import { parseArgs } from "node:util";
 import {
   blackOnWhitePng,
   blackOnWhiteWebp,
@@ -18,13 +17,11 @@ import {
 import { type LoadResult, measureLoad } from "./lib/load.ts";
 import { loadTestDigits } from "./lib/mnist_test_set.ts";
 import { startWranglerDev } from "./lib/wrangler.ts";
+import { parseFlags } from "./lib/flags.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    clients: { type: "string", default: "1,8,64" },
-    seconds: { type: "string", default: "10" },
-  },
+const values = parseFlags("bench:load", {
+  clients: { type: "string", default: "1,8,64" },
+  seconds: { type: "string", default: "10" },
 });
 const levels = values.clients.split(",").map(Number);
 const seconds = Number(values.seconds);

@@ -8,7 +8,6 @@
  *
  *   deno task bench:page [--digits 30]
  */
-import { parseArgs } from "node:util";
 import { DRAWN_DIGITS } from "./lib/drawn_digits.ts";
 import {
   bytesSent,
@@ -21,10 +20,11 @@ import {
   settled,
 } from "./lib/page_driver.ts";
 import { startWranglerDev } from "./lib/wrangler.ts";
+import { parseFlags } from "./lib/flags.ts";
 
 const TARGET = { p50Ms: 150, maxMs: 300 };
 
-const { values } = parseArgs({ args: Deno.args, options: { digits: { type: "string" } } });
+const values = parseFlags("bench:page", { digits: { type: "string" } });
 const count = Number(values.digits ?? 30);
 if (!Number.isInteger(count) || count < 1) {
   console.error(`--digits must be a positive integer: current value is ${values.digits}`);

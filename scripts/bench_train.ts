@@ -4,7 +4,6 @@
  * after a warm-up, then where one step's time goes per tfjs kernel (tf.profile). cnn2 steps go
  * through its gradient pool, on `--cores` cores (default 1). Last line: one JSON object.
  */
-import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { startBackend } from "../src/deno.ts";
 import { loadDataset } from "../src/data/mnist.ts";
@@ -23,17 +22,15 @@ import { createRng } from "../src/model/random.ts";
 import { createGradientPool } from "../src/train/parallel.ts";
 import { ADAM_DEFAULTS, createAdamState } from "../src/train/adam.ts";
 import { evaluate, type Progress, trainEpoch } from "../src/train/loop.ts";
+import { parseFlags } from "./lib/flags.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    backend: { type: "string", default: "wasm" },
-    steps: { type: "string", default: "300" },
-    warmup: { type: "string", default: "30" },
-    batch: { type: "string", default: "64" },
-    model: { type: "string", default: "cnn" },
-    cores: { type: "string", default: "1" },
-  },
+const values = parseFlags("bench:train", {
+  backend: { type: "string", default: "wasm" },
+  steps: { type: "string", default: "300" },
+  warmup: { type: "string", default: "30" },
+  batch: { type: "string", default: "64" },
+  model: { type: "string", default: "cnn" },
+  cores: { type: "string", default: "1" },
 });
 const backend = values.backend === "cpu" ? "cpu" : "wasm";
 const arch = values.model as Arch;

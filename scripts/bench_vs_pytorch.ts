@@ -7,21 +7,18 @@
  * medians of the training-loop and whole-process times and their ratios, accuracies, our peak RSS
  * and test time. (Reading another process's /proc/PID/status needs Deno's --allow-all.)
  */
-import { parseArgs } from "node:util";
 import { epochNegative } from "../src/data/batches.ts";
 import { loadDataset, mnistPackageDir } from "../src/data/mnist.ts";
 import { ARCHITECTURES, PIXELS } from "../src/model/model.ts";
 import { trainCli } from "./lib/train_cli.ts";
 import { testScore } from "./lib/train_faults.ts";
+import { parseFlags } from "./lib/flags.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    rounds: { type: "string", default: "3" },
-    threads: { type: "string", default: "2" },
-    loader: { type: "string", default: "torchvision" },
-    model: { type: "string", default: "cnn" },
-  },
+const values = parseFlags("bench:vs-pytorch", {
+  rounds: { type: "string", default: "3" },
+  threads: { type: "string", default: "2" },
+  loader: { type: "string", default: "torchvision" },
+  model: { type: "string", default: "cnn" },
 });
 if (values.model !== "cnn" && values.model !== "cnn2") {
   console.error(`--model must be cnn or cnn2: got "${values.model}"`);

@@ -8,15 +8,15 @@
  *   N digits per camera × orientation (default 2); K the first test-set index tried (default 3001;
  *   another K measures the same pipeline on other digits).
  */
-import { parseArgs } from "node:util";
 import { loadTestDigits } from "./lib/mnist_test_set.ts";
 import { CAMERAS, ORIENTATIONS, SCREENS, uploadSet } from "./lib/phone_photos.ts";
 import { readableDigits, send, uploadInit } from "./lib/upload_client.ts";
 import { startWorkerdServe } from "./lib/wrangler.ts";
+import { parseFlags } from "./lib/flags.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { "per-pair": { type: "string" }, offset: { type: "string", default: "3001" } },
+const values = parseFlags("eval:uploads", {
+  "per-pair": { type: "string" },
+  offset: { type: "string", default: "3001" },
 });
 const offset = Number(values.offset);
 if (!Number.isSafeInteger(offset) || offset < 0 || offset >= 10_000) {

@@ -9,19 +9,16 @@
  *   deno task faults [--seed 1] [--kill-at 375]   (kill once epoch 2 has done this many of its
  *                                                  938 batches)
  */
-import { parseArgs } from "node:util";
 import { killDuringEpoch, testScore, trainToEnd } from "./lib/train_faults.ts";
+import { parseFlags } from "./lib/flags.ts";
 
 const TOLERANCE_POINTS = 0.2;
 /** Batches in an epoch of the default run: 60,000 images in batches of 64. */
 const BATCHES = 938;
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    seed: { type: "string", default: "1" },
-    "kill-at": { type: "string", default: "375" }, // 40% of epoch 2
-  },
+const values = parseFlags("faults", {
+  seed: { type: "string", default: "1" },
+  "kill-at": { type: "string", default: "375" }, // 40% of epoch 2
 });
 const killAt = Number(values["kill-at"]);
 if (!Number.isInteger(killAt) || killAt < 1 || killAt > BATCHES - 1) {

@@ -18,24 +18,21 @@
  * `--runtime workerd` fuzzes the built bundle on plain `workerd serve`, the production runtime
  * without wrangler dev's proxy, whose own memory grows with every request.
  */
-import { parseArgs } from "node:util";
 import { buildCorpus, type FuzzReport, type Route, ROUTES, runFuzz } from "./lib/fuzz.ts";
 import { loadTestDigits } from "./lib/mnist_test_set.ts";
 import { startWorkerdServe, startWranglerDev } from "./lib/wrangler.ts";
+import { parseFlags } from "./lib/flags.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    seed: { type: "string", default: "1" },
-    requests: { type: "string", default: "10000" },
-    seconds: { type: "string", default: "600" },
-    concurrency: { type: "string", default: "8" },
-    from: { type: "string", default: "0" },
-    "max-rss-mib": { type: "string", default: "2048" },
-    // wrangler: `wrangler dev`, as the issue asks; workerd: the built bundle on plain `workerd serve`
-    runtime: { type: "string", default: "wrangler" },
-    route: { type: "string", default: "all" },
-  },
+const values = parseFlags("fuzz", {
+  seed: { type: "string", default: "1" },
+  requests: { type: "string", default: "10000" },
+  seconds: { type: "string", default: "600" },
+  concurrency: { type: "string", default: "8" },
+  from: { type: "string", default: "0" },
+  "max-rss-mib": { type: "string", default: "2048" },
+  // wrangler: `wrangler dev`, as the issue asks; workerd: the built bundle on plain `workerd serve`
+  runtime: { type: "string", default: "wrangler" },
+  route: { type: "string", default: "all" },
 });
 const seed = whole("seed", 0), requests = whole("requests", 1), seconds = whole("seconds", 1);
 const concurrency = whole("concurrency", 1), from = whole("from", 0);

@@ -8,19 +8,16 @@
  * as in wrangler.toml; API_TOKENS and RATE_LIMIT too (the Worker's secret and var). The in-isolate rate
  * limiter stands in for Cloudflare's binding.
  */
-import { parseArgs } from "node:util";
 import { createApp } from "../src/server/app.ts";
 import { MODELS_DIR, openLocalModels } from "../src/deno.ts";
 import { limitsFrom } from "../src/server/limits.ts";
 import type { Env } from "../src/server/env.ts";
+import { parseFlags } from "./lib/flags.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    port: { type: "string", default: "8000" },
-    hostname: { type: "string", default: "127.0.0.1" },
-    models: { type: "string", default: MODELS_DIR },
-  },
+const values = parseFlags("serve", {
+  port: { type: "string", default: "8000" },
+  hostname: { type: "string", default: "127.0.0.1" },
+  models: { type: "string", default: MODELS_DIR },
 });
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
