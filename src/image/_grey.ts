@@ -64,3 +64,21 @@ export function greyMap(
   }
   return { width, height, data };
 }
+
+/** A map box-averaged 2×2 (an odd last row or column averages the pixels it has). */
+export function halve(map: FloatMap): FloatMap {
+  const width = Math.ceil(map.width / 2), height = Math.ceil(map.height / 2);
+  const data = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const y0 = 2 * y, rows = Math.min(2, map.height - y0);
+    for (let x = 0; x < width; x++) {
+      const x0 = 2 * x, columns = Math.min(2, map.width - x0);
+      let sum = 0;
+      for (let dy = 0; dy < rows; dy++) {
+        for (let dx = 0; dx < columns; dx++) sum += map.data[(y0 + dy) * map.width + x0 + dx]!;
+      }
+      data[y * width + x] = sum / (rows * columns);
+    }
+  }
+  return { width, height, data };
+}
