@@ -5,9 +5,14 @@
  * polarity, transparency, lighting or position of the input, and that blank images are refused.
  */
 import assert from "node:assert/strict";
-import { fromMnistGrayscale, toMnist, toMnistDigit } from "../src/image/preprocess.ts";
+import {
+  fromMnistGrayscale,
+  isLargeAndClear,
+  toMnist,
+  toMnistDigit,
+} from "../src/image/preprocess.ts";
 import { greyMap } from "../src/image/_grey.ts";
-import { inkPolarity, isolateInk } from "../src/image/_ink.ts";
+import { findWriting, inkPolarity, isolateInk } from "../src/image/_ink.ts";
 import { inkBox } from "../src/image/_resample.ts";
 import { ImageError } from "../src/image/errors.ts";
 import { startLocalClassifier } from "../src/deno.ts";
@@ -194,6 +199,30 @@ Deno.test("toMnistDigit() does not trace a faint line that runs from the digit t
   }
   const s = assertMnistLike(toMnistDigit(overWhite(image)), "height");
   assert.ok(s.box.width <= 8, `only the stem is left: ${JSON.stringify(s.box)}`);
+});
+
+Deno.test("isLargeAndClear(): half-size writing stands for the digit only when large and clear of the frame", () => {
+  // Ink maps as the half-size search sees them: 0 paper, 200 ink; bars of `length` from (x, y) down.
+  const writing = (bars: { x: number; y: number; length: number }[]) => {
+    const side = 56, data = new Float32Array(side * side);
+    for (const { x, y, length } of bars) {
+      for (let dy = 0; dy < length; dy++) {
+        data.fill(200, (y + dy) * side + x, (y + dy) * side + x + 4);
+      }
+    }
+    return findWriting({ width: side, height: side, data });
+  };
+  assert.equal(
+    isLargeAndClear(writing([{ x: 20, y: 8, length: 40 }])),
+    true,
+    "a long stroke inside",
+  );
+  assert.equal(isLargeAndClear(writing([{ x: 20, y: 14, length: 24 }])), false, "too short");
+  assert.equal(
+    isLargeAndClear(writing([{ x: 20, y: 8, length: 40 }, { x: 25, y: 0, length: 20 }])),
+    false,
+    "a mark on the frame beside it (a shadow's edge, a strip of desk)",
+  );
 });
 
 Deno.test("toMnistDigit() refuses a blank canvas as no_ink", () => {

@@ -87,16 +87,23 @@ function largeInkAtHalf(grey: FloatMap): FloatMap | undefined {
     if (error instanceof ImageError) return undefined; // faint or thin ink: look again at full size
     throw error;
   }
-  const { ink, components, writing: kept } = writing;
+  return isLargeAndClear(writing) ? writing.ink : undefined;
+}
+
+/**
+ * Whether writing found on a half-size map can stand for the digit: its longest mark spans
+ * {@linkcode MIN_HALF_INK} and no mark touches the frame.
+ */
+export function isLargeAndClear({ ink, components, writing: kept }: Writing): boolean {
   let longest = 0;
   for (const [label, c] of components.entries()) {
     if (kept[label] !== 1) continue;
     if (c.x0 === 0 || c.y0 === 0 || c.x1 === ink.width - 1 || c.y1 === ink.height - 1) {
-      return undefined;
+      return false;
     }
     longest = Math.max(longest, c.x1 - c.x0 + 1, c.y1 - c.y0 + 1);
   }
-  return longest >= MIN_HALF_INK ? ink : undefined;
+  return longest >= MIN_HALF_INK;
 }
 
 /**
