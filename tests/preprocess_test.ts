@@ -187,6 +187,20 @@ Deno.test("toMnistDigit() keeps a calligraphic digit's hairlines: faint strokes 
   assert.ok(s.box.width >= 14, `the bowl is kept beside the stem: ${JSON.stringify(s.box)}`);
 });
 
+Deno.test("toMnistDigit() does not draw a faint wash joined to the digit as ink", () => {
+  // A pale grey smudge far larger than the stem, touching it: not a stroke.
+  const stem = one(60, 40);
+  const smudge = (x: number, y: number) => x >= 90 && x < 230 && y >= 60 && y < 200;
+  const image = draw(280, 280, () => WHITE, BLACK, stem);
+  for (let y = 0; y < 280; y++) {
+    for (let x = 0; x < 280; x++) {
+      if (smudge(x, y)) image.data.set([200, 200, 200, 255], (y * 280 + x) * 4);
+    }
+  }
+  const s = assertMnistLike(toMnistDigit(overWhite(image)), "height");
+  assert.ok(s.box.width <= 8, `only the stem is left: ${JSON.stringify(s.box)}`);
+});
+
 Deno.test("toMnistDigit() does not trace a faint line that runs from the digit to the frame", () => {
   // The same stem, and a faint grey line from it to the right edge: a shadow's edge, not writing.
   const stem = one(60, 40);

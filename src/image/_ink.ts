@@ -28,6 +28,8 @@ const EDGE_RADIUS = 2;
  * thick strokes that set the threshold.
  */
 const FAINT_STROKE = 0.3;
+/** Tracing is given up when the faint pixels outnumber solid ink's this many times (a faint wash). */
+const MAX_FAINT_SHARE = 2;
 
 /**
  * Ink as bright: dark-on-light is inverted, light-on-dark kept. The background is what most pixels
@@ -260,7 +262,10 @@ export interface Writing {
   labels: Int32Array;
   /** Every connected component of solid ink, specks included. */
   components: InkComponent[];
-  /** Per component: 1 when it is writing (kept in `ink`), 0 when a speck or a mark on the frame. */
+  /**
+   * Per component: 1 when it is writing (kept in `ink`), 0 when a speck or a mark on the frame (a
+   * faint stroke traced from writing may still cross one).
+   */
   writing: Uint8Array;
   /** The bounding box of all writing, faint strokes included. */
   box: Box;
@@ -276,12 +281,13 @@ export interface Writing {
  * digit does, and its faint residue must not join the digits into one component.
  * `minSpanShare`: the longest mark kept must span this share of the map's long side, or the map
  * holds only a dot ({@linkcode MIN_SPAN_SHARE} unless given: one digit fills much of its map, a
- * number's digits in a photo may be far smaller).
+ * number's digits in a photo may be far smaller). `faintStrokes`: false to leave fainter strokes
+ * joined to solid ink untraced (traced unless given).
  * @throws {ImageError} `no_ink` when nothing that looks like writing remains.
  */
 export function findWriting(
   flat: FloatMap,
-  options: { solidShare?: number; minSpanShare?: number } = {},
+  options: { solidShare?: number; minSpanShare?: number; faintStrokes?: boolean } = {},
 ): Writing {
   const { width, height, data } = flat;
   let strongest = 0;
@@ -300,11 +306,11 @@ export function findWriting(
     height,
     options.minSpanShare ?? MIN_SPAN_SHARE,
   );
-  const faint = traceFaintStrokes(
-    cleared,
+  const faint = options.faintStrokes === false ? undefined : traceFaintStrokes(
+    { width, height, data: cleared },
+    data,
     core,
     Math.max(FAINT_STROKE * threshold, MIN_CONTRAST / 4),
-    width,
     box,
   );
   const solid = median(data, core);
@@ -321,13 +327,13 @@ export function findWriting(
   const out = new Float32Array(width * height);
   for (let y = near.y0; y <= near.y1; y++) {
     for (let i = y * width + near.x0; i <= y * width + near.x1; i++) {
-      if (edges[i] === 1) {
-        const v = (data[i]! - low) * scale;
-        out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-      } else if (faint?.[i] === 1) {
-        // A faint stroke away from solid ink: as strong as ink along its ridge, where it peaks.
-        out[i] = (255 * data[i]!) / localPeak(data, width, height, i);
+      let v = edges[i] === 1 ? (data[i]! - low) * scale : 0;
+      // A faint stroke: as strong as ink along its ridge, where it peaks, up to the solid ink it
+      // grew from (the ramp of solid ink's edge would cut it off there).
+      if (faint?.[i] === 1) {
+        v = Math.max(v, (255 * cleared[i]!) / localPeak(cleared, width, height, i));
       }
+      out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
   return { ink: { width, height, data: out }, labels, components, writing: kept, box };
@@ -336,21 +342,32 @@ export function findWriting(
 /**
  * The pixels of at least `level` joined to solid ink through such pixels (8-neighbour), not solid
  * ink themselves: hysteresis, as Canny's edge detector links weak edges to strong ones. Widens `box`
- * over them. `undefined` when they reach the frame: then they are a shadow's edge or a strip of desk
- * that comes close to the writing, not part of it.
+ * over them. `undefined` when they reach the frame away from solid ink, or a strip of desk that was
+ * cleared (`original` still holds it): then they are a shadow's edge, not writing; and when they
+ * outnumber solid ink {@linkcode MAX_FAINT_SHARE} times: a faint wash, not strokes.
  */
 function traceFaintStrokes(
-  data: Float32Array,
+  cleared: FloatMap,
+  original: Float32Array,
   core: Uint8Array,
   level: number,
-  width: number,
   box: Box,
 ): Uint8Array | undefined {
-  const height = data.length / width;
+  const { width, height, data } = cleared;
   const faint = new Uint8Array(data.length);
   const queue = new Int32Array(data.length); // each pixel is queued at most once
   let tail = 0;
   for (let i = 0; i < core.length; i++) if (core[i] === 1) queue[tail++] = i;
+  const solidArea = tail;
+  // A stroke cut by the frame has its own faint edge on the frame: that is not a way out.
+  const besideSolid = (x: number, y: number) => {
+    for (let ny = Math.max(0, y - 1); ny <= Math.min(height - 1, y + 1); ny++) {
+      for (let nx = Math.max(0, x - 1); nx <= Math.min(width - 1, x + 1); nx++) {
+        if (core[ny * width + nx] === 1) return true;
+      }
+    }
+    return false;
+  };
   let { x0, y0, x1, y1 } = box;
   for (let head = 0; head < tail; head++) {
     const i = queue[head]!;
@@ -359,8 +376,13 @@ function traceFaintStrokes(
     for (let ny = Math.max(0, y - 1); ny <= Math.min(height - 1, y + 1); ny++) {
       for (let nx = Math.max(0, x - 1); nx <= Math.min(width - 1, x + 1); nx++) {
         const n = ny * width + nx;
-        if (core[n] === 1 || faint[n] === 1 || data[n]! < level) continue;
-        if (nx === 0 || ny === 0 || nx === width - 1 || ny === height - 1) return undefined;
+        if (core[n] === 1 || faint[n] === 1) continue;
+        if (data[n]! < level) {
+          if (original[n]! >= level) return undefined; // into a cleared strip of desk
+          continue;
+        }
+        const onFrame = nx === 0 || ny === 0 || nx === width - 1 || ny === height - 1;
+        if (onFrame && !besideSolid(nx, ny)) return undefined;
         faint[n] = 1;
         queue[tail++] = n;
         if (nx < x0) x0 = nx;
@@ -370,6 +392,7 @@ function traceFaintStrokes(
       }
     }
   }
+  if (tail - solidArea > MAX_FAINT_SHARE * solidArea) return undefined;
   Object.assign(box, { x0, y0, x1, y1 });
   return faint;
 }

@@ -24,7 +24,7 @@ import type { FloatMap, MapBox } from "./types.ts";
  * keep Otsu-thresholded ink minus specks, with anti-aliased edges and the faint strokes joined to it
  * — at half size first, when the digit is large and clear of the frame there → all of the writing
  * as one box → {@linkcode toMnist}. It is the one-box path through the stages that read a number
- * (read.ts).
+ * (read.ts), which leaves faint strokes untraced.
  *
  * @example
  * ```ts ignore

@@ -85,6 +85,9 @@ export function segmentNumber(grey: FloatMap): Segmentation {
   const writing = findWriting(subtractBackground(inkPolarity(grey)), {
     solidShare: SOLID_SHARE,
     minSpanShare: MIN_SPAN_SHARE,
+    // Pieces are cut from solid ink's components, which own no traced pixel: tracing would cost
+    // and change nothing here.
+    faintStrokes: false,
   });
   const lines = findLines(writing);
   const pieces = cutPieces(writing, lines);
