@@ -44,6 +44,10 @@ function refuse(message: string): never {
 
 /** The command line, checked. */
 function readFlags(args: string[]) {
+  if (args.includes("--help")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
   let values;
   try {
     ({ values } = parseArgs({

@@ -12,6 +12,8 @@ const TASKS = {
   "bench:page": "bench_page",
   "bench:train": "bench_train",
   "bench:vs-pytorch": "bench_vs_pytorch",
+  "eval:numbers": "eval_numbers",
+  "eval:reading": "eval_reading",
   "eval:uploads": "eval_uploads",
   faults: "faults",
   fuzz: "fuzz",
@@ -37,6 +39,21 @@ for (const [task, file] of Object.entries(TASKS)) {
     assert.equal(stdout.length, 0, "nothing is run");
   });
 }
+
+Deno.test("--help prints the task's flags and exits with 0", async () => {
+  const script = new URL("../scripts/bench_cold.ts", import.meta.url).pathname;
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, "--help"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0);
+  assert.equal(
+    new TextDecoder().decode(stdout),
+    "usage: deno task bench:cold [--rounds V (default 3)]\n",
+  );
+});
 
 Deno.test("usage() lists each flag, its value and its default", () => {
   assert.equal(

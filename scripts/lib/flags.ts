@@ -1,6 +1,7 @@
 /**
  * A task's command-line flags: node:util's parseArgs, strict, with a flag it does not know or a
- * value missing answered by a plain message, the task's flags and exit status 2 — never a stack trace.
+ * value missing answered by a plain message, the task's flags and exit status 2 — never a stack
+ * trace; `--help` prints the flags and exits with 0.
  *
  * @example
  * ```ts ignore
@@ -41,9 +42,15 @@ export function parseFlags<const O extends FlagOptions>(
   options: O,
   args: string[] = Deno.args,
 ) {
+  if (args.includes("--help")) {
+    console.log(usage(task, options));
+    Deno.exit(0);
+  }
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
+    // The command line's mistakes; any other error is the task's own and is thrown as it is.
+    if (!String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS_")) throw error;
     refuseFlags(task, options, (error as Error).message);
   }
 }
