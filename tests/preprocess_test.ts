@@ -172,46 +172,37 @@ Deno.test("toMnistDigit() ignores a strip of desk along the frame and the edge o
   assert.ok(s.box.width <= 8, `only the narrow 1 is left: ${JSON.stringify(s.box)}`);
 });
 
-Deno.test("toMnistDigit() keeps a calligraphic digit's hairlines: faint strokes joined to solid ink", () => {
-  // A "b"-like digit: a thick black stem and a hairline bowl in mid-grey, 3 px wide on a 280 px
-  // canvas, under half a pixel in the 112 px working map: fainter there than Otsu's threshold.
+/** The thick "1" at (60, 40) on a white 280×280 canvas, with `grey` ink wherever `shape` holds beside it. */
+function stemWith(shape: (x: number, y: number) => boolean, grey: number): RgbaImage {
   const stem = one(60, 40);
-  const bowl = ring(135, 170, 50, 3);
   const image = draw(280, 280, () => WHITE, BLACK, stem);
   for (let y = 0; y < 280; y++) {
     for (let x = 0; x < 280; x++) {
-      if (bowl(x, y) && !stem(x, y)) image.data.set([120, 120, 120, 255], (y * 280 + x) * 4);
+      if (shape(x, y) && !stem(x, y)) image.data.set([grey, grey, grey, 255], (y * 280 + x) * 4);
     }
   }
+  return image;
+}
+
+Deno.test("toMnistDigit() keeps a calligraphic digit's hairlines: faint strokes joined to solid ink", () => {
+  // A "b"-like digit: a thick black stem and a hairline bowl in mid-grey, 3 px wide on a 280 px
+  // canvas, under half a pixel in the 112 px working map: fainter there than Otsu's threshold.
+  const image = stemWith(ring(135, 170, 50, 3), 120);
   const s = assertMnistLike(toMnistDigit(overWhite(image)), "height");
   assert.ok(s.box.width >= 14, `the bowl is kept beside the stem: ${JSON.stringify(s.box)}`);
 });
 
 Deno.test("toMnistDigit() does not draw a faint wash joined to the digit as ink", () => {
   // A pale grey smudge far larger than the stem, touching it: not a stroke.
-  const stem = one(60, 40);
   const smudge = (x: number, y: number) => x >= 90 && x < 230 && y >= 60 && y < 200;
-  const image = draw(280, 280, () => WHITE, BLACK, stem);
-  for (let y = 0; y < 280; y++) {
-    for (let x = 0; x < 280; x++) {
-      if (smudge(x, y)) image.data.set([200, 200, 200, 255], (y * 280 + x) * 4);
-    }
-  }
-  const s = assertMnistLike(toMnistDigit(overWhite(image)), "height");
+  const s = assertMnistLike(toMnistDigit(overWhite(stemWith(smudge, 200))), "height");
   assert.ok(s.box.width <= 8, `only the stem is left: ${JSON.stringify(s.box)}`);
 });
 
 Deno.test("toMnistDigit() does not trace a faint line that runs from the digit to the frame", () => {
   // The same stem, and a faint grey line from it to the right edge: a shadow's edge, not writing.
-  const stem = one(60, 40);
   const line = (x: number, y: number) => x >= 90 && y >= 150 && y < 153;
-  const image = draw(280, 280, () => WHITE, BLACK, stem);
-  for (let y = 0; y < 280; y++) {
-    for (let x = 0; x < 280; x++) {
-      if (line(x, y)) image.data.set([190, 190, 190, 255], (y * 280 + x) * 4);
-    }
-  }
-  const s = assertMnistLike(toMnistDigit(overWhite(image)), "height");
+  const s = assertMnistLike(toMnistDigit(overWhite(stemWith(line, 190))), "height");
   assert.ok(s.box.width <= 8, `only the stem is left: ${JSON.stringify(s.box)}`);
 });
 

@@ -501,6 +501,11 @@ function keepWritingComponents(
   return { mask, box, labels, components, kept };
 }
 
+/** Whether `box` reaches the edge of a `width` × `height` map. */
+export function touchesFrame(box: Box, width: number, height: number): boolean {
+  return box.x0 === 0 || box.y0 === 0 || box.x1 === width - 1 || box.y1 === height - 1;
+}
+
 /** Inclusive pixel bounds. */
 export interface Box {
   x0: number;
@@ -572,8 +577,7 @@ function chooseWriting(
   const minArea = Math.max(3, (width * height) / 4000, 0.02 * largest);
   const minSpan = Math.max(3, minSpanShare * Math.max(width, height));
   const span = (c: InkComponent) => Math.max(c.x1 - c.x0, c.y1 - c.y0) + 1;
-  const onEdge = (c: InkComponent) =>
-    c.x0 === 0 || c.y0 === 0 || c.x1 === width - 1 || c.y1 === height - 1;
+  const onEdge = (c: InkComponent) => touchesFrame(c, width, height);
   const candidates = components.map((c) => c.area >= minArea && c.peak >= FAINT * strongest);
   const inside = components.filter((c, i) => candidates[i] && !onEdge(c) && span(c) >= minSpan);
   const anchor = inside.reduce<InkComponent | undefined>(

@@ -3,7 +3,14 @@
  * fit a 20×20 box (aspect kept, anti-aliased) and centred by its centre of mass in a 28×28 field,
  * light ink (255) on a black background (0): the format of the images the model was trained on.
  */
-import { findWriting, inkPolarity, isolateInk, subtractBackground, type Writing } from "./_ink.ts";
+import {
+  findWriting,
+  inkPolarity,
+  isolateInk,
+  subtractBackground,
+  touchesFrame,
+  type Writing,
+} from "./_ink.ts";
 import { halve } from "./_grey.ts";
 import {
   centreByMass,
@@ -98,9 +105,7 @@ export function isLargeAndClear({ ink, components, writing: kept }: Writing): bo
   let longest = 0;
   for (const [label, c] of components.entries()) {
     if (kept[label] !== 1) continue;
-    if (c.x0 === 0 || c.y0 === 0 || c.x1 === ink.width - 1 || c.y1 === ink.height - 1) {
-      return false;
-    }
+    if (touchesFrame(c, ink.width, ink.height)) return false;
     longest = Math.max(longest, c.x1 - c.x0 + 1, c.y1 - c.y0 + 1);
   }
   return longest >= MIN_HALF_INK;
