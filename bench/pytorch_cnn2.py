@@ -44,8 +44,8 @@ class Cnn2(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
         self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
-        self.fc1 = nn.Linear(32 * 7 * 7, 128)
-        self.fc2 = nn.Linear(128, 11)
+        self.fc1 = nn.Linear(32 * 7 * 7, 192)
+        self.fc2 = nn.Linear(192, 11)
         self.dropout = nn.Dropout(0.25)
 
     def forward(self, x):

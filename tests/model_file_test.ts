@@ -204,9 +204,10 @@ Deno.test("an I8 tensor without its scales, or with scales of the wrong shape, i
   );
 });
 
-Deno.test("cnn2's weights are stored as F16, read back as the nearest halves of what was saved", () => {
+Deno.test("cnn2's weights are stored as I8 by default; as F16 they read back as the nearest halves", () => {
   const params = initParams("cnn2", createRng(6));
-  const bytes = encodeModel("cnn2", params);
+  assert.deepEqual(encodeModel("cnn2", params), encodeModel("cnn2", params, "I8"));
+  const bytes = encodeModel("cnn2", params, "F16");
   const { arch, params: read } = decodeModel(bytes);
   assert.equal(arch, "cnn2");
   assert.ok(bytes.length < 2.05 * countParams("cnn2") + 2048, `${bytes.length} bytes: 2 per value`);

@@ -292,7 +292,7 @@ Deno.test("deno task train --model cnn2 --reader: the reader's files, I8 weights
   const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   assert.equal(header["fc1.weight"].dtype, "I8");
-  assert.deepEqual(header["fc1.weight.scale"].shape, [128]);
+  assert.deepEqual(header["fc1.weight.scale"].shape, [192]);
   assert.equal(header["fc1.bias"].dtype, "F32");
   // 576 digits: 58 drawn negatives, and half as many again of pairs
   assert.equal(manifest.training.negatives_per_epoch, 58 + 29);

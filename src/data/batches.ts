@@ -10,7 +10,7 @@ import { PIXELS } from "../model/architecture.ts";
 import { createRng, shuffle } from "../model/random.ts";
 import { augmentBatch } from "./augment.ts";
 import type { Split } from "./mnist.ts";
-import { renderNegative } from "./negatives.ts";
+import { type NegativeGlyphs, renderNegative } from "./negatives.ts";
 import { isCutDigit, renderCutDigit, renderPair } from "./neighbours.ts";
 
 /** The label of a rendered negative: the class after the ten digits. */
@@ -27,6 +27,8 @@ export interface TrainingSet {
   cutShare?: number;
   /** Of the negatives, how many are two digits taken for one: the last ones (default 0). */
   pairs?: number;
+  /** Which letters and symbols the drawn negatives may be (default "all"). */
+  glyphs?: NegativeGlyphs;
 }
 
 /** Samples per epoch. */
@@ -47,8 +49,14 @@ export interface BatchBuffers {
 }
 
 /** Renders negative `k` of `epoch` (each epoch has new ones) into `out` (784 bytes). */
-export function epochNegative(seed: number, epoch: number, k: number, out: Uint8Array): void {
-  renderNegative(seed ^ Math.imul(epoch, 0x2545f491), k, out);
+export function epochNegative(
+  seed: number,
+  epoch: number,
+  k: number,
+  out: Uint8Array,
+  glyphs: NegativeGlyphs = "all",
+): void {
+  renderNegative(seed ^ Math.imul(epoch, 0x2545f491), k, out, glyphs);
 }
 
 /** Renders negative `k` of `set` in `stream`'s epoch into `out`: drawn, or two digits as one. */
@@ -59,7 +67,7 @@ function setNegative(
   out: Uint8Array,
 ): void {
   const drawn = set.negatives - (set.pairs ?? 0);
-  if (k < drawn) epochNegative(stream.seed, stream.epoch, k, out);
+  if (k < drawn) epochNegative(stream.seed, stream.epoch, k, out, set.glyphs);
   else renderPair(set.digits, stream, k - drawn, out);
 }
 

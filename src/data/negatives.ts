@@ -16,7 +16,14 @@
  */
 import { createRng, type Rng, shuffle } from "../model/random.ts";
 import { toMnist } from "../image/preprocess.ts";
-import { LETTER_PATHS, parsePath, type Polyline, SYMBOL_PATHS } from "./_stroke_font.ts";
+import {
+  DIGIT_PART_GLYPHS,
+  LETTER_FORMS,
+  LETTER_PATHS,
+  parsePath,
+  type Polyline,
+  SYMBOL_PATHS,
+} from "./_stroke_font.ts";
 
 /** Pixels in one image: [28, 28]. */
 const PIXELS = 784;
@@ -48,13 +55,32 @@ export const NEGATIVE_SHARES: Readonly<Record<NegativeKind, number>> = {
   noise: 0.05,
 };
 
-/** The letters drawn: capitals and lowercase, none a digit look-alike. */
+/** The letters drawn, capitals and lowercase (a and E in two forms), none a digit look-alike. */
 export const LETTERS: readonly string[] = Object.keys(LETTER_PATHS);
 /** The symbols drawn, none a digit look-alike. */
 export const SYMBOLS: readonly string[] = Object.keys(SYMBOL_PATHS);
 
-const LETTER_STROKES = LETTERS.map((c) => parsePath(LETTER_PATHS[c]!));
-const SYMBOL_STROKES = SYMBOLS.map((c) => parsePath(SYMBOL_PATHS[c]!));
+/**
+ * Which letters and symbols negatives are drawn from: "all", or "no digit parts", leaving out those
+ * that share a part with a digit and the second forms (DIGIT_PART_GLYPHS, LETTER_FORMS). The reader
+ * (src/train/run.ts, READER) learns the latter: its candidates are digits, pieces of digits and
+ * pairs, and to it a J is a 5 drawn with its bar apart.
+ */
+export type NegativeGlyphs = "all" | "no digit parts";
+
+const apart = (c: string) => !DIGIT_PART_GLYPHS.includes(c);
+const GLYPH_STROKES: Record<NegativeGlyphs, { letter: Polyline[][]; symbol: Polyline[][] }> = {
+  all: {
+    letter: [...LETTERS.map((c) => LETTER_PATHS[c]!), ...Object.values(LETTER_FORMS)].map(
+      parsePath,
+    ),
+    symbol: SYMBOLS.map((c) => parsePath(SYMBOL_PATHS[c]!)),
+  },
+  "no digit parts": {
+    letter: LETTERS.filter(apart).map((c) => parsePath(LETTER_PATHS[c]!)),
+    symbol: SYMBOLS.filter(apart).map((c) => parsePath(SYMBOL_PATHS[c]!)),
+  },
+};
 
 /**
  * Renders negative `index` of the set with `seed` into `out`: the same bytes for the same pair,
@@ -69,10 +95,16 @@ const SYMBOL_STROKES = SYMBOLS.map((c) => parsePath(SYMBOL_PATHS[c]!));
  * @param seed Any 32-bit integer.
  * @param index A non-negative integer.
  * @param out 784 bytes, [28, 28] row-major; overwritten with 0 = background … 255 = ink.
+ * @param glyphs Which letters and symbols may be drawn (default "all").
  * @returns What was drawn.
  * @throws {RangeError} When `out` is not 784 bytes or `seed`, `index` are not integers.
  */
-export function renderNegative(seed: number, index: number, out: Uint8Array): NegativeKind {
+export function renderNegative(
+  seed: number,
+  index: number,
+  out: Uint8Array,
+  glyphs: NegativeGlyphs = "all",
+): NegativeKind {
   if (out.length !== PIXELS) {
     throw new RangeError(`'out' must hold ${PIXELS} bytes: current length is ${out.length}`);
   }
@@ -82,7 +114,7 @@ export function renderNegative(seed: number, index: number, out: Uint8Array): Ne
   if (!Number.isInteger(index) || index < 0) {
     throw new RangeError(`'index' must be a non-negative integer: current value is ${index}`);
   }
-  return drawNegative(negativeRng(seed, index), out);
+  return drawNegative(negativeRng(seed, index), out, glyphs);
 }
 
 /**
@@ -106,9 +138,15 @@ export function renderNegatives(seed: number, start: number, count: number): Uin
  * Draws one negative from `rng`'s numbers into `out` (784 bytes), for a caller with its own
  * per-sample generator.
  */
-export function drawNegative(rng: Rng, out: Uint8Array): NegativeKind {
+export function drawNegative(
+  rng: Rng,
+  out: Uint8Array,
+  glyphs: NegativeGlyphs = "all",
+): NegativeKind {
   const kind = pickKind(rng);
-  const drawing = DRAW[kind](rng);
+  const drawing = kind === "letter" || kind === "symbol"
+    ? strokes(pick(rng, GLYPH_STROKES[glyphs][kind]), 0.25)
+    : DRAW[kind](rng);
   const pen = between(rng, 1.5, 3.3); // width in MNIST pixels
   const lines = handwrite(rng, drawing);
   out.set(renderInk(lines, drawing.widths, pen));
@@ -122,9 +160,7 @@ interface Drawing {
   turn: number;
 }
 
-const DRAW: Record<NegativeKind, (rng: Rng) => Drawing> = {
-  letter: (rng) => strokes(pick(rng, LETTER_STROKES), 0.25),
-  symbol: (rng) => strokes(pick(rng, SYMBOL_STROKES), 0.25),
+const DRAW: Record<Exclude<NegativeKind, "letter" | "symbol">, (rng: Rng) => Drawing> = {
   shape: (rng) => pick(rng, SHAPES)(rng),
   scribble: (rng) => pick(rng, SCRIBBLES)(rng),
   strokes: clutter,

@@ -26,6 +26,7 @@ import {
 import type { Dtype } from "../model/safetensors.ts";
 import { sha256Hex } from "../model/sha256.ts";
 import { epochNegative, NOT_A_DIGIT } from "../data/batches.ts";
+import type { NegativeGlyphs } from "../data/negatives.ts";
 import { accuracySvg, errorsSvg, lossCurveSvg } from "./figures.ts";
 import { stageFiles } from "./files.ts";
 import { expectedCalibrationError, fitTemperature } from "./calibrate.ts";
@@ -61,6 +62,8 @@ export interface ExportOptions {
   val?: Split;
   /** The run's seed (held-out negatives are drawn from it). */
   seed: number;
+  /** Which letters and symbols the held-out negatives may be, as in training (default "all"). */
+  negativeGlyphs?: NegativeGlyphs;
   progress: Progress;
   stepsPerEpoch: number;
   training: Record<string, unknown>;
@@ -87,6 +90,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
       data.test,
       options.val,
       options.seed,
+      options.negativeGlyphs,
     );
     draft.test = testReport(test);
     if (calibration) draft.calibration = calibration;
@@ -175,6 +179,7 @@ async function testSaved(
   testSet: Dataset["test"],
   val: Split | undefined,
   seed: number,
+  glyphs: NegativeGlyphs = "all",
 ): Promise<{ test: Evaluation; testMs: number; calibration?: Manifest["calibration"] }> {
   const loaded = await loadModel(saved, draft);
   const reloaded = toTensors(arch, loaded.params);
@@ -184,7 +189,7 @@ async function testSaved(
     const testMs = performance.now() - testStarted;
     if (!val) return { test, testMs };
     const classes = ARCHITECTURES[arch].classes;
-    const held = classes > NUM_CLASSES ? withNegatives(val, seed) : val;
+    const held = classes > NUM_CLASSES ? withNegatives(val, seed, glyphs) : val;
     const temperature = fitTemperature(logitsOf(arch, reloaded, held), held.labels, classes);
     const testLogits = logitsOf(arch, reloaded, testSet);
     const ece = (t: number) =>
@@ -207,7 +212,7 @@ async function testSaved(
  * `val` and one rendered negative for every ten of its digits, from epoch 0: training epochs count
  * from 1, so the trainer never saw them.
  */
-function withNegatives(val: Split, seed: number): Split {
+function withNegatives(val: Split, seed: number, glyphs: NegativeGlyphs): Split {
   const extra = Math.round(val.count / 10);
   const images = new Uint8Array((val.count + extra) * PIXELS);
   const labels = new Uint8Array(val.count + extra);
@@ -215,7 +220,7 @@ function withNegatives(val: Split, seed: number): Split {
   labels.set(val.labels.subarray(0, val.count));
   for (let k = 0; k < extra; k++) {
     const at = (val.count + k) * PIXELS;
-    epochNegative(seed, 0, k, images.subarray(at, at + PIXELS));
+    epochNegative(seed, 0, k, images.subarray(at, at + PIXELS), glyphs);
     labels[val.count + k] = NOT_A_DIGIT;
   }
   return { count: val.count + extra, images, labels };

@@ -9,6 +9,7 @@ import { startBackend } from "../deno.ts";
 import type { BackendName } from "../model/backend.ts";
 import { batchBuffers, type TrainingSet } from "../data/batches.ts";
 import { holdOut, loadDataset } from "../data/mnist.ts";
+import type { NegativeGlyphs } from "../data/negatives.ts";
 import { type Arch, toTensors } from "../model/model.ts";
 import {
   CLOSE,
@@ -33,6 +34,8 @@ export interface WorkerInit {
   /** The training set's share of digits cut from a neighbour, and its pairs (src/data/batches.ts). */
   cutShare: number;
   pairs: number;
+  /** Which letters and symbols its drawn negatives may be (default "all"). */
+  glyphs?: NegativeGlyphs;
   batchSize: number;
   channel: ShareChannel;
 }
@@ -47,8 +50,8 @@ self.onmessage = async (event: MessageEvent<WorkerInit>) => {
     await startBackend(init.backend);
     const data = await loadDataset(init.data);
     const digits = init.valSplit > 0 ? holdOut(data.train, init.valSplit).train : data.train;
-    const { negatives, augment, cutShare, pairs } = init;
-    set = { digits, negatives, augment, cutShare, pairs };
+    const { negatives, augment, cutShare, pairs, glyphs } = init;
+    set = { digits, negatives, augment, cutShare, pairs, glyphs };
   } catch (error) {
     self.postMessage({ kind: "error", message: (error as Error).message } satisfies WorkerReply);
     return;

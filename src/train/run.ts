@@ -59,15 +59,17 @@ export interface TrainResult {
 
 /**
  * How the network `POST /read` uses is trained (`--reader`): its architecture's recipe, with 15% of
- * the digits shown cut from a touching neighbour, one rendered negative for every ten digits and half
- * as many negatives again made of two digits taken for one (src/data/neighbours.ts), its weights
- * stored as I8 to keep the Worker's bundle within budget. Chosen on written numbers from MNIST training digits (docs/training.md, "A network for
+ * the digits shown cut from a touching neighbour, one rendered negative for every ten digits, none
+ * of them a letter or symbol that shares a digit's part (src/data/negatives.ts), and half as many
+ * negatives again made of two digits taken for one (src/data/neighbours.ts), its weights stored as
+ * I8 to keep the Worker's bundle within budget. Chosen on written numbers from MNIST training digits (docs/training.md, "A network for
  * reading numbers").
  */
 export const READER = {
   cutShare: 0.15,
   negativeShare: 0.1,
   pairShare: 0.5,
+  glyphs: "no digit parts",
   weights: "I8",
 } as const;
 
@@ -134,6 +136,7 @@ export async function train(
     validation: val?.count ?? 0,
     val,
     seed: config.seed,
+    negativeGlyphs: set.glyphs,
     progress: state.progress,
     stepsPerEpoch,
     training: trainingRecord(
@@ -171,6 +174,7 @@ function trainingSet(config: TrainConfig, train: Split): TrainingSet {
     augment: config.augment,
     cutShare: READER.cutShare,
     pairs,
+    glyphs: READER.glyphs,
   };
 }
 
@@ -185,6 +189,7 @@ function poolConfig(config: TrainConfig, set: TrainingSet): PoolConfig {
     augment: set.augment,
     cutShare: set.cutShare ?? 0,
     pairs: set.pairs ?? 0,
+    glyphs: set.glyphs,
     batchSize: config.batchSize,
   };
 }
@@ -345,6 +350,7 @@ function trainingRecord(
     ...(config.arch === "cnn2" ? { dropout: 0.25 } : {}),
     ...(config.augment ? { augment: "random affine and stroke width (src/data/augment.ts)" } : {}),
     ...(set.negatives ? { negatives_per_epoch: set.negatives } : {}),
+    ...(set.glyphs ? { negative_glyphs: set.glyphs } : {}),
     ...(set.cutShare
       ? {
         cut_digits: `${percent(set.cutShare)} of the digits cut from a touching neighbour`,

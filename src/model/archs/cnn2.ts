@@ -3,14 +3,14 @@
  * "not a digit":
  *
  *   Conv2d(1→16, 3×3, pad 1) → ReLU → MaxPool 2×2 → Conv2d(16→32, 3×3, pad 1) → ReLU → MaxPool 2×2 →
- *   Dropout(0.25) → Flatten(1568) → Linear(1568→128) → ReLU → Linear(128→11)
+ *   Dropout(0.25) → Flatten(1568) → Linear(1568→192) → ReLU → Linear(192→11)
  *
  * Each conv block is one pass of ours, convolution, ReLU and max-pooling; its gradients are ours too
  * (kernels/layers.c); the Linear layers are tfjs' matmuls (XNNPACK). The flatten is PyTorch's
  * channel-first order, so the file loads into the equivalent nn.Module. Why this shape: docs/training.md, "A second architecture".
  *
  * Shape letters: N images, C1 = 16 and C2 = 32 channels, S = 7×7 pooled positions, F = C2·S = 1568
- * features, H = 128 hidden units, L = 11 classes (the ten digits, then "not a digit").
+ * features, H = 192 hidden units, L = 11 classes (the ten digits, then "not a digit").
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Architecture, Batch, Cache, ForwardResult, Noise, Params } from "../architecture.ts";
@@ -27,7 +27,7 @@ import {
   poolBackward,
 } from "../layers.ts";
 
-const C1 = 16, C2 = 32, S = 7 * 7, F = C2 * S, H = 128, L = NUM_CLASSES + 1;
+const C1 = 16, C2 = 32, S = 7 * 7, F = C2 * S, H = 192, L = NUM_CLASSES + 1;
 const DROPOUT_P = 0.25;
 
 export const cnn2 = {
@@ -52,7 +52,7 @@ export const cnn2 = {
     lr: 2e-3,
     augment: true,
     noise: "sample",
-    weights: "F16",
+    weights: "I8",
     valSplit: 5000,
     negativeShare: 0.2,
   },
