@@ -297,6 +297,7 @@ Deno.test("deno task train --model cnn2 --reader: the reader's files, I8 weights
   // 576 digits: 58 drawn negatives, and half as many again of pairs
   assert.equal(manifest.training.negatives_per_epoch, 58 + 29);
   assert.equal(manifest.training.pairs_per_epoch, 29);
+  assert.equal(manifest.training.negative_glyphs, "no digit parts");
   assert.match(manifest.training.cut_digits, /^15% of the digits/);
   assert.ok(manifest.test.before_quantization.accuracy > 0);
   const served = await Deno.stat(`${out}/mnist-cnn2.json`).then(() => true, () => false);
