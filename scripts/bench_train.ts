@@ -58,7 +58,17 @@ const set = { digits: data.train, negatives: 0, augment: false };
 const pool = ARCHITECTURES[arch].recipe.noise === "sample"
   ? await createGradientPool(
     Number(values.cores),
-    { arch, backend, valSplit: 0, negatives: 0, augment: false, cutShare: 0, pairs: 0, batchSize },
+    {
+      arch,
+      backend,
+      valSplit: 0,
+      negatives: 0,
+      augment: false,
+      cutShare: 0,
+      pairs: 0,
+      glyphs: "all",
+      batchSize,
+    },
     set,
   )
   : undefined;

@@ -11,6 +11,7 @@ import {
   LETTERS,
   NEGATIVE_KINDS,
   NEGATIVE_SHARES,
+  negativeGlyphNames,
   type NegativeKind,
   renderNegative,
   renderNegatives,
@@ -87,7 +88,7 @@ Deno.test("every negative is MNIST-like: ink fitted to 20 px, centred by mass, m
   assert.ok(wideMargins / count >= 0.85, `${wideMargins} of ${count} keep a 2-px margin`);
 });
 
-Deno.test("the font leaves out every glyph written like a digit", () => {
+Deno.test("the font never draws a glyph of EXCLUDED_GLYPHS, nor a digit", () => {
   const drawn = [...LETTERS, ...SYMBOLS];
   for (const form of Object.keys(LETTER_FORMS)) assert.ok(LETTERS.includes(form), form);
   for (const glyph of EXCLUDED_GLYPHS) assert.ok(!drawn.includes(glyph), glyph);
@@ -96,16 +97,26 @@ Deno.test("the font leaves out every glyph written like a digit", () => {
 });
 
 Deno.test("the reader's negatives leave out the glyphs with a digit's part and draw the rest alike", () => {
-  for (const glyph of DIGIT_PART_GLYPHS) assert.ok([...LETTERS, ...SYMBOLS].includes(glyph), glyph);
+  const all = negativeGlyphNames("all"), apart = negativeGlyphNames("no digit parts");
+  for (const glyph of DIGIT_PART_GLYPHS) {
+    assert.ok([...all.letters, ...all.symbols].includes(glyph));
+  }
+  assert.equal(all.letters.length, LETTERS.length + Object.keys(LETTER_FORMS).length);
+  const kept = [...apart.letters, ...apart.symbols];
+  for (const glyph of DIGIT_PART_GLYPHS) assert.ok(!kept.includes(glyph), glyph);
+  // every other glyph kept, once, and no second form
+  assert.equal(kept.length + DIGIT_PART_GLYPHS.length, LETTERS.length + SYMBOLS.length);
+  assert.equal(new Set(kept).size, kept.length);
+  assert.throws(() => renderNegative(5, 0, new Uint8Array(784), "none" as "all"), RangeError);
   let written = 0, differ = 0;
   for (let index = 0; index < 400; index++) {
-    const all = new Uint8Array(784), apart = new Uint8Array(784);
-    const kind = renderNegative(5, index, all);
-    assert.equal(renderNegative(5, index, apart, "no digit parts"), kind);
-    if (kind !== "letter" && kind !== "symbol") assert.deepEqual(apart, all, `${index} (${kind})`);
+    const a = new Uint8Array(784), b = new Uint8Array(784);
+    const kind = renderNegative(5, index, a);
+    assert.equal(renderNegative(5, index, b, "no digit parts"), kind);
+    if (kind !== "letter" && kind !== "symbol") assert.deepEqual(b, a, `${index} (${kind})`);
     else {
       written++;
-      if (apart.some((v, i) => v !== all[i])) differ++;
+      if (b.some((v, i) => v !== a[i])) differ++;
     }
   }
   // another glyph list: most letters and symbols come out as another glyph

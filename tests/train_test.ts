@@ -138,6 +138,7 @@ async function trainCnn2(cores: number, set: TrainingSet, data: string, stopAt?:
     augment: set.augment,
     cutShare: set.cutShare ?? 0,
     pairs: set.pairs ?? 0,
+    glyphs: set.glyphs ?? "all",
     batchSize: 64,
   }, set);
   const cnn2Options: TrainOptions = { ...options, arch: "cnn2", seed: 3, adam: ADAM_DEFAULTS };
@@ -162,6 +163,7 @@ Deno.test("a share the gradient worker cannot compute is an error for the traine
     augment: false,
     cutShare: 2,
     pairs: 0,
+    glyphs: "all",
     batchSize: 8,
   }, set);
   const params = toTensors("cnn2", initParams("cnn2", createRng(4)));
@@ -185,13 +187,15 @@ Deno.test("a share the gradient worker cannot compute is an error for the traine
 
 Deno.test("cnn2 learns on one core and on two, with the same weights bit for bit, and resumes exactly", async () => {
   const data = await idxFolder(1_280, 100);
-  // the reader's set: its digits cut from neighbours and its pairs are drawn per sample too
+  // the reader's set: its digits cut from neighbours, its pairs and its glyphs are drawn per sample
+  // too, on the worker as on the trainer's thread
   const set: TrainingSet = {
     digits: subset(mnist.train, 1_280),
     negatives: 192,
     augment: true,
     cutShare: 0.15,
     pairs: 64,
+    glyphs: "no digit parts",
   };
   const one = await trainCnn2(1, set, data);
   const two = await trainCnn2(2, set, data);
@@ -217,6 +221,7 @@ Deno.test("cnn2 learns on one core and on two, with the same weights bit for bit
     augment: true,
     cutShare: set.cutShare!,
     pairs: set.pairs!,
+    glyphs: set.glyphs!,
     batchSize: 64,
   }, set);
   await trainEpoch(

@@ -143,7 +143,8 @@ export const SYMBOL_PATHS: Readonly<Record<string, string>> = {
 
 /**
  * The glyphs above that share a part with a digit (the file's comment): the served network learns
- * them, as LETTER_FORMS' second forms; the reader does not (negatives.ts, `NegativeGlyphs`).
+ * them, and LETTER_FORMS' second forms too; the reader learns neither (negatives.ts,
+ * `NegativeGlyphs`).
  */
 export const DIGIT_PART_GLYPHS: readonly string[] = [..."DJdfjpy!{}&~^£"];
 

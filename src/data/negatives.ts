@@ -5,8 +5,9 @@
  * MNIST-like by the very step uploads go through ({@linkcode toMnist}: the ink fitted to 20×20,
  * centred by mass in 28×28).
  *
- * Nothing written like a digit is drawn: the font leaves out look-alikes (see _stroke_font.ts); no
- * shape is a bare ring or tall box (0), a lone arc (a bracket, 1), an upright zigzag (3) or an arrow
+ * Nothing written like a digit is drawn: the font leaves out look-alikes (see _stroke_font.ts; it
+ * draws letters that share a digit's part, for the served network only); no shape is a bare ring or
+ * tall box (0), a lone arc (a bracket, 1), an upright zigzag (3) or an arrow
  * whose head makes a 7; scribbles and stroke clutter have too many turns or pieces to be one.
  *
  * Cost: about 45 µs an image on one core, half of it in toMnist (60,000 in 2.6–2.9 s, measured with
@@ -55,20 +56,29 @@ export const NEGATIVE_SHARES: Readonly<Record<NegativeKind, number>> = {
   noise: 0.05,
 };
 
-/** The letters drawn, capitals and lowercase (a and E in two forms), none a digit look-alike. */
+/** The font's letters, capitals and lowercase (with "all", a and E in a second form too). */
 export const LETTERS: readonly string[] = Object.keys(LETTER_PATHS);
-/** The symbols drawn, none a digit look-alike. */
+/** The font's symbols. */
 export const SYMBOLS: readonly string[] = Object.keys(SYMBOL_PATHS);
 
 /**
  * Which letters and symbols negatives are drawn from: "all", or "no digit parts", leaving out those
  * that share a part with a digit and the second forms (DIGIT_PART_GLYPHS, LETTER_FORMS). The reader
- * (src/train/run.ts, READER) learns the latter: its candidates are digits, pieces of digits and
+ * (src/train/run.ts, READER) draws "no digit parts": its candidates are digits, pieces of digits and
  * pairs, and to it a J is a 5 drawn with its bar apart.
  */
 export type NegativeGlyphs = "all" | "no digit parts";
 
 const apart = (c: string) => !DIGIT_PART_GLYPHS.includes(c);
+
+/** The letters and symbols `glyphs` draws, by name (a second form named as its letter). */
+export function negativeGlyphNames(
+  glyphs: NegativeGlyphs,
+): { letters: string[]; symbols: string[] } {
+  return glyphs === "all"
+    ? { letters: [...LETTERS, ...Object.keys(LETTER_FORMS)], symbols: [...SYMBOLS] }
+    : { letters: LETTERS.filter(apart), symbols: SYMBOLS.filter(apart) };
+}
 const GLYPH_STROKES: Record<NegativeGlyphs, { letter: Polyline[][]; symbol: Polyline[][] }> = {
   all: {
     letter: [...LETTERS.map((c) => LETTER_PATHS[c]!), ...Object.values(LETTER_FORMS)].map(
@@ -77,8 +87,8 @@ const GLYPH_STROKES: Record<NegativeGlyphs, { letter: Polyline[][]; symbol: Poly
     symbol: SYMBOLS.map((c) => parsePath(SYMBOL_PATHS[c]!)),
   },
   "no digit parts": {
-    letter: LETTERS.filter(apart).map((c) => parsePath(LETTER_PATHS[c]!)),
-    symbol: SYMBOLS.filter(apart).map((c) => parsePath(SYMBOL_PATHS[c]!)),
+    letter: negativeGlyphNames("no digit parts").letters.map((c) => parsePath(LETTER_PATHS[c]!)),
+    symbol: negativeGlyphNames("no digit parts").symbols.map((c) => parsePath(SYMBOL_PATHS[c]!)),
   },
 };
 
@@ -97,7 +107,8 @@ const GLYPH_STROKES: Record<NegativeGlyphs, { letter: Polyline[][]; symbol: Poly
  * @param out 784 bytes, [28, 28] row-major; overwritten with 0 = background … 255 = ink.
  * @param glyphs Which letters and symbols may be drawn (default "all").
  * @returns What was drawn.
- * @throws {RangeError} When `out` is not 784 bytes or `seed`, `index` are not integers.
+ * @throws {RangeError} When `out` is not 784 bytes, `seed`, `index` are not integers or `glyphs`
+ * names no set.
  */
 export function renderNegative(
   seed: number,
@@ -113,6 +124,9 @@ export function renderNegative(
   }
   if (!Number.isInteger(index) || index < 0) {
     throw new RangeError(`'index' must be a non-negative integer: current value is ${index}`);
+  }
+  if (!Object.hasOwn(GLYPH_STROKES, glyphs)) {
+    throw new RangeError(`'glyphs' must be "all" or "no digit parts": current value is ${glyphs}`);
   }
   return drawNegative(negativeRng(seed, index), out, glyphs);
 }

@@ -31,8 +31,8 @@ export const convLayout = (w: tf.Tensor) => tf.transpose(w, [2, 3, 1, 0]);
 /**
  * Linear: x [N, in] · wᵀ [in, out] + b. With weights that change every step (training) it is
  * (w · xᵀ)ᵀ instead, the same sums in the same order (so the same bits): XNNPACK then packs xᵀ
- * [in, N] rather than wᵀ [in, out], which for cnn2's [128, 1568] layer and a share of 32 images took
- * 0.5 ms instead of 2.5 ms.
+ * [in, N] rather than wᵀ [in, out], which for cnn2's hidden layer (then [128, 1568]) and a share of
+ * 32 images took 0.5 ms instead of 2.5 ms.
  */
 export function denseForward(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   const kept = frozen.get(w) as tf.Tensor2D | undefined;

@@ -34,8 +34,8 @@ export interface WorkerInit {
   /** The training set's share of digits cut from a neighbour, and its pairs (src/data/batches.ts). */
   cutShare: number;
   pairs: number;
-  /** Which letters and symbols its drawn negatives may be (default "all"). */
-  glyphs?: NegativeGlyphs;
+  /** Which letters and symbols its drawn negatives may be. */
+  glyphs: NegativeGlyphs;
   batchSize: number;
   channel: ShareChannel;
 }

@@ -189,7 +189,7 @@ function poolConfig(config: TrainConfig, set: TrainingSet): PoolConfig {
     augment: set.augment,
     cutShare: set.cutShare ?? 0,
     pairs: set.pairs ?? 0,
-    glyphs: set.glyphs,
+    glyphs: set.glyphs ?? "all",
     batchSize: config.batchSize,
   };
 }
