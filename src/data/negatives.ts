@@ -63,33 +63,42 @@ export const SYMBOLS: readonly string[] = Object.keys(SYMBOL_PATHS);
 
 /**
  * Which letters and symbols negatives are drawn from: "all", or "no digit parts", leaving out those
- * that share a part with a digit and the second forms (DIGIT_PART_GLYPHS, LETTER_FORMS). The reader
- * (src/train/run.ts, READER) draws "no digit parts": its candidates are digits, pieces of digits and
- * pairs, and to it a J is a 5 drawn with its bar apart.
+ * that share a part with a digit and the second forms (DIGIT_PART_GLYPHS, LETTER_FORMS). The
+ * reader (src/train/run.ts, READER) draws "no digit parts": its candidates are digits, pieces of
+ * digits and pairs, and to it a J is a 5 drawn with its bar apart.
  */
 export type NegativeGlyphs = "all" | "no digit parts";
 
-const apart = (c: string) => !DIGIT_PART_GLYPHS.includes(c);
+const apart = ([name]: readonly [string, string]) => !DIGIT_PART_GLYPHS.includes(name);
 
-/** The letters and symbols `glyphs` draws, by name (a second form named as its letter). */
+/** A set's letters and symbols as [name, path], in drawing order (a second form: its letter). */
+function glyphPaths(glyphs: NegativeGlyphs) {
+  const letter = LETTERS.map((c) => [c, LETTER_PATHS[c]!] as const);
+  const symbol = SYMBOLS.map((c) => [c, SYMBOL_PATHS[c]!] as const);
+  return glyphs === "all"
+    ? { letter: [...letter, ...Object.entries(LETTER_FORMS)], symbol }
+    : { letter: letter.filter(apart), symbol: symbol.filter(apart) };
+}
+
+/** The letters and symbols `glyphs` draws, by name. */
 export function negativeGlyphNames(
   glyphs: NegativeGlyphs,
 ): { letters: string[]; symbols: string[] } {
-  return glyphs === "all"
-    ? { letters: [...LETTERS, ...Object.keys(LETTER_FORMS)], symbols: [...SYMBOLS] }
-    : { letters: LETTERS.filter(apart), symbols: SYMBOLS.filter(apart) };
+  const { letter, symbol } = glyphPaths(glyphs);
+  return { letters: letter.map(([name]) => name), symbols: symbol.map(([name]) => name) };
 }
-const GLYPH_STROKES: Record<NegativeGlyphs, { letter: Polyline[][]; symbol: Polyline[][] }> = {
-  all: {
-    letter: [...LETTERS.map((c) => LETTER_PATHS[c]!), ...Object.values(LETTER_FORMS)].map(
-      parsePath,
-    ),
-    symbol: SYMBOLS.map((c) => parsePath(SYMBOL_PATHS[c]!)),
-  },
-  "no digit parts": {
-    letter: negativeGlyphNames("no digit parts").letters.map((c) => parsePath(LETTER_PATHS[c]!)),
-    symbol: negativeGlyphNames("no digit parts").symbols.map((c) => parsePath(SYMBOL_PATHS[c]!)),
-  },
+
+/** Each set's letters and symbols, drawn once into polylines. */
+function glyphStrokes(glyphs: NegativeGlyphs): { letter: Polyline[][]; symbol: Polyline[][] } {
+  const { letter, symbol } = glyphPaths(glyphs);
+  return {
+    letter: letter.map(([, path]) => parsePath(path)),
+    symbol: symbol.map(([, path]) => parsePath(path)),
+  };
+}
+const GLYPH_STROKES: Record<NegativeGlyphs, ReturnType<typeof glyphStrokes>> = {
+  all: glyphStrokes("all"),
+  "no digit parts": glyphStrokes("no digit parts"),
 };
 
 /**

@@ -360,14 +360,7 @@ function traceFaintStrokes(
   for (let i = 0; i < core.length; i++) if (core[i] === 1) queue[tail++] = i;
   const solidArea = tail;
   // A stroke cut by the frame has its own faint edge on the frame: that is not a way out.
-  const besideSolid = (x: number, y: number) => {
-    for (let ny = Math.max(0, y - 1); ny <= Math.min(height - 1, y + 1); ny++) {
-      for (let nx = Math.max(0, x - 1); nx <= Math.min(width - 1, x + 1); nx++) {
-        if (core[ny * width + nx] === 1) return true;
-      }
-    }
-    return false;
-  };
+  const besideSolid = (n: number) => localPeak(core, width, height, n) === 1;
   let { x0, y0, x1, y1 } = box;
   for (let head = 0; head < tail; head++) {
     const i = queue[head]!;
@@ -382,7 +375,7 @@ function traceFaintStrokes(
           continue;
         }
         const onFrame = nx === 0 || ny === 0 || nx === width - 1 || ny === height - 1;
-        if (onFrame && !besideSolid(nx, ny)) return undefined;
+        if (onFrame && !besideSolid(n)) return undefined;
         faint[n] = 1;
         queue[tail++] = n;
         if (nx < x0) x0 = nx;
@@ -398,7 +391,12 @@ function traceFaintStrokes(
 }
 
 /** The largest value of pixel `i` and its eight neighbours. */
-function localPeak(data: Float32Array, width: number, height: number, i: number): number {
+function localPeak(
+  data: Float32Array | Uint8Array,
+  width: number,
+  height: number,
+  i: number,
+): number {
   const x = i % width;
   const y = (i - x) / width;
   let peak = 0;
