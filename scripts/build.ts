@@ -75,8 +75,10 @@ for (const name of index.models) {
   try {
     const { info } = await models.classifier(name);
     const size = (files.get(name)!.weights.length / 1024).toFixed(1);
+    const partnerOf = Object.entries(index.partners ?? {})
+      .filter(([, partner]) => partner === name).map(([model]) => `partner of ${model}`);
     const roles = [name === index.default && "default", name === index.reader && "reader"]
-      .filter(Boolean).join(", ");
+      .concat(partnerOf).filter(Boolean).join(", ");
     const role = roles ? ` (${roles})` : "";
     console.log(`model: ${info.name}${role} ${info.sha256.slice(0, 12)}… ${size} KiB checked`);
   } catch (error) {

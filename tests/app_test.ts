@@ -20,10 +20,12 @@ import {
 } from "../scripts/lib/client_images.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 import { renderNegative } from "../src/data/negatives.ts";
-import { isNotADigit } from "../src/model/classifier.ts";
+import { isRefused, scoreAlone } from "../src/model/classifier.ts";
 
 const models = await openLocalModels();
 const classifier = await models.classifier();
+/** The network /classify also asks which digit (models/index.json's partners). */
+const partner = await models.classifier(models.partners[models.defaultModel]);
 /** Request log lines are tested in request_log_test.ts and below; here they would be noise. */
 const quiet = () => {};
 const app = createApp({ models, log: quiet });
@@ -40,7 +42,9 @@ interface Answer {
   digit: number;
   confidence: number;
   probabilities: number[];
+  not_a_digit: number;
   model: { name: string; sha256: string };
+  partner?: { name: string; sha256: string };
   debug?: { width: number; height: number; pixels: number[] };
 }
 
@@ -51,17 +55,21 @@ async function classify(init: RequestInit, query = ""): Promise<Answer> {
   return body;
 }
 
-Deno.test("POST /classify answers digit, confidence, ten probabilities and the model", async () => {
+Deno.test("POST /classify answers digit, confidence, ten probabilities, the model and its partner", async () => {
   const png = blackOnWhitePng(seven);
   const answer = await classify({ body: png.bytes, headers: { "content-type": png.type } });
   assert.equal(answer.digit, 7);
   assert.equal(answer.probabilities.length, 10);
   // the ten digits' probabilities and "not a digit"'s sum to 1
-  const notDigit = (answer as unknown as { not_a_digit: number }).not_a_digit;
-  assert.ok(Math.abs(answer.probabilities.reduce((a, b) => a + b) + notDigit - 1) < 1e-4);
+  assert.ok(Math.abs(answer.probabilities.reduce((a, b) => a + b) + answer.not_a_digit - 1) < 1e-4);
   assert.equal(answer.confidence, Math.max(...answer.probabilities));
   assert.deepEqual(answer.model, { name: classifier.info.name, sha256: classifier.info.sha256 });
+  assert.deepEqual(answer.partner, { name: partner.info.name, sha256: partner.info.sha256 });
   assert.equal(answer.debug, undefined);
+  // a model the index pairs with none answers alone
+  const seed = await classify({ body: png.bytes }, "?model=mnist-cnn");
+  assert.equal(seed.partner, undefined);
+  assert.equal(seed.model.name, "mnist-cnn");
 });
 
 Deno.test("POST /classify reads a 48 MP (8000×6000) photo of a 7 within the body limit", async () => {
@@ -137,7 +145,9 @@ Deno.test("?preprocess=none feeds an MNIST-format 28×28 image to the model as i
     headers: { "content-type": "application/json" },
   });
   assert.deepEqual(asIs.probabilities, pixels.probabilities);
-  assert.deepEqual(pixels.probabilities, Array.from(classifier.predict([seven])[0]!));
+  const expected = scoreAlone(classifier, [seven], partner)[0]!;
+  assert.deepEqual(pixels.probabilities, Array.from(expected.digits));
+  assert.equal(pixels.not_a_digit, expected.notDigit);
 });
 
 Deno.test("?debug=1 adds the 28×28 image the model saw", async () => {
@@ -191,11 +201,12 @@ Deno.test("GET /health and GET /model describe the loaded model", async () => {
     status: "ok",
     model: { name: classifier.info.name, sha256: classifier.info.sha256 },
   });
-  const { default: chosen, reader, models: cards, manifest, ...info } =
+  const { default: chosen, reader, partners, models: cards, manifest, ...info } =
     await (await app.request("/model")).json();
   assert.deepEqual(info, classifier.info, "the default's card, as GET /model always answered");
   assert.equal(chosen, classifier.info.name);
   assert.equal(reader, models.readerModel, "and the model /read uses");
+  assert.deepEqual(partners, { [chosen]: partner.info.name }, "and each model's partner");
   assert.equal(manifest.weights.sha256, classifier.info.sha256);
   assert.ok(info.parameters > 0 && info.test.accuracy > 0);
   assert.ok(cards.some((card: { name: string }) => card.name === chosen));
@@ -257,8 +268,8 @@ Deno.test("POST /classify answers 422 not_a_digit for what the model finds likel
     renderNegative(99, k, out);
     return out;
   });
-  const scores = classifier.score(images);
-  const refused = images.filter((_, k) => isNotADigit(scores[k]!));
+  const scores = scoreAlone(classifier, images, partner);
+  const refused = images.filter((_, k) => isRefused(scores[k]!));
   assert.ok(refused.length >= 20, `the model refuses ${refused.length} of 40 non-digits`);
   const res = await app.request("/classify", json({ pixels: Array.from(refused[0]!) }));
   assert.equal(res.status, 422);
@@ -269,7 +280,7 @@ Deno.test("POST /classify answers 422 not_a_digit for what the model finds likel
   // a digit is answered, with its probability of not being one
   const answer = await classify(json({ pixels: Array.from(seven) }));
   assert.equal(answer.digit, 7);
-  const { not_a_digit } = answer as unknown as { not_a_digit: number };
+  const { not_a_digit } = answer;
   assert.ok(not_a_digit >= 0 && not_a_digit < 0.5);
   const sum = answer.probabilities.reduce((a, b) => a + b, 0) + not_a_digit;
   assert.ok(Math.abs(sum - 1) < 1e-5, `digits and not_a_digit sum to ${sum}`);

@@ -48,9 +48,10 @@ async function error(res: Response, status: number, code: string, message?: RegE
 Deno.test("GET /model lists every model's card and starts none", async () => {
   const res = await app.request("/model");
   assert.equal(res.status, 200);
-  const { default: chosen, reader, models: listed, ...card } = await res.json();
+  const { default: chosen, reader, partners, models: listed, ...card } = await res.json();
   assert.equal(chosen, SEED_MODEL);
   assert.equal(reader, "second");
+  assert.deepEqual(partners, {}, "this index pairs no model");
   assert.deepEqual(card, cards[SEED_MODEL], "the default's card, at the top as before");
   assert.deepEqual(listed.map((c: { name: string }) => c.name), [SEED_MODEL, "second"]);
   assert.deepEqual(listed[1], cards.second);

@@ -172,6 +172,21 @@ Deno.test("toMnistDigit() ignores a strip of desk along the frame and the edge o
   assert.ok(s.box.width <= 8, `only the narrow 1 is left: ${JSON.stringify(s.box)}`);
 });
 
+Deno.test("toMnistDigit() reads a small grey digit beside a shadow's corner, not the shadow's edge", () => {
+  // 960×720 paper; a shadow over the top-left corner whose edge, 12 px soft, passes near a small
+  // grey "0". What the background leaves of that edge outweighs the digit in area, at half size too.
+  const paper = (x: number, y: number): Rgba => {
+    const across = (x + 1.3 * y - 300) / 12; // < 0 in shadow, > 0 in light
+    const v = Math.round(225 * (0.72 + 0.28 * Math.min(1, Math.max(0, (across + 1) / 2))));
+    return [v, v, v - 6, 255];
+  };
+  const zero = (x: number, y: number) => Math.abs(Math.hypot((x - 330) * 1.4, y - 300) - 40) < 7;
+  const digit = toMnistDigit(overWhite(draw(960, 720, paper, [80, 80, 80, 255], zero)));
+  const s = assertMnistLike(digit, "height");
+  assert.ok(s.box.width <= 16, `only the narrow 0 is left: ${JSON.stringify(s.box)}`);
+  assert.ok(digit[14 * 28 + 14]! < 64, "with its hollow middle");
+});
+
 /** The thick "1" at (60, 40) on a white 280×280 canvas, with `grey` ink wherever `shape` holds beside it. */
 function stemWith(shape: (x: number, y: number) => boolean, grey: number): RgbaImage {
   const stem = one(60, 40);
@@ -207,12 +222,13 @@ Deno.test("toMnistDigit() does not trace a faint line that runs from the digit t
 });
 
 Deno.test("isLargeAndClear(): half-size writing stands for the digit only when large and clear of the frame", () => {
-  // Ink maps as the half-size search sees them: 0 paper, 200 ink; bars of `length` from (x, y) down.
-  const writing = (bars: { x: number; y: number; length: number }[]) => {
+  // Ink maps as the half-size search sees them: 0 paper, 200 ink (or `ink`); bars of `length` from
+  // (x, y) down.
+  const writing = (bars: { x: number; y: number; length: number; ink?: number }[]) => {
     const side = 56, data = new Float32Array(side * side);
-    for (const { x, y, length } of bars) {
+    for (const { x, y, length, ink = 200 } of bars) {
       for (let dy = 0; dy < length; dy++) {
-        data.fill(200, (y + dy) * side + x, (y + dy) * side + x + 4);
+        data.fill(ink, (y + dy) * side + x, (y + dy) * side + x + 4);
       }
     }
     return findWriting({ width: side, height: side, data });
@@ -227,6 +243,11 @@ Deno.test("isLargeAndClear(): half-size writing stands for the digit only when l
     isLargeAndClear(writing([{ x: 20, y: 8, length: 40 }, { x: 25, y: 0, length: 20 }])),
     false,
     "a mark on the frame beside it (a shadow's edge, a strip of desk)",
+  );
+  assert.equal(
+    isLargeAndClear(writing([{ x: 8, y: 8, length: 40, ink: 120 }, { x: 30, y: 20, length: 6 }])),
+    false,
+    "a long faint band (what a shadow's edge leaves) beside a small strong digit",
   );
 });
 

@@ -17,6 +17,7 @@ Deno.test("parseModelIndex() takes the committed index: its default and reader a
   const index = parseModelIndex(JSON.parse(await Deno.readTextFile(`${MODELS_DIR}/index.json`)));
   assert.ok(index.models.includes(index.default));
   assert.ok(index.reader && index.models.includes(index.reader), "the reader is one of them");
+  assert.equal(index.partners?.[index.default], index.reader, "the default reads with the reader");
   assert.ok(index.models.includes(SEED_MODEL), "the seed's model stays one parameter away");
   assert.deepEqual(await readModelIndex(), index);
 });
@@ -36,7 +37,32 @@ const BAD_INDEXES: [string, unknown, RegExp][] = [
   ["a default not listed", { default: "c", models: ["a", "b"] }, /"c" is not one of .*\(a, b\)/],
   ["a reader not listed", { default: "a", reader: "c", models: ["a"] }, /the reader "c" is not/],
   ["a reader not a name", { default: "a", reader: 3, models: ["a"] }, /the reader 3 is not/],
+  ["partners not an object", { default: "a", partners: ["a"], models: ["a"] }, /'partners' must/],
+  [
+    "a partner not listed",
+    { default: "a", partners: { a: "c" }, models: ["a", "b"] },
+    /the partners "a" and "c" must be two of the models \(a, b\)/,
+  ],
+  [
+    "a partnered model not listed",
+    { default: "a", partners: { c: "a" }, models: ["a", "b"] },
+    /the partners "c" and "a" must be two/,
+  ],
+  ["a model its own partner", { default: "a", partners: { a: "a" }, models: ["a"] }, /"a" and "a"/],
 ];
+
+Deno.test("createModelRegistry() gives each model its partner, and none to a model the index pairs with none", () => {
+  const models = createModelRegistry(
+    { default: "a", partners: { a: "b" }, models: ["a", "b", "constructor"] },
+    () => Promise.reject(new Error("not loaded here")),
+  );
+  assert.equal(models.partners["a"], "b");
+  assert.equal(models.partners["b"], undefined);
+  assert.equal(models.partners["constructor"], undefined, "not the prototype's");
+  assert.deepEqual({ ...models.partners }, { a: "b" });
+  const unpaired = createModelRegistry({ default: "a", models: ["a"] }, () => ({} as never));
+  assert.deepEqual({ ...unpaired.partners }, {});
+});
 
 for (const [what, index, message] of BAD_INDEXES) {
   Deno.test(`parseModelIndex() refuses ${what}, naming the index`, () => {

@@ -17,8 +17,8 @@ import {
   scorePath,
 } from "../src/image/_lattice.ts";
 import { ImageError } from "../src/image/errors.ts";
+import { bestDigit } from "../src/model/classifier.ts";
 import {
-  bestDigit,
   chooseReading,
   MAX_CANDIDATES,
   type Segmentation,

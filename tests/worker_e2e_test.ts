@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { startBackend } from "../src/deno.ts";
-import { loadClassifier } from "../src/model/classifier.ts";
+import { loadClassifier, scoreAlone } from "../src/model/classifier.ts";
 import { badInputs } from "../scripts/lib/bad_inputs.ts";
 import {
   blackOnWhiteBmp,
@@ -159,10 +159,11 @@ Deno.test("the Worker in workerd classifies real client images and refuses bad o
         });
         assert.equal(res.status, 200, res.body);
         const { results } = JSON.parse(res.body) as { results: { probabilities: number[] }[] };
-        const expected = classifier.predict(batch);
+        // /classify reads each image over it and its shifts; the seed's model has no partner
+        const expected = scoreAlone(classifier, batch);
         results.forEach((r, i) =>
           r.probabilities.forEach((p, d) => {
-            worst = Math.max(worst, Math.abs(p - expected[i]![d]!));
+            worst = Math.max(worst, Math.abs(p - expected[i]!.digits[d]!));
           })
         );
       });

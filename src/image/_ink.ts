@@ -16,8 +16,12 @@ const BACKGROUND_PERCENTILE = 0.5;
 const EROSION_RADIUS_TILES = 2;
 /** Ink up to 9×9 tiles across (over half a digit's map) is told from background by this opening. */
 const WIDE_INK_RADIUS_TILES = 4;
-/** A mark whose strongest pixel is below this share of the strongest ink's is not writing. */
-const FAINT = 0.35;
+/**
+ * A mark whose strongest pixel is below this share of the strongest ink's is not writing. What the
+ * background leaves of a shadow's edge peaks at 0.35–0.5 of a digit's ink in a phone photo, and can
+ * outweigh a small digit in area (docs/training.md, "Shadows in photos").
+ */
+const FAINT = 0.5;
 /** Writing spans at least this share of the map's long side: anything shorter is a dot. */
 const MIN_SPAN_SHARE = 0.04;
 /** Anti-aliased edges up to this far from solid ink are kept. */

@@ -8,8 +8,8 @@
  * - `invalid_image`: corrupt or truncated data, a zero side, a header that disagrees with the data, too
  *   many JPEG scans, or the wrong size for `?preprocess=none`.
  * - `no_ink`: the image decoded but holds no digit (blank canvas, paper with specks).
- * - `not_a_digit`: there is writing, but the model finds it likelier not a digit than any digit (a
- *   letter, a symbol, a doodle, a scribble).
+ * - `not_a_digit`: there is writing, but the model finds it too likely not a digit (a letter, a
+ *   symbol, a doodle, a scribble): `isRefused` and `isNotADigit` in src/model/classifier.ts.
  */
 export type ImageErrorCode =
   | "unsupported_media_type"

@@ -77,6 +77,12 @@ const HALVE_FROM = 80;
  * digits fewer than the full size, 32 one (docs/performance.md).
  */
 const MIN_HALF_INK = 32;
+/**
+ * At half size, the longest mark's strongest pixel is at least this share of the strongest mark's: a
+ * band left by a shadow's edge can be the longest mark there, beside a small digit that is the
+ * strongest.
+ */
+const MIN_HALF_PEAK = 0.8;
 
 /**
  * A drawing, scan or screenshot usually fills its frame, and its ink holds more pixels than the 20×20
@@ -99,16 +105,19 @@ function largeInkAtHalf(grey: FloatMap): FloatMap | undefined {
 
 /**
  * Whether writing found on a half-size map can stand for the digit: its longest mark spans
- * {@linkcode MIN_HALF_INK} and no mark touches the frame.
+ * {@linkcode MIN_HALF_INK}, is about as strong as the strongest ({@linkcode MIN_HALF_PEAK}), and no
+ * mark touches the frame.
  */
 export function isLargeAndClear({ ink, components, writing: kept }: Writing): boolean {
-  let longest = 0;
+  let longest = 0, longestPeak = 0, strongest = 0;
   for (const [label, c] of components.entries()) {
     if (kept[label] !== 1) continue;
     if (touchesFrame(c, ink.width, ink.height)) return false;
-    longest = Math.max(longest, c.x1 - c.x0 + 1, c.y1 - c.y0 + 1);
+    const span = Math.max(c.x1 - c.x0 + 1, c.y1 - c.y0 + 1);
+    if (span > longest) [longest, longestPeak] = [span, c.peak];
+    strongest = Math.max(strongest, c.peak);
   }
-  return longest >= MIN_HALF_INK;
+  return longest >= MIN_HALF_INK && longestPeak >= MIN_HALF_PEAK * strongest;
 }
 
 /**

@@ -128,13 +128,4 @@ export function chooseReading(
   };
 }
 
-/** The digit a candidate reads as, and how sure the model is: the largest of its probabilities. */
-export function bestDigit(probabilities: Float32Array): { digit: number; confidence: number } {
-  let digit = 0;
-  for (let d = 1; d < probabilities.length; d++) {
-    if (probabilities[d]! > probabilities[digit]!) digit = d;
-  }
-  return { digit, confidence: probabilities[digit] ?? 0 };
-}
-
 export { MAX_CANDIDATES } from "./_lattice.ts";

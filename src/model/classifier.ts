@@ -50,9 +50,53 @@ export interface Classifier {
   predict(images: Uint8Array[]): Float32Array[];
 }
 
-/** Whether the model finds "not a digit" likelier than any digit: what the API refuses. */
+/** Whether the model finds "not a digit" likelier than any digit: what /read leaves out of a number. */
 export function isNotADigit(scores: Scores): boolean {
   return scores.notDigit > Math.max(...scores.digits);
+}
+
+/**
+ * How many times likelier than "not a digit" each digit must be for /classify to answer it: 1.25,
+ * and 5 for a 1. A 1 is a single stroke, as l, I, J, ! and | are: sent on its own, it needs the
+ * stronger case. In a number (/read) its neighbours say it is a digit, and
+ * {@linkcode isNotADigit} decides. Chosen on the sets never reported (docs/training.md, "One digit,
+ * two networks").
+ */
+export const ODDS_TO_ANSWER: readonly number[] = Array.from(
+  { length: NUM_CLASSES },
+  (_, digit) => (digit === 1 ? 5 : 1.25),
+);
+
+/**
+ * Whether /classify refuses an image sent on its own: its likeliest digit is not
+ * {@linkcode ODDS_TO_ANSWER} times likelier than "not a digit".
+ */
+export function isRefused(scores: Scores): boolean {
+  const { digit, confidence } = bestDigit(scores.digits);
+  return scores.notDigit * ODDS_TO_ANSWER[digit]! > confidence;
+}
+
+/**
+ * One image's scores from a model and its partner (models/index.json): whether it is a digit is the
+ * model's call, its "not a digit" kept as it is; which digit, both networks': the geometric mean of
+ * their digit probabilities, scaled to sum to 1 − "not a digit". Two networks trained two ways miss
+ * different digits (docs/training.md, "One digit, two networks").
+ */
+export function readTogether(own: Scores, partner: Scores): Scores {
+  const mean = own.digits.map((p, d) => Math.sqrt(p * partner.digits[d]!));
+  const sum = mean.reduce((a, b) => a + b, 0);
+  // Two networks each sure of a digit the other rules out share none: the model's own reading.
+  if (!(sum > 0)) return own;
+  return { digits: mean.map((p) => (p * (1 - own.notDigit)) / sum), notDigit: own.notDigit };
+}
+
+/** The digit an image reads as, and how sure the model is: the largest of its probabilities. */
+export function bestDigit(probabilities: Float32Array): { digit: number; confidence: number } {
+  let digit = 0;
+  for (let d = 1; d < probabilities.length; d++) {
+    if (probabilities[d]! > probabilities[digit]!) digit = d;
+  }
+  return { digit, confidence: probabilities[digit] ?? 0 };
 }
 
 /**
@@ -113,4 +157,20 @@ function createClassifier(
     },
   };
   return classifier;
+}
+
+/**
+ * What /classify answers for each image sent on its own: `model`'s scores, and, with a `partner`,
+ * which digit read together with the partner's ({@linkcode readTogether}); {@linkcode isRefused}
+ * then decides.
+ */
+export function scoreAlone(
+  model: Classifier,
+  digits: Uint8Array[],
+  partner?: Classifier,
+): Scores[] {
+  const own = model.score(digits);
+  if (!partner) return own;
+  const second = partner.score(digits);
+  return own.map((scores, i) => readTogether(scores, second[i]!));
 }

@@ -12,12 +12,14 @@ import { checkManifest, type Manifest } from "./model_file.ts";
 export const MODEL_NAME = /^[a-z0-9-]{1,64}$/;
 
 /**
- * models/index.json: the models served, in order, the one served when none is named, and the one
- * `POST /read` uses when none is named (the default unless said).
+ * models/index.json: the models served, in order, the one served when none is named, the one
+ * `POST /read` uses when none is named (the default unless said), and each model's partner: the
+ * network `POST /classify` also asks which digit an image is (`readTogether` in classifier.ts).
  */
 export interface ModelIndex {
   default: string;
   reader?: string;
+  partners?: Record<string, string>;
   models: string[];
 }
 
@@ -50,6 +52,8 @@ export interface ModelRegistry {
   readonly defaultModel: string;
   /** The model `POST /read` uses when none is named. */
   readonly readerModel: string;
+  /** Per model, the network `POST /classify` also asks which digit an image is (none unless paired). */
+  readonly partners: Readonly<Record<string, string>>;
   /** Every model, in the index's order. */
   readonly names: readonly string[];
   /** Whether the index lists `name`. */
@@ -83,11 +87,13 @@ export function modelFileNames(name: string): { weights: string; manifest: strin
   return { weights: `${name}.safetensors`, manifest: `${name}.json` };
 }
 
-const INDEX_SHAPE = '{"default": "<name>", "reader"?: "<name>", "models": ["<name>", …]}';
+const INDEX_SHAPE =
+  '{"default": "<name>", "reader"?: "<name>", "partners"?: {"<name>": "<name>"}, "models": ["<name>", …]}';
 
 /**
- * Checks an index: `{"default": name, "reader"?: name, "models": [names…]}`, at least one model,
- * every name {@linkcode MODEL_NAME}, none twice, the default and the reader among them.
+ * Checks an index: `{"default": name, "reader"?: name, "partners"?: {name: name}, "models":
+ * [names…]}`, at least one model, every name {@linkcode MODEL_NAME}, none twice, the default, the
+ * reader and every partner and partnered model among them, no model its own partner.
  *
  * @param value The parsed JSON.
  * @param source Where it came from, for messages.
@@ -105,7 +111,7 @@ export function parseModelIndex(value: unknown, source = "models/index.json"): M
   if (typeof index !== "object" || index === null || Array.isArray(index)) {
     throw fail(`expected ${INDEX_SHAPE}, got ${describe(value)}`);
   }
-  const { models, default: chosen, reader } = index;
+  const { models, default: chosen, reader, partners } = index;
   if (!Array.isArray(models) || models.length === 0) {
     throw fail(`'models' must list at least one model name: got ${describe(models)}`);
   }
@@ -127,10 +133,26 @@ export function parseModelIndex(value: unknown, source = "models/index.json"): M
   if (reader !== undefined && (typeof reader !== "string" || !seen.has(reader))) {
     throw fail(`the reader ${describe(reader)} is not one of the models (${models.join(", ")})`);
   }
+  if (partners === undefined) {
+    return { default: chosen, ...(reader === undefined ? {} : { reader }), models: [...models] };
+  }
+  if (typeof partners !== "object" || partners === null || Array.isArray(partners)) {
+    throw fail(`'partners' must map model names to model names: got ${describe(partners)}`);
+  }
+  for (const [name, partner] of Object.entries(partners)) {
+    if (!seen.has(name) || typeof partner !== "string" || !seen.has(partner) || partner === name) {
+      throw fail(
+        `the partners ${describe(name)} and ${describe(partner)} must be two of the models (${
+          models.join(", ")
+        })`,
+      );
+    }
+  }
   return {
     default: chosen,
     ...(reader === undefined ? {} : { reader }),
-    models: [...models] as string[],
+    partners: { ...partners } as Record<string, string>,
+    models: [...models],
   };
 }
 
@@ -149,7 +171,10 @@ export function createModelRegistry(
   options: ModelRegistryOptions = {},
 ): ModelRegistry {
   const source = options.source ?? "models/index.json";
-  const { default: defaultModel, reader, models: names } = parseModelIndex(index, source);
+  const { default: defaultModel, reader, partners, models: names } = parseModelIndex(
+    index,
+    source,
+  );
   const read = typeof files === "function" ? files : bundled(files, names, source);
   const load = options.load ?? loadClassifier;
   let runtime: Promise<void> | undefined;
@@ -181,6 +206,8 @@ export function createModelRegistry(
   return {
     defaultModel,
     readerModel: reader ?? defaultModel,
+    // No prototype: a model named "constructor" has no partner unless the index gives it one.
+    partners: Object.freeze(Object.assign(Object.create(null), partners)),
     names,
     has: (name) => names.includes(name),
     classifier: (name) => classifier(name),

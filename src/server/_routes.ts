@@ -145,6 +145,8 @@ export interface ImageRequest {
   inputs: DigitInput[];
   /** Several multipart `image` fields: answered as `{"results"}`. */
   batch: boolean;
+  /** The model's name in the index (`?model=`, or the fallback). */
+  name: string;
   model: Classifier;
 }
 
@@ -171,6 +173,7 @@ export async function readImageRequest(
     debug: query.debug === "1",
     inputs,
     batch,
+    name,
     model,
   };
 }

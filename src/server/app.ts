@@ -21,7 +21,7 @@ import {
   startedClassifier,
 } from "./_routes.ts";
 import type { ModelRegistry } from "../model/registry.ts";
-import { isNotADigit } from "../model/classifier.ts";
+import { bestDigit, isRefused, ODDS_TO_ANSWER, scoreAlone } from "../model/classifier.ts";
 import { ImageError } from "../image/errors.ts";
 import { toDigits } from "./digits.ts";
 import type { AppEnv } from "./env.ts";
@@ -111,7 +111,13 @@ export function createApp(options: AppOptions): App {
     );
     const chosen = cards[models.names.indexOf(models.defaultModel)]!;
     return c.json(
-      { ...chosen, default: models.defaultModel, reader: models.readerModel, models: cards },
+      {
+        ...chosen,
+        default: models.defaultModel,
+        reader: models.readerModel,
+        partners: models.partners,
+        models: cards,
+      },
       200,
     );
   });
@@ -334,25 +340,35 @@ function documented<R extends RouteConfig>(app: App, route: R): R {
 /** POST /classify: parse → decode → preprocess → classify → JSON (one prediction, or a batch's). */
 function classifyHandler(models: ModelRegistry, limits: Limits): Handler<AppEnv> {
   return async function classify(c) {
-    const { preprocess, debug, inputs, batch, model } = await readImageRequest(c, models, limits);
+    const { preprocess, debug, inputs, batch, name, model } = await readImageRequest(
+      c,
+      models,
+      limits,
+    );
+    const paired = models.partners[name];
+    const partner = paired ? await startedClassifier(models, paired) : undefined;
     const log = c.var.log;
     const { digits, images } = await toDigits(inputs, { preprocess, limits });
     if (images.length) log.images = images;
     const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
-    const scores = model.score(bytes);
-    const refused = scores.findIndex(isNotADigit);
+    const scores = scoreAlone(model, bytes, partner);
+    const refused = scores.findIndex(isRefused);
     if (refused >= 0) {
       const which = batch ? `image ${refused + 1} of ${scores.length}` : "the image";
-      const likeliest = Math.max(...scores[refused]!.digits);
+      const { digits: probabilities, notDigit } = scores[refused]!;
+      const { digit, confidence } = bestDigit(probabilities);
+      const odds = ODDS_TO_ANSWER[digit]!;
       throw new ImageError(
         "not_a_digit",
         `${which} does not look like a digit: the model finds it not a digit with probability ${
-          scores[refused]!.notDigit.toFixed(2)
-        }, and no digit likelier than ${likeliest.toFixed(2)}`,
+          notDigit.toFixed(2)
+        }, and its likeliest digit, ${digit}, ${confidence.toFixed(2)}${
+          odds > 1 ? ` (a ${digit} on its own must be ${odds} times likelier)` : ""
+        }`,
       );
     }
     const results = scores.map((s, i) =>
-      toPrediction(s, model.info, debug ? digits[i] : undefined)
+      toPrediction(s, model.info, debug ? digits[i] : undefined, partner?.info)
     );
     log.digits = results.map(({ digit, confidence }) => ({ digit, confidence }));
     return c.json(batch ? { results } : results[0]);

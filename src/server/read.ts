@@ -7,7 +7,6 @@
 import type { z } from "@hono/zod-openapi";
 import type { Handler } from "hono";
 import {
-  bestDigit,
   chooseReading,
   type DigitCandidate,
   type MapBox,
@@ -17,7 +16,13 @@ import {
 } from "../image/read.ts";
 import type { DecodedImage, DecodeLimits } from "../image/decode.ts";
 import { ImageError } from "../image/errors.ts";
-import { type Classifier, isNotADigit, type ModelInfo, type Scores } from "../model/classifier.ts";
+import {
+  bestDigit,
+  type Classifier,
+  isNotADigit,
+  type ModelInfo,
+  type Scores,
+} from "../model/classifier.ts";
 import type { ModelRegistry } from "../model/registry.ts";
 import {
   checkRequestBudget,

@@ -62,14 +62,18 @@ export const Prediction = z.object({
   confidence: z.number().min(0).max(1),
   probabilities: z.array(z.number().min(0).max(1)).length(10).openapi({
     description:
-      "The model's (calibrated) probabilities of the digits 0–9; with not_a_digit they " +
-      "sum to 1.",
+      "The (calibrated) probabilities of the digits 0–9; with not_a_digit they sum to 1. With a " +
+      "partner: the geometric mean of both networks', scaled to 1 − not_a_digit.",
   }),
   not_a_digit: z.number().min(0).max(1).openapi({
-    description: "The probability that the image is not a digit (0 from a model without that " +
-      "class). When it is likelier than every digit, the answer is 422 not_a_digit instead.",
+    description: "The model's probability that the image is not a digit (0 from a model without " +
+      "that class). Unless the likeliest digit is 1.25 times likelier (a 1: 5 times), the answer " +
+      "is 422 not_a_digit instead.",
   }),
   model: ModelRef,
+  partner: ModelRef.optional().openapi({
+    description: "The network also asked which digit it is (models/index.json's partners).",
+  }),
   debug: z.object({
     width: z.literal(28),
     height: z.literal(28),
@@ -228,13 +232,18 @@ export const ModelCard = z.object({
 
 /**
  * GET /model: the default model's card (the shape GET /model had when it served one model), the
- * default's name, the reader's, and every model's card in the index's order.
+ * default's name, the reader's, the partners, and every model's card in the index's order.
  */
 export const ModelList = ModelCard.extend({
   default: ModelName.openapi({ description: "The model that answers when none is named." }),
   reader: ModelName.openapi({
     description: "The model POST /read uses when none is named: one trained on digits cut " +
       "from written numbers.",
+  }),
+  partners: z.record(z.string(), ModelName).openapi({
+    description: "Per model, the network POST /classify also asks which digit an image is: the " +
+      "digits' probabilities are both networks', whether it is a digit the model's alone.",
+    example: { "mnist-cnn2": "mnist-cnn2-read" },
   }),
   models: z.array(ModelCard).openapi({
     description: "Every model served, the default among them.",
