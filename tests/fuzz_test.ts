@@ -116,6 +116,21 @@ Deno.test("judge() accepts a /read reading and refuses one whose digits do not s
     not_a_digit: 0.95,
   };
   assert.match(judge(caseOf("classify"), json(200, notDigit))!, /not a digit/);
+  // nor for a digit short of the odds /classify wants: 1.25 times, and a 1 five times
+  const close = {
+    ...prediction,
+    probabilities: [0.54, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    confidence: 0.54,
+  };
+  assert.match(
+    judge(caseOf("classify"), json(200, { ...close, not_a_digit: 0.46 }))!,
+    /not a digit/,
+  );
+  const one = { ...prediction, digit: 1, probabilities: [0, 0.8, 0, 0, 0, 0, 0, 0, 0, 0] };
+  assert.match(
+    judge(caseOf("classify"), json(200, { ...one, confidence: 0.8, not_a_digit: 0.2 }))!,
+    /not a digit/,
+  );
 });
 
 Deno.test("judge() wants each route's own error shape", () => {

@@ -159,7 +159,7 @@ Deno.test("the Worker in workerd classifies real client images and refuses bad o
         });
         assert.equal(res.status, 200, res.body);
         const { results } = JSON.parse(res.body) as { results: { probabilities: number[] }[] };
-        // /classify reads each image over it and its shifts; the seed's model has no partner
+        // the seed's model has no partner: it reads alone
         const expected = scoreAlone(classifier, batch);
         results.forEach((r, i) =>
           r.probabilities.forEach((p, d) => {

@@ -15,6 +15,7 @@
 import { encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
 import { GifWriter } from "omggif";
+import { isRefused } from "../../src/model/classifier.ts";
 import { createRng, type Rng } from "../../src/model/random.ts";
 import { EXTRA_MULTIPART_PARTS } from "../../src/server/request.ts";
 import { READ_IMAGE_WORK } from "../../src/server/read.ts";
@@ -1196,8 +1197,8 @@ function checkPrediction(value: unknown): string | undefined {
   }
   const problem = checkProbabilities(probabilities, notDigit);
   if (problem) return problem;
-  if (notDigit > Math.max(...(probabilities as number[]))) return "a 200 for what is not a digit";
   const p = probabilities as number[];
+  if (isRefused({ digits: Float32Array.from(p), notDigit })) return "a 200 for what is not a digit";
   const argmax = p.indexOf(Math.max(...p));
   if (digit !== argmax) return `digit ${digit} that is not the most probable (${argmax})`;
   if (confidence !== p[argmax]) return `confidence ${confidence} ≠ the top probability`;

@@ -114,7 +114,10 @@ export function isLargeAndClear({ ink, components, writing: kept }: Writing): bo
     if (kept[label] !== 1) continue;
     if (touchesFrame(c, ink.width, ink.height)) return false;
     const span = Math.max(c.x1 - c.x0 + 1, c.y1 - c.y0 + 1);
-    if (span > longest) [longest, longestPeak] = [span, c.peak];
+    // of marks equally long, the strongest: which came first must not decide
+    if (span > longest || (span === longest && c.peak > longestPeak)) {
+      [longest, longestPeak] = [span, c.peak];
+    }
     strongest = Math.max(strongest, c.peak);
   }
   return longest >= MIN_HALF_INK && longestPeak >= MIN_HALF_PEAK * strongest;

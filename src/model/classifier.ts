@@ -67,13 +67,26 @@ export const ODDS_TO_ANSWER: readonly number[] = Array.from(
   (_, digit) => (digit === 1 ? 5 : 1.25),
 );
 
+/** Why /classify refuses an image: its likeliest digit, that digit's probability and the odds it missed. */
+export interface Refusal {
+  digit: number;
+  confidence: number;
+  odds: number;
+}
+
 /**
- * Whether /classify refuses an image sent on its own: its likeliest digit is not
- * {@linkcode ODDS_TO_ANSWER} times likelier than "not a digit".
+ * Whether /classify refuses an image sent on its own, and why: its likeliest digit is not
+ * {@linkcode ODDS_TO_ANSWER} times likelier than "not a digit". `undefined` when it is answered.
  */
-export function isRefused(scores: Scores): boolean {
+export function refusal(scores: Scores): Refusal | undefined {
   const { digit, confidence } = bestDigit(scores.digits);
-  return scores.notDigit * ODDS_TO_ANSWER[digit]! > confidence;
+  const odds = ODDS_TO_ANSWER[digit]!;
+  return scores.notDigit * odds > confidence ? { digit, confidence, odds } : undefined;
+}
+
+/** Whether /classify refuses an image sent on its own ({@linkcode refusal}). */
+export function isRefused(scores: Scores): boolean {
+  return refusal(scores) !== undefined;
 }
 
 /**

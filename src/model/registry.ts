@@ -133,13 +133,15 @@ export function parseModelIndex(value: unknown, source = "models/index.json"): M
   if (reader !== undefined && (typeof reader !== "string" || !seen.has(reader))) {
     throw fail(`the reader ${describe(reader)} is not one of the models (${models.join(", ")})`);
   }
-  if (partners === undefined) {
-    return { default: chosen, ...(reader === undefined ? {} : { reader }), models: [...models] };
-  }
-  if (typeof partners !== "object" || partners === null || Array.isArray(partners)) {
+  if (
+    partners !== undefined &&
+    (typeof partners !== "object" || partners === null || Array.isArray(partners))
+  ) {
     throw fail(`'partners' must map model names to model names: got ${describe(partners)}`);
   }
-  for (const [name, partner] of Object.entries(partners)) {
+  // No prototype: a model named "constructor" has no partner unless the index gives it one.
+  const paired: Record<string, string> = Object.create(null);
+  for (const [name, partner] of Object.entries(partners ?? {})) {
     if (!seen.has(name) || typeof partner !== "string" || !seen.has(partner) || partner === name) {
       throw fail(
         `the partners ${describe(name)} and ${describe(partner)} must be two of the models (${
@@ -147,11 +149,12 @@ export function parseModelIndex(value: unknown, source = "models/index.json"): M
         })`,
       );
     }
+    paired[name] = partner;
   }
   return {
     default: chosen,
     ...(reader === undefined ? {} : { reader }),
-    partners: { ...partners } as Record<string, string>,
+    ...(partners === undefined ? {} : { partners: paired }),
     models: [...models],
   };
 }
@@ -206,8 +209,7 @@ export function createModelRegistry(
   return {
     defaultModel,
     readerModel: reader ?? defaultModel,
-    // No prototype: a model named "constructor" has no partner unless the index gives it one.
-    partners: Object.freeze(Object.assign(Object.create(null), partners)),
+    partners: Object.freeze(partners ?? Object.create(null)),
     names,
     has: (name) => names.includes(name),
     classifier: (name) => classifier(name),

@@ -21,7 +21,7 @@ import {
   startedClassifier,
 } from "./_routes.ts";
 import type { ModelRegistry } from "../model/registry.ts";
-import { bestDigit, isRefused, ODDS_TO_ANSWER, scoreAlone } from "../model/classifier.ts";
+import { isRefused, refusal, scoreAlone } from "../model/classifier.ts";
 import { ImageError } from "../image/errors.ts";
 import { toDigits } from "./digits.ts";
 import type { AppEnv } from "./env.ts";
@@ -348,6 +348,7 @@ function classifyHandler(models: ModelRegistry, limits: Limits): Handler<AppEnv>
     const paired = models.partners[name];
     const partner = paired ? await startedClassifier(models, paired) : undefined;
     const log = c.var.log;
+    if (partner) log.partner = { name: partner.info.name, sha256: partner.info.sha256 };
     const { digits, images } = await toDigits(inputs, { preprocess, limits });
     if (images.length) log.images = images;
     const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
@@ -355,16 +356,14 @@ function classifyHandler(models: ModelRegistry, limits: Limits): Handler<AppEnv>
     const refused = scores.findIndex(isRefused);
     if (refused >= 0) {
       const which = batch ? `image ${refused + 1} of ${scores.length}` : "the image";
-      const { digits: probabilities, notDigit } = scores[refused]!;
-      const { digit, confidence } = bestDigit(probabilities);
-      const odds = ODDS_TO_ANSWER[digit]!;
+      const { digit, confidence, odds } = refusal(scores[refused]!)!;
       throw new ImageError(
         "not_a_digit",
-        `${which} does not look like a digit: the model finds it not a digit with probability ${
-          notDigit.toFixed(2)
-        }, and its likeliest digit, ${digit}, ${confidence.toFixed(2)}${
-          odds > 1 ? ` (a ${digit} on its own must be ${odds} times likelier)` : ""
-        }`,
+        `${which} does not look like a digit: it is not a digit with probability ${
+          scores[refused]!.notDigit.toFixed(2)
+        }, and its likeliest digit, ${digit}, has ${
+          confidence.toFixed(2)
+        }; a ${digit} is answered when ${odds} times likelier than not a digit`,
       );
     }
     const results = scores.map((s, i) =>

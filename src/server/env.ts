@@ -34,6 +34,8 @@ export interface LogFields {
   /** Per digit read: the digit and the model's confidence. */
   digits?: { digit: number; confidence: number }[];
   model?: { name: string; sha256: string };
+  /** On /classify, the model's partner, when it was asked too (models/index.json). */
+  partner?: { name: string; sha256: string };
 }
 
 /** The app's Hono environment: `Hono<AppEnv>`. */

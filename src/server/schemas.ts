@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ODDS_TO_ANSWER } from "../model/classifier.ts";
 import { PIXELS } from "../model/model.ts";
 import { MODEL_NAME } from "../model/registry.ts";
 
@@ -67,8 +68,8 @@ export const Prediction = z.object({
   }),
   not_a_digit: z.number().min(0).max(1).openapi({
     description: "The model's probability that the image is not a digit (0 from a model without " +
-      "that class). Unless the likeliest digit is 1.25 times likelier (a 1: 5 times), the answer " +
-      "is 422 not_a_digit instead.",
+      `that class). Unless the likeliest digit is ${ODDS_TO_ANSWER[0]} times likelier (a 1: ` +
+      `${ODDS_TO_ANSWER[1]} times), the answer is 422 not_a_digit instead.`,
   }),
   model: ModelRef,
   partner: ModelRef.optional().openapi({
@@ -240,7 +241,7 @@ export const ModelList = ModelCard.extend({
     description: "The model POST /read uses when none is named: one trained on digits cut " +
       "from written numbers.",
   }),
-  partners: z.record(z.string(), ModelName).openapi({
+  partners: z.record(ModelName, ModelName).openapi({
     description: "Per model, the network POST /classify also asks which digit an image is: the " +
       "digits' probabilities are both networks', whether it is a digit the model's alone.",
     example: { "mnist-cnn2": "mnist-cnn2-read" },
