@@ -145,8 +145,6 @@ export interface ImageRequest {
   inputs: DigitInput[];
   /** Several multipart `image` fields: answered as `{"results"}`. */
   batch: boolean;
-  /** The model's name in the index (`?model=`, or the fallback). */
-  name: string;
   model: Classifier;
 }
 
@@ -173,7 +171,6 @@ export async function readImageRequest(
     debug: query.debug === "1",
     inputs,
     batch,
-    name,
     model,
   };
 }

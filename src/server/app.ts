@@ -21,7 +21,7 @@ import {
   startedClassifier,
 } from "./_routes.ts";
 import type { ModelRegistry } from "../model/registry.ts";
-import { isRefused, refusal, scoreAlone } from "../model/classifier.ts";
+import { refusal, scoreAlone } from "../model/classifier.ts";
 import { ImageError } from "../image/errors.ts";
 import { toDigits } from "./digits.ts";
 import type { AppEnv } from "./env.ts";
@@ -340,12 +340,9 @@ function documented<R extends RouteConfig>(app: App, route: R): R {
 /** POST /classify: parse → decode → preprocess → classify → JSON (one prediction, or a batch's). */
 function classifyHandler(models: ModelRegistry, limits: Limits): Handler<AppEnv> {
   return async function classify(c) {
-    const { preprocess, debug, inputs, batch, name, model } = await readImageRequest(
-      c,
-      models,
-      limits,
-    );
-    const paired = models.partners[name];
+    const { preprocess, debug, inputs, batch, model } = await readImageRequest(c, models, limits);
+    // the registry has checked that a model's manifest names it as the index does
+    const paired = models.partners[model.info.name];
     const partner = paired ? await startedClassifier(models, paired) : undefined;
     const log = c.var.log;
     if (partner) log.partner = { name: partner.info.name, sha256: partner.info.sha256 };
@@ -353,10 +350,11 @@ function classifyHandler(models: ModelRegistry, limits: Limits): Handler<AppEnv>
     if (images.length) log.images = images;
     const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
     const scores = scoreAlone(model, bytes, partner);
-    const refused = scores.findIndex(isRefused);
+    const refusals = scores.map(refusal);
+    const refused = refusals.findIndex((r) => r !== undefined);
     if (refused >= 0) {
       const which = batch ? `image ${refused + 1} of ${scores.length}` : "the image";
-      const { digit, confidence, odds } = refusal(scores[refused]!)!;
+      const { digit, confidence, odds } = refusals[refused]!;
       throw new ImageError(
         "not_a_digit",
         `${which} does not look like a digit: it is not a digit with probability ${
