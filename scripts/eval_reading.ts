@@ -10,12 +10,17 @@
  * - non-digits: 420 letters, symbols, doodles, scribbles, noise, blank pictures and paper
  *   (scripts/lib/non_digits.ts), where refused means 422 `not_a_digit` or `no_ink`;
  * - pixels: the 10,000 MNIST test digits as `{"pixels"}` JSON, sent 16 at a time: how many are
- *   refused (a good model refuses at most 1 %) and the accuracy of the rest.
+ *   refused (a good model refuses at most 1 %) and the accuracy of the rest;
+ * - clients: the 10,000 MNIST test digits as clients send them, digit i the way
+ *   tests/worker_e2e_test.ts's kind i mod 7 does (scripts/lib/client_images.ts: PNG, canvas data:
+ *   URL, off-centre JPEG, WebP, GIF, BMP, 28×28 PNG), refusals counted wrong: the whole set the e2e
+ *   test's 560 digits are drawn from.
  *
  * Each set's line is printed as it finishes, then its groups (per font, form, kind…); the last line
  * is one JSON object with every figure. Only the total run time is timed (benches time things).
  *
- * usage: deno task eval:reading [--model NAME] [--only fonts|photos|non-digits|pixels] [--seed N]
+ * usage: deno task eval:reading [--model NAME] [--only fonts|photos|non-digits|pixels|clients]
+ *   [--seed N]
  *   NAME is sent as ?model=NAME to /classify; N replaces each generated set's own seed.
  */
 import { parseArgs } from "node:util";
@@ -24,11 +29,12 @@ import { DEFAULT_SEED as FONT_SEED, fontDigits } from "./lib/font_digits.ts";
 import { DEFAULT_SEED as PHOTO_SEED, photoDigits } from "./lib/photo_digits.ts";
 import { DEFAULT_SEED as NON_DIGIT_SEED, nonDigits } from "./lib/non_digits.ts";
 import { loadTestDigits } from "./lib/mnist_test_set.ts";
+import { asBody, CLIENT_KINDS, type ClientKind } from "./lib/client_images.ts";
 import { startWorkerdServe } from "./lib/wrangler.ts";
 
-const USAGE =
-  "usage: deno task eval:reading [--model NAME] [--only fonts|photos|non-digits|pixels] [--seed N]";
-const SETS = ["fonts", "photos", "non-digits", "pixels"] as const;
+const USAGE = "usage: deno task eval:reading [--model NAME] " +
+  "[--only fonts|photos|non-digits|pixels|clients] [--seed N]";
+const SETS = ["fonts", "photos", "non-digits", "pixels", "clients"] as const;
 type SetName = typeof SETS[number];
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Uploads in flight while the next is made: the machine's two cores, one generating, one serving. */
@@ -207,20 +213,18 @@ function line(t: Tally, digits: boolean): string {
 }
 
 /**
- * Sends each upload as a raw body with its type, IN_FLIGHT at a time, the next made while the
- * server reads the last; `count` records each answer.
+ * Sends each upload, IN_FLIGHT at a time, the next made while the server reads the last: as a raw
+ * body with its type, or as `send` makes its request; `count` records each answer.
  */
 async function sendAll<T extends { bytes: Uint8Array<ArrayBuffer>; type: string }>(
   url: string,
   uploads: AsyncGenerator<T>,
   count: (upload: T, answer: Answer) => void,
+  send: (upload: T) => RequestInit = asBody,
 ): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   for await (const upload of uploads) {
-    const request: Promise<void> = classify(url, {
-      body: upload.bytes,
-      headers: { "content-type": upload.type },
-    }).then((answer) => {
+    const request: Promise<void> = classify(url, send(upload)).then((answer) => {
       count(upload, answer);
       inFlight.delete(request);
     });
@@ -230,15 +234,23 @@ async function sendAll<T extends { bytes: Uint8Array<ArrayBuffer>; type: string 
   await Promise.all(inFlight);
 }
 
+/** Test digit i as client kind i mod 7 sends it (encoded with seed i), with its label. */
+async function* clientUploads(digits: Uint8Array[], labels: Uint8Array) {
+  for (let i = 0; i < digits.length; i++) {
+    const kind: ClientKind = CLIENT_KINDS[i % CLIENT_KINDS.length]!;
+    yield { ...(await kind.encode(digits[i]!, i)), kind, label: labels[i]! };
+  }
+}
+
 const flags = readFlags(Deno.args);
 const chosen: SetName[] = flags.only ? [flags.only] : [...SETS];
-if (chosen.some((set) => set !== "pixels")) {
+if (chosen.some((set) => set !== "pixels" && set !== "clients")) {
   const missing = await missingPackages();
   if (missing.length) {
     console.error(
       `eval:reading: the sets are drawn with Debian's fonts and Pillow, and this machine lacks ` +
         `${missing.join(", ")}.\nInstall them: sudo apt-get install ${missing.join(" ")}` +
-        `\n(or measure the MNIST pixels only: deno task eval:reading --only pixels)`,
+        `\n(or measure the MNIST test digits only: deno task eval:reading --only pixels or --only clients)`,
     );
     Deno.exit(2);
   }
@@ -374,6 +386,25 @@ if (chosen.includes("pixels")) {
     answered,
     answered_accuracy: share(all.right, answered),
     refused_at_most_1_percent: all.refused <= all.total / 100,
+    digits: groups.figures("digit ", true),
+  };
+}
+
+if (chosen.includes("clients")) {
+  const { digits, labels } = await loadTestDigits(), groups = new Groups();
+  await sendAll(classifyUrl, clientUploads(digits, labels), (upload, answer) => {
+    noteModel(answer);
+    groups.count(
+      ["all", `kind ${upload.kind.name}`, `digit ${upload.label}`],
+      answer,
+      upload.label,
+    );
+  }, (upload) => upload.kind.send(upload));
+  console.log(`\nclients: MNIST test digits as clients send them ${line(groups.get("all"), true)}`);
+  groups.print(["kind ", "digit "], true);
+  report.clients = {
+    ...figuresOf(groups.get("all"), true),
+    kinds: groups.figures("kind ", true),
     digits: groups.figures("digit ", true),
   };
 }

@@ -9,17 +9,7 @@ import assert from "node:assert/strict";
 import { startBackend } from "../src/deno.ts";
 import { loadClassifier, scoreAlone } from "../src/model/classifier.ts";
 import { badInputs } from "../scripts/lib/bad_inputs.ts";
-import {
-  blackOnWhiteBmp,
-  blackOnWhiteGif,
-  blackOnWhitePng,
-  blackOnWhiteWebp,
-  canvasPng,
-  type ClientImage,
-  dataUrl,
-  nativePng,
-  offCentreJpeg,
-} from "../scripts/lib/client_images.ts";
+import { blackOnWhitePng, CLIENT_KINDS, nativePng } from "../scripts/lib/client_images.ts";
 import { loadTestDigits } from "../scripts/lib/mnist_test_set.ts";
 import { startWranglerDev } from "../scripts/lib/wrangler.ts";
 
@@ -28,39 +18,6 @@ const PER_KIND = 80;
 const CONCURRENCY = 4;
 const PARITY_BATCH = 64; // wrangler.toml's MAX_BATCH
 const TOLERANCE = 1e-5;
-
-/** How one kind of client sends a digit: the image and the request that carries it. */
-interface ClientKind {
-  name: string;
-  encode: (digit: Uint8Array, seed: number) => ClientImage | Promise<ClientImage>;
-  send: (image: ClientImage) => RequestInit;
-}
-
-const asFile = (image: ClientImage): RequestInit => {
-  const form = new FormData();
-  form.append("image", new Blob([image.bytes], { type: image.type }), "digit");
-  return { method: "POST", body: form };
-};
-const asBody = (image: ClientImage): RequestInit => ({
-  method: "POST",
-  body: image.bytes,
-  headers: { "content-type": image.type },
-});
-const asDataUrl = (image: ClientImage): RequestInit => ({
-  method: "POST",
-  body: JSON.stringify({ image: dataUrl(image) }),
-  headers: { "content-type": "application/json" },
-});
-
-const KINDS: ClientKind[] = [
-  { name: "black-on-white PNG 280×280 (multipart)", encode: blackOnWhitePng, send: asFile },
-  { name: "canvas RGBA PNG, transparent (JSON data: URL)", encode: canvasPng, send: asDataUrl },
-  { name: "off-centre JPEG 640×480 on off-white", encode: offCentreJpeg, send: asBody },
-  { name: "WebP 280×280", encode: blackOnWhiteWebp, send: asBody },
-  { name: "GIF 280×280 (multipart)", encode: blackOnWhiteGif, send: asFile },
-  { name: "BMP 280×280", encode: blackOnWhiteBmp, send: asBody },
-  { name: "native 28×28 PNG", encode: nativePng, send: asBody },
-];
 
 const { digits, labels } = await loadTestDigits();
 
@@ -92,12 +49,12 @@ Deno.test("the Worker in workerd classifies real client images and refuses bad o
   };
 
   await t.step(
-    `≥ 97% of ${PER_KIND * KINDS.length} MNIST test digits sent as clients do`,
+    `≥ 97% of ${PER_KIND * CLIENT_KINDS.length} MNIST test digits sent as clients do`,
     async () => {
       // Digits spread over the test set; every kind gets its own.
-      const jobs = Array.from({ length: PER_KIND * KINDS.length }, (_, k) => ({
+      const jobs = Array.from({ length: PER_KIND * CLIENT_KINDS.length }, (_, k) => ({
         index: (k * 17) % digits.length,
-        kind: KINDS[k % KINDS.length]!,
+        kind: CLIENT_KINDS[k % CLIENT_KINDS.length]!,
         seed: k,
       }));
       const outcomes = await pool(jobs, CONCURRENCY, async ({ index, kind, seed }) => {
@@ -116,7 +73,7 @@ Deno.test("the Worker in workerd classifies real client images and refuses bad o
           ms,
         };
       });
-      for (const kind of KINDS) {
+      for (const kind of CLIENT_KINDS) {
         const mine = outcomes.filter((o) => o.kind === kind.name);
         const ms = mine.map((o) => o.ms).sort((a, b) => a - b);
         console.log(

@@ -167,3 +167,42 @@ export function dataUrl(image: ClientImage): string {
   for (const byte of image.bytes) binary += String.fromCharCode(byte);
   return `data:${image.type};base64,${btoa(binary)}`;
 }
+
+/** How one kind of client sends a digit: the image, and the request that carries it. */
+export interface ClientKind {
+  name: string;
+  encode: (digit: Uint8Array, seed: number) => ClientImage | Promise<ClientImage>;
+  send: (image: ClientImage) => RequestInit;
+}
+
+/** A multipart form whose `image` field is the file, as `curl -F image=@…` and `<form>` send it. */
+export function asFile(image: ClientImage): RequestInit {
+  const form = new FormData();
+  form.append("image", new Blob([image.bytes], { type: image.type }), "digit");
+  return { method: "POST", body: form };
+}
+
+/** The bytes as the body, with their Content-Type. */
+export function asBody(image: ClientImage): RequestInit {
+  return { method: "POST", body: image.bytes, headers: { "content-type": image.type } };
+}
+
+/** JSON `{"image": "data:…"}`, as a page posts a canvas. */
+export function asDataUrl(image: ClientImage): RequestInit {
+  return {
+    method: "POST",
+    body: JSON.stringify({ image: dataUrl(image) }),
+    headers: { "content-type": "application/json" },
+  };
+}
+
+/** The seven ways clients send a digit, each an image and the request that carries it. */
+export const CLIENT_KINDS: readonly ClientKind[] = [
+  { name: "black-on-white PNG 280×280 (multipart)", encode: blackOnWhitePng, send: asFile },
+  { name: "canvas RGBA PNG, transparent (JSON data: URL)", encode: canvasPng, send: asDataUrl },
+  { name: "off-centre JPEG 640×480 on off-white", encode: offCentreJpeg, send: asBody },
+  { name: "WebP 280×280", encode: blackOnWhiteWebp, send: asBody },
+  { name: "GIF 280×280 (multipart)", encode: blackOnWhiteGif, send: asFile },
+  { name: "BMP 280×280", encode: blackOnWhiteBmp, send: asBody },
+  { name: "native 28×28 PNG", encode: nativePng, send: asBody },
+];
