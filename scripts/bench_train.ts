@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { startBackend } from "../src/deno.ts";
 import { loadDataset } from "../src/data/mnist.ts";
+import { recipeOf } from "../src/data/batches.ts";
 import {
   type Arch,
   ARCHITECTURES,
@@ -58,17 +59,7 @@ const set = { digits: data.train, negatives: 0, augment: false };
 const pool = ARCHITECTURES[arch].recipe.noise === "sample"
   ? await createGradientPool(
     Number(values.cores),
-    {
-      arch,
-      backend,
-      valSplit: 0,
-      negatives: 0,
-      augment: false,
-      cutShare: 0,
-      pairs: 0,
-      glyphs: "all",
-      batchSize,
-    },
+    { arch, backend, valSplit: 0, set: recipeOf(set), batchSize },
     set,
   )
   : undefined;

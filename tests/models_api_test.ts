@@ -151,3 +151,35 @@ Deno.test("/v2 serves every registered model under its name", async () => {
 Deno.test("the usage text tells of ?model=", async () => {
   assert.match(await (await app.request("/")).text(), /\?model=NAME/);
 });
+
+Deno.test("/classify starts a model's partner for images it reads, not for an upload it refuses", async () => {
+  const paired = await modelFolder(["second"], {
+    default: SEED_MODEL,
+    partners: { [SEED_MODEL]: "second" },
+    models: [SEED_MODEL, "second"],
+  });
+  try {
+    const started: string[] = [];
+    const registry = await openLocalModels(paired, {
+      load: (weights, manifest) => {
+        started.push((manifest as { name: string }).name);
+        return loadClassifier(weights, manifest);
+      },
+    });
+    const pairedApp = createApp({ models: registry, log: () => {} });
+    const post = (body: Uint8Array<ArrayBuffer>) =>
+      pairedApp.request("/classify", {
+        method: "POST",
+        headers: { "content-type": "image/png" },
+        body,
+      });
+    await error(await post(png.slice(0, 40)), 400, "invalid_image");
+    assert.deepEqual(started, [SEED_MODEL], "the refused upload started the model alone");
+    const res = await post(png);
+    assert.equal(res.status, 200);
+    assert.deepEqual((await res.json()).partner, { name: "second", sha256: cards.second!.sha256 });
+    assert.deepEqual(started, [SEED_MODEL, "second"]);
+  } finally {
+    Deno.removeSync(paired, { recursive: true });
+  }
+});

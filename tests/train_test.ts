@@ -13,7 +13,7 @@ import { ADAM_DEFAULTS, createAdamState } from "../src/train/adam.ts";
 import { loadCheckpoint, type RunIdentity, saveCheckpoint } from "../src/train/checkpoint.ts";
 import { evaluate, type Progress, trainEpoch, type TrainOptions } from "../src/train/loop.ts";
 import { createGradientPool } from "../src/train/parallel.ts";
-import type { TrainingSet } from "../src/data/batches.ts";
+import { recipeOf, type TrainingSet } from "../src/data/batches.ts";
 import { idxFolder as idxFolderOf, startPaused, text, trainCli } from "../scripts/lib/train_cli.ts";
 
 await startBackend("wasm");
@@ -134,11 +134,7 @@ async function trainCnn2(cores: number, set: TrainingSet, data: string, stopAt?:
     backend: "wasm",
     data,
     valSplit: 0,
-    negatives: set.negatives,
-    augment: set.augment,
-    cutShare: set.cutShare ?? 0,
-    pairs: set.pairs ?? 0,
-    glyphs: set.glyphs ?? "all",
+    set: recipeOf(set),
     batchSize: 64,
   }, set);
   const cnn2Options: TrainOptions = { ...options, arch: "cnn2", seed: 3, adam: ADAM_DEFAULTS };
@@ -159,11 +155,7 @@ Deno.test("a share the gradient worker cannot compute is an error for the traine
     backend: "wasm",
     data,
     valSplit: 0,
-    negatives: 0,
-    augment: false,
-    cutShare: 2,
-    pairs: 0,
-    glyphs: "all",
+    set: { ...recipeOf(set), cutShare: 2 },
     batchSize: 8,
   }, set);
   const params = toTensors("cnn2", initParams("cnn2", createRng(4)));
@@ -217,11 +209,7 @@ Deno.test("cnn2 learns on one core and on two, with the same weights bit for bit
     backend: "wasm",
     data,
     valSplit: 0,
-    negatives: set.negatives,
-    augment: true,
-    cutShare: set.cutShare!,
-    pairs: set.pairs!,
-    glyphs: set.glyphs!,
+    set: recipeOf(set),
     batchSize: 64,
   }, set);
   await trainEpoch(

@@ -31,6 +31,14 @@ export interface TrainingSet {
   glyphs?: NegativeGlyphs;
 }
 
+/** A training set but its digits: what the gradient worker rebuilds the same set from. */
+export type SetRecipe = Omit<TrainingSet, "digits">;
+
+/** `set` without its digits. */
+export function recipeOf({ digits: _digits, ...recipe }: TrainingSet): SetRecipe {
+  return recipe;
+}
+
 /** Samples per epoch. */
 export function epochSize(set: TrainingSet): number {
   return set.digits.count + set.negatives;

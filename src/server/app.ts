@@ -341,13 +341,14 @@ function documented<R extends RouteConfig>(app: App, route: R): R {
 function classifyHandler(models: ModelRegistry, limits: Limits): Handler<AppEnv> {
   return async function classify(c) {
     const { preprocess, debug, inputs, batch, model } = await readImageRequest(c, models, limits);
-    // the registry has checked that a model's manifest names it as the index does
-    const paired = models.partners[model.info.name];
-    const partner = paired ? await startedClassifier(models, paired) : undefined;
     const log = c.var.log;
-    if (partner) log.partner = { name: partner.info.name, sha256: partner.info.sha256 };
     const { digits, images } = await toDigits(inputs, { preprocess, limits });
     if (images.length) log.images = images;
+    // Started once the images are read: a request refused for its images starts no second network.
+    // The registry has checked that a model's manifest names it as the index does.
+    const paired = models.partners[model.info.name];
+    const partner = paired ? await startedClassifier(models, paired) : undefined;
+    if (partner) log.partner = { name: partner.info.name, sha256: partner.info.sha256 };
     const bytes = digits.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.length));
     const scores = scoreAlone(model, bytes, partner);
     const refusals = scores.map(refusal);

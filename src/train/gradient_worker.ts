@@ -7,9 +7,8 @@
 /// <reference lib="deno.worker" />
 import { startBackend } from "../deno.ts";
 import type { BackendName } from "../model/backend.ts";
-import { batchBuffers, type TrainingSet } from "../data/batches.ts";
+import { batchBuffers, type SetRecipe, type TrainingSet } from "../data/batches.ts";
 import { holdOut, loadDataset } from "../data/mnist.ts";
-import type { NegativeGlyphs } from "../data/negatives.ts";
 import { type Arch, toTensors } from "../model/model.ts";
 import {
   CLOSE,
@@ -29,13 +28,8 @@ export interface WorkerInit {
   backend: BackendName;
   data?: string;
   valSplit: number;
-  negatives: number;
-  augment: boolean;
-  /** The training set's share of digits cut from a neighbour, and its pairs (src/data/batches.ts). */
-  cutShare: number;
-  pairs: number;
-  /** Which letters and symbols its drawn negatives may be. */
-  glyphs: NegativeGlyphs;
+  /** The training set but its digits, which the worker reads from `data` itself. */
+  set: SetRecipe;
   batchSize: number;
   channel: ShareChannel;
 }
@@ -50,8 +44,7 @@ self.onmessage = async (event: MessageEvent<WorkerInit>) => {
     await startBackend(init.backend);
     const data = await loadDataset(init.data);
     const digits = init.valSplit > 0 ? holdOut(data.train, init.valSplit).train : data.train;
-    const { negatives, augment, cutShare, pairs, glyphs } = init;
-    set = { digits, negatives, augment, cutShare, pairs, glyphs };
+    set = { ...init.set, digits };
   } catch (error) {
     self.postMessage({ kind: "error", message: (error as Error).message } satisfies WorkerReply);
     return;

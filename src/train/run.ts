@@ -7,7 +7,7 @@ import type { BackendName } from "../model/backend.ts";
 import { startBackend } from "../deno.ts";
 import { type Dataset, holdOut, loadDataset, type Split } from "../data/mnist.ts";
 import { type Arch, ARCHITECTURES, initParams, NUM_CLASSES, toTensors } from "../model/model.ts";
-import { epochSize, type TrainingSet } from "../data/batches.ts";
+import { epochSize, recipeOf, type TrainingSet } from "../data/batches.ts";
 import { createRng } from "../model/random.ts";
 import { ADAM_DEFAULTS, createAdamState } from "./adam.ts";
 import { type Checkpoint, loadCheckpoint, type RunIdentity, saveCheckpoint } from "./checkpoint.ts";
@@ -185,11 +185,7 @@ function poolConfig(config: TrainConfig, set: TrainingSet): PoolConfig {
     backend: config.backend,
     data: config.data,
     valSplit: config.valSplit,
-    negatives: set.negatives,
-    augment: set.augment,
-    cutShare: set.cutShare ?? 0,
-    pairs: set.pairs ?? 0,
-    glyphs: set.glyphs ?? "all",
+    set: recipeOf(set),
     batchSize: config.batchSize,
   };
 }
